@@ -1,0 +1,39 @@
+# Two commands do everything on a fresh machine with only python3: `make demo` and `make test`.
+PY ?= python3
+export PIP_CONFIG_FILE := /dev/null
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DEMO_DB ?= runs/demo.db
+
+.PHONY: demo test lint bench bench-axelrod fake-llm clean
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -c "import site,glob;bad=[p for d in site.getsitepackages() for p in glob.glob(d+'/*.pth') if 'litellm' in p];assert not bad, bad"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/sim run worlds/repeated/scenarios/demo.yaml --db $(DEMO_DB)
+
+test: $(STAMP)
+	$(BIN)/ruff check sim worlds agents tests bench app.py
+	$(BIN)/mypy
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim worlds agents tests bench app.py
+	$(BIN)/ruff format --check sim worlds agents tests bench app.py
+
+$(VENV)/.bench-stamp: $(STAMP) requirements-bench.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-bench.lock
+	touch $@
+
+bench: $(VENV)/.bench-stamp
+	$(BIN)/python bench/repeated_tournament.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,45 @@
+"""The replay agent: plays a fixed list of actions from the scenario file, and fails loudly on a misfit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from agents.scripted.base import ScriptedAgent
+from sim.agent import AgentConfig, AgentError
+from sim.types import Action, Observation
+
+
+class ReplayConfig(AgentConfig):
+    """``actions``: values in order (or mappings with ``value`` and optional ``rationale``)."""
+
+    actions: list[Any] = Field(min_length=1)
+
+
+class ReplayAgent(ScriptedAgent):
+    """Plays a fixed list of actions; raises if one is illegal or the list runs out (for golden tests and bugs)."""
+
+    Config = ReplayConfig
+
+    def reset(self, seat, world, seed) -> None:  # type: ignore[no-untyped-def]
+        """Rewind to the first action."""
+        super().reset(seat, world, seed)
+        self.position = 0
+
+    async def act(self, observation: Observation) -> Action:
+        """The next listed action, checked against what is legal now."""
+        assert isinstance(self.config, ReplayConfig)
+        actions = self.config.actions
+        if self.position >= len(actions):
+            raise AgentError(f"replay for {self.seat}: ran out of actions at turn {observation.turn} "
+                             f"after {len(actions)}")
+        item = actions[self.position]
+        value, rationale = (item.get("value"), item.get("rationale")) if isinstance(item, dict) else (item, None)
+        action = Action(observation.legal.kind, value, rationale)
+        problem = observation.legal.check(action)
+        if problem is not None:
+            raise AgentError(f"replay for {self.seat}: action #{self.position + 1} {value!r} is illegal at turn "
+                             f"{observation.turn} ({problem})")
+        self.position += 1
+        return action

@@ -1,0 +1,112 @@
+"""The ``sim`` command line: run scenarios, list worlds and agents, replay and export episodes.
+
+Nothing here imports litellm; LLM agents import it lazily when they make their first call.
+"""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
+
+from pathlib import Path  # noqa: E402
+from typing import Annotated  # noqa: E402
+
+import typer  # noqa: E402
+from rich.console import Console  # noqa: E402
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Multi-agent social simulation sandbox.")
+console = Console()
+err_console = Console(stderr=True)
+
+
+@app.command()
+def run(
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    db: Annotated[Path | None, typer.Option(help="SQLite file to write (default: the scenario's 'db')")] = None,
+    episodes: Annotated[int | None, typer.Option(help="override the number of episodes")] = None,
+    seed: Annotated[int | None, typer.Option(help="override the scenario seed")] = None,
+    set_: Annotated[list[str] | None, typer.Option("--set", help="override any key: key.path=value")] = None,
+    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+) -> None:
+    """Run a scenario file and store every trajectory in SQLite."""
+    from sim.cli_run import run_command
+
+    overrides = list(set_ or [])
+    if episodes is not None:
+        overrides.append(f"episodes={episodes}")
+    if seed is not None:
+        overrides.append(f"seed={seed}")
+    raise typer.Exit(run_command(scenario, db, overrides, quiet, console, err_console))
+
+
+@app.command()
+def worlds() -> None:
+    """List the registered worlds."""
+    from rich.table import Table
+
+    from sim import registry
+
+    table = Table("world", "players", "dynamics", "description")
+    for name, entry in registry.worlds().items():
+        spec = entry.load().spec
+        table.add_row(name, f"{spec.min_players}-{spec.max_players}", str(spec.dynamics), entry.description())
+    console.print(table)
+
+
+@app.command()
+def agents() -> None:
+    """List the registered agents."""
+    from rich.table import Table
+
+    from sim import registry
+
+    table = Table("agent", "worlds", "description")
+    for name, entry in registry.agents().items():
+        cls = entry.load()
+        table.add_row(name, ", ".join(getattr(cls, "worlds", None) or ["any"]), entry.description())
+    console.print(table)
+
+
+@app.command()
+def replay(
+    episode: Annotated[int, typer.Argument(help="episode id")],
+    db: Annotated[Path, typer.Option(help="SQLite file")] = Path("runs/sim.db"),
+    seat: Annotated[str | None, typer.Option(help="show only what this seat could see")] = None,
+) -> None:
+    """Print an episode's transcript turn by turn."""
+    from sim.transcript import transcript_lines
+
+    try:
+        for line in transcript_lines(db, episode, seat):
+            console.print(line, highlight=False, markup=False)
+    except LookupError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def export(
+    db: Annotated[Path, typer.Option(help="SQLite file")],
+    format: Annotated[str, typer.Option(help="csv, jsonl or parquet")] = "jsonl",
+    out: Annotated[Path, typer.Option(help="output folder")] = Path("exports"),
+) -> None:
+    """Export every table of a store to files (one per table)."""
+    from sim.store.export import FORMATS, export_store
+
+    if format not in FORMATS:
+        err_console.print(f"[red]error:[/red] --format must be one of {', '.join(FORMATS)}, got {format!r}")
+        raise typer.Exit(2)
+    try:
+        written = export_store(db, out, format)
+    except LookupError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    for path, rows in written:
+        console.print(f"{path}  ({rows} rows)")
+
+
+def main() -> None:
+    """Entry point of the ``sim`` script."""
+    app()

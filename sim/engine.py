@@ -1,0 +1,165 @@
+"""The engine: one async loop for sequential and simultaneous worlds.
+
+Per turn: observe each seat in ``to_act()`` -> ask the agents (concurrently when more than one of
+them waits on I/O) -> validate -> ``world.step`` -> events to the writer -> Mesa step. An illegal,
+malformed or late answer is re-asked up to ``max_retries`` times with the reason as feedback, then
+replaced by the world's declared fallback; every such case is an ``invalid`` event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sim.agent import Agent, AgentError
+from sim.episode import EpisodeModel
+from sim.rng import derive_seed, stream
+from sim.scenario import EngineSettings
+from sim.store.writer import StoreWriter
+from sim.types import Action, Event, IllegalActionError, Observation, PlayerId
+from sim.world import World
+
+
+@dataclass
+class EpisodeResult:
+    """What one episode produced."""
+
+    episode_id: int | None
+    turns: int
+    returns: dict[PlayerId, float]
+    outcome: dict[str, Any]
+    invalid: dict[PlayerId, int] = field(default_factory=dict)
+    metrics: dict[PlayerId, dict[str, float]] = field(default_factory=dict)
+
+
+class EventSink:
+    """Where an episode's events go: the store writer, and optionally an in-memory list (tests, replays)."""
+
+    def __init__(self, writer: StoreWriter | None, episode_id: int | None, keep: bool = False):
+        self.writer = writer
+        self.episode_id = episode_id
+        self.kept: list[Event] | None = [] if keep else None
+
+    def emit(self, events: Sequence[Event]) -> None:
+        """Record events in order."""
+        if not events:
+            return
+        if self.writer is not None and self.episode_id is not None:
+            self.writer.add_events(self.episode_id, events)
+        if self.kept is not None:
+            self.kept.extend(events)
+
+
+def seat_ids(n: int) -> list[PlayerId]:
+    """Stable player ids ``p0 .. p{n-1}``."""
+    return [f"p{i}" for i in range(n)]
+
+
+async def play_episode(world: World, params: Any, agents: Mapping[PlayerId, Agent], *, seed: int,
+                       settings: EngineSettings, sink: EventSink, labels: Mapping[PlayerId, str] | None = None
+                       ) -> EpisodeResult:
+    """Play one episode to the end and return its result (events went to ``sink``)."""
+    players = list(agents)
+    spec = type(world).spec
+    for player, agent in agents.items():
+        agent.reset(player, spec, derive_seed(seed, "seat", player))
+    model = EpisodeModel(world, [(p, a, (labels or {}).get(p, p)) for p, a in agents.items()],
+                         derive_seed(seed, "mesa"), settings.metrics_every)
+    sink.emit(world.reset(players, params, stream(seed, "world")))
+    turns = 0
+    truncated = False
+    while True:
+        actors = world.to_act()
+        if not actors:
+            break
+        if turns >= spec.max_turns:
+            truncated = True
+            break
+        actions, notes = await _collect(world, actors, agents, settings)
+        try:
+            events = world.step(actions)
+        except IllegalActionError as exc:
+            events = await _repair(world, actions, agents, settings, exc, notes)
+        sink.emit(notes)
+        sink.emit(events)
+        for note in notes:
+            if note.kind == "invalid" and note.actor is not None:
+                model.seats[note.actor].invalid_actions += 1
+        turns += 1
+        model.step()
+    outcome = dict(world.outcome())
+    if truncated:
+        outcome["truncated"] = True
+    if sink.writer is not None and sink.episode_id is not None:
+        sink.writer.add_metrics(sink.episode_id, model.metric_rows())
+        summary = world.episode_metrics()
+        sink.writer.add_metrics(sink.episode_id, ((None, p, n, v) for p, vals in summary.items() for n, v in vals.items()))
+    return EpisodeResult(sink.episode_id, turns, dict(world.returns()), outcome,
+                         {p: s.invalid_actions for p, s in model.seats.items()},
+                         {p: dict(v) for p, v in world.episode_metrics().items()})
+
+
+async def _collect(world: World, actors: Sequence[PlayerId], agents: Mapping[PlayerId, Agent],
+                   settings: EngineSettings) -> tuple[dict[PlayerId, Action], list[Event]]:
+    notes: list[Event] = []
+    if len(actors) > 1 and any(agents[p].concurrent for p in actors):
+        results = await asyncio.gather(*(_ask(world, p, agents[p], settings, notes) for p in actors))
+        return dict(zip(actors, results, strict=True)), notes
+    return {p: await _ask(world, p, agents[p], settings, notes) for p in actors}, notes
+
+
+async def _ask(world: World, player: PlayerId, agent: Agent, settings: EngineSettings, notes: list[Event],
+               feedback: str | None = None) -> Action:
+    """Ask one seat until it gives a legal action, or fall back (logging an ``invalid`` event)."""
+    obs = world.observe(player)
+    if agent.needs_text:
+        obs = obs.with_text(world.render(obs))
+    if feedback is not None:
+        obs = obs.with_feedback(feedback)
+    errors: list[str] = [] if feedback is None else [feedback]
+    for _attempt in range(settings.max_retries + 1):
+        error = None
+        try:
+            if agent.concurrent:
+                async with asyncio.timeout(settings.action_timeout):
+                    action = await agent.act(obs)
+            else:
+                action = await agent.act(obs)
+        except TimeoutError:
+            error = f"no answer within {settings.action_timeout:g} s"
+        else:
+            error = obs.legal.check(action)
+            if error is None:
+                if action.rationale:
+                    notes.append(Event(obs.turn, obs.phase, "rationale", {"text": action.rationale},
+                                       actor=player, visible_to=(player,)))
+                return action
+        errors.append(error)
+        obs = obs.with_feedback(error)
+    return _fallback(obs, player, errors, notes)
+
+
+def _fallback(obs: Observation, player: PlayerId, errors: list[str], notes: list[Event]) -> Action:
+    if obs.legal.fallback is None:
+        raise AgentError(f"{player} gave no legal action ({errors[-1]}) and the world declares no fallback")
+    fallback = obs.legal.fallback_action()
+    notes.append(Event(obs.turn, obs.phase, "invalid",
+                       {"errors": errors, "attempts": len(errors), "fallback": fallback.value},
+                       actor=player, visible_to=(player,)))
+    return fallback
+
+
+async def _repair(world: World, actions: dict[PlayerId, Action], agents: Mapping[PlayerId, Agent],
+                  settings: EngineSettings, exc: IllegalActionError, notes: list[Event]) -> list[Event]:
+    """The world rejected an action that passed its spec: re-ask that seat with the reason, then fall back."""
+    for _ in range(settings.max_retries + 1):
+        actions[exc.player] = await _ask(world, exc.player, agents[exc.player], settings, notes, exc.reason)
+        try:
+            return world.step(actions)
+        except IllegalActionError as again:
+            exc = again
+    obs = world.observe(exc.player)
+    actions[exc.player] = _fallback(obs, exc.player, [exc.reason], notes)
+    return world.step(actions)

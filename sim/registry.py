@@ -1,0 +1,90 @@
+"""World and agent registries with lazy ``module:attr`` entry points.
+
+Built-in and third-party worlds and agents register through Python entry points (groups
+``sim.worlds`` and ``sim.agents`` in a package's pyproject), so nothing is imported until used.
+A scenario may also name any ``module:attr`` directly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any
+
+WORLD_GROUP = "sim.worlds"
+AGENT_GROUP = "sim.agents"
+
+
+class RegistryError(LookupError):
+    """An unknown name or a target that cannot be imported."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A registered name and where its object lives."""
+
+    name: str
+    target: str
+
+    def load(self) -> Any:
+        """Import and return the object."""
+        return load_target(self.target)
+
+    def description(self) -> str:
+        """First line of the object's docstring."""
+        doc = inspect.getdoc(self.load()) or ""
+        return doc.splitlines()[0] if doc else ""
+
+
+def load_target(target: str) -> Any:
+    """Import ``module:attr``."""
+    module_name, sep, attr = target.partition(":")
+    if not sep or not module_name or not attr:
+        raise RegistryError(f"{target!r} is not of the form 'module:attr'")
+    try:
+        obj: Any = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise RegistryError(f"cannot import module {module_name!r}: {exc}") from exc
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError as exc:
+            raise RegistryError(f"module {module_name!r} has no attribute {attr!r}") from exc
+    return obj
+
+
+@cache
+def _entries(group: str) -> dict[str, Entry]:
+    return {ep.name: Entry(ep.name, ep.value) for ep in sorted(entry_points(group=group), key=lambda e: e.name)}
+
+
+def worlds() -> dict[str, Entry]:
+    """All registered worlds by id."""
+    return _entries(WORLD_GROUP)
+
+
+def agents() -> dict[str, Entry]:
+    """All registered agents by name."""
+    return _entries(AGENT_GROUP)
+
+
+def _resolve(kind: str, name: str, entries: dict[str, Entry]) -> Entry:
+    if name in entries:
+        return entries[name]
+    if ":" in name:
+        return Entry(name, name)
+    known = ", ".join(entries) or "none"
+    raise RegistryError(f"unknown {kind} {name!r}; registered: {known}")
+
+
+def world_entry(name: str) -> Entry:
+    """The entry for a world id (or a ``module:attr``)."""
+    return _resolve("world", name, worlds())
+
+
+def agent_entry(name: str) -> Entry:
+    """The entry for an agent name (or a ``module:attr``)."""
+    return _resolve("agent", name, agents())

@@ -1,0 +1,262 @@
+"""Scenario files: YAML (safe_load) validated by pydantic, unknown keys rejected everywhere.
+
+A bad file raises :class:`ScenarioError` naming the file, the key path and what was expected,
+before anything is written anywhere.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim import registry
+from sim.agent import Agent
+
+
+class ScenarioError(ValueError):
+    """A scenario problem, phrased as ``file: key.path: expectation``."""
+
+    def __init__(self, source: str, problems: Sequence[tuple[str, str]]):
+        self.source = source
+        self.problems = list(problems)
+        lines = [f"{source}: {path}: {message}" if path else f"{source}: {message}" for path, message in problems]
+        super().__init__("\n".join(lines))
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class EngineSettings(_Strict):
+    """How the engine runs episodes."""
+
+    action_timeout: float = Field(60.0, gt=0, description="seconds an awaiting agent may take per action")
+    max_retries: int = Field(2, ge=0, le=20, description="re-asks after an illegal answer before the fallback")
+    metrics_every: int = Field(1, ge=0, description="collect per-turn metrics every N turns (0 = never)")
+    flush_rows: int = Field(20_000, ge=1, description="flush the writer after this many buffered rows")
+    flush_seconds: float = Field(1.0, gt=0, description="flush the writer at least this often during play")
+
+
+class SeatSpec(_Strict):
+    """One seat: which agent plays it and the agent's config."""
+
+    agent: str = Field(min_length=1)
+    label: str | None = None
+    config: dict[str, Any] = Field(default_factory=dict)
+
+    def display(self) -> str:
+        """The seat's name in summaries."""
+        return self.label or self.agent
+
+
+class TournamentSpec(_Strict):
+    """A round robin over a pool of agents."""
+
+    format: Literal["round_robin"] = "round_robin"
+    pool: list[SeatSpec] = Field(min_length=2)
+    self_play: bool = True
+    repetitions: int = Field(1, ge=1)
+
+
+class Scenario(_Strict):
+    """A scenario file."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    world: str = Field(min_length=1)
+    params: dict[str, Any] = Field(default_factory=dict)
+    seats: list[SeatSpec] | None = None
+    tournament: TournamentSpec | None = None
+    episodes: int = Field(1, ge=1)
+    seed: int = Field(0, ge=0)
+    db: str = "runs/sim.db"
+    engine: EngineSettings = Field(default_factory=EngineSettings)
+
+    @model_validator(mode="after")
+    def _one_lineup(self) -> Scenario:
+        if (self.seats is None) == (self.tournament is None):
+            raise ValueError("give exactly one of 'seats' or 'tournament'")
+        return self
+
+
+@dataclass(frozen=True)
+class EpisodePlan:
+    """One episode to play: its index, the seats in order, and the world params."""
+
+    index: int
+    seats: tuple[SeatSpec, ...]
+    matchup: str
+
+
+@dataclass(frozen=True)
+class LoadedScenario:
+    """A validated scenario with its world class, params and the episodes it expands to."""
+
+    scenario: Scenario
+    source: str
+    world_cls: type
+    params: BaseModel
+    agent_classes: dict[str, type]
+
+    @property
+    def plans(self) -> list[EpisodePlan]:
+        """Every episode of the run, in order."""
+        return expand(self.scenario)
+
+    def make_agent(self, seat: SeatSpec) -> Agent:
+        """A fresh agent instance for ``seat`` (one per seat and per episode, in self-play too)."""
+        cls = self.agent_classes[seat.agent]
+        agent: Agent = cls(cls.Config.model_validate(seat.config))
+        return agent
+
+
+def expand(scenario: Scenario) -> list[EpisodePlan]:
+    """The scenario's episodes: ``episodes`` copies of the seats, or every round-robin pairing."""
+    if scenario.seats is not None:
+        lineups = [tuple(scenario.seats)] * scenario.episodes
+    else:
+        assert scenario.tournament is not None
+        t = scenario.tournament
+        pick = itertools.combinations_with_replacement if t.self_play else itertools.combinations
+        pairs = [tuple(p) for p in pick(t.pool, 2)]
+        lineups = [p for p in pairs for _ in range(t.repetitions)]
+    return [EpisodePlan(i, lineup, " vs ".join(s.display() for s in lineup)) for i, lineup in enumerate(lineups)]
+
+
+# ---------------------------------------------------------------------------------------------
+def _loc(loc: Sequence[int | str], prefix: str = "") -> str:
+    out = prefix
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
+    problems = []
+    for err in exc.errors():
+        loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after"))]
+        message = err["msg"]
+        if err["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif err["type"] == "missing":
+            message = "required key is missing"
+        elif "input" in err and not isinstance(err["input"], dict | list):
+            message += f" (got {err['input']!r})"
+        problems.append((_loc(loc, prefix), message))
+    return problems
+
+
+def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: str) -> dict[str, Any]:
+    """Apply ``key.path=value`` overrides (values parsed as YAML; numeric parts index lists)."""
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key:
+            raise ScenarioError(source, [("--set", f"{item!r} is not of the form key.path=value")])
+        try:
+            value = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError as exc:
+            raise ScenarioError(source, [(key, f"--set value {raw!r} is not valid YAML: {exc}")]) from None
+        parts = key.split(".")
+        node: Any = data
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            if isinstance(node, list):
+                if not part.isdigit() or int(part) >= len(node):
+                    raise ScenarioError(source, [(key, f"--set: {part!r} is not an index of a {len(node)}-item list")])
+                if last:
+                    node[int(part)] = value
+                else:
+                    node = node[int(part)]
+            elif isinstance(node, dict):
+                if last:
+                    node[part] = value
+                else:
+                    node = node.setdefault(part, {})
+            else:
+                raise ScenarioError(source, [(key, f"--set: {'.'.join(parts[:i])!r} is not a mapping or list")])
+    return data
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """Parse the file with ``yaml.safe_load``; the top level must be a mapping."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(source, [("", f"cannot read the file: {exc.strerror or exc}")]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError(source, [(where, f"not valid YAML: {problem}")]) from None
+    if not isinstance(data, dict):
+        raise ScenarioError(source, [("", f"expected a mapping of keys at the top level, got {type(data).__name__}")])
+    return data
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScenario:
+    """Read, override and fully validate a scenario file (world, params, seats and agent configs)."""
+    path = Path(path)
+    return validate_scenario(read_yaml(path), str(path), overrides)
+
+
+def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str] = ()) -> LoadedScenario:
+    """Validate scenario data as if it came from ``source``."""
+    data = apply_overrides(data, overrides, source)
+    try:
+        scenario = Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise ScenarioError(source, _problems(exc)) from None
+
+    try:
+        world_cls = registry.world_entry(scenario.world).load()
+    except registry.RegistryError as exc:
+        raise ScenarioError(source, [("world", str(exc))]) from None
+    spec = world_cls.spec
+    try:
+        params = spec.params_model.model_validate(scenario.params)
+    except ValidationError as exc:
+        raise ScenarioError(source, _problems(exc, "params")) from None
+
+    problems: list[tuple[str, str]] = []
+    if scenario.seats is not None:
+        seat_list, prefix = scenario.seats, "seats"
+        if not spec.min_players <= len(seat_list) <= spec.max_players:
+            problems.append(("seats", f"{spec.id} needs {spec.min_players}-{spec.max_players} seats, got {len(seat_list)}"))
+    else:
+        assert scenario.tournament is not None
+        seat_list, prefix = scenario.tournament.pool, "tournament.pool"
+        if spec.min_players > 2 or spec.max_players < 2:
+            problems.append(("tournament", f"round robins pair two agents; {spec.id} needs {spec.min_players}+ seats"))
+    agent_classes: dict[str, type] = {}
+    for i, seat in enumerate(seat_list):
+        where = f"{prefix}[{i}]"
+        try:
+            cls = registry.agent_entry(seat.agent).load()
+        except registry.RegistryError as exc:
+            problems.append((f"{where}.agent", str(exc)))
+            continue
+        worlds = getattr(cls, "worlds", None)
+        if worlds and spec.id not in worlds:
+            problems.append((f"{where}.agent", f"{seat.agent!r} plays {', '.join(worlds)}, not {spec.id}"))
+            continue
+        try:
+            cls.Config.model_validate(seat.config)
+        except ValidationError as exc:
+            problems.extend(_problems(exc, f"{where}.config"))
+            continue
+        agent_classes[seat.agent] = cls
+    if problems:
+        raise ScenarioError(source, problems)
+    return LoadedScenario(scenario, source, world_cls, params, agent_classes)

@@ -1,0 +1,130 @@
+"""SQLAlchemy 2 typed ORM models of the trajectory store (documented column by column in docs/schema.md)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+SCHEMA_VERSION = 1
+
+
+class Base(DeclarativeBase):
+    """Declarative base; dict and list annotations become JSON columns."""
+
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Meta(Base):
+    """Key/value facts about the store itself (schema_version, created_by)."""
+
+    __tablename__ = "meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class Run(Base):
+    """One invocation of a scenario (``sim run``)."""
+
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scenario_name: Mapped[str] = mapped_column(String(200))
+    scenario_path: Mapped[str | None] = mapped_column(Text)
+    scenario: Mapped[dict[str, Any]]
+    world_id: Mapped[str] = mapped_column(String(100))
+    seed: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    sim_version: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Episode(Base):
+    """One game from reset to terminal (or interruption)."""
+
+    __tablename__ = "episodes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    index: Mapped[int] = mapped_column(Integer)
+    matchup: Mapped[str] = mapped_column(String(400))
+    world_id: Mapped[str] = mapped_column(String(100))
+    params: Mapped[dict[str, Any]]
+    seed: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))
+    turns: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    error: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    __table_args__ = (UniqueConstraint("run_id", "index"),)
+
+
+class Seat(Base):
+    """Who sat where in an episode, and how they did."""
+
+    __tablename__ = "seats"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    player_id: Mapped[str] = mapped_column(String(32))
+    agent: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(200))
+    config: Mapped[dict[str, Any]]
+    score: Mapped[float | None] = mapped_column(Float)
+    invalid_actions: Mapped[int] = mapped_column(Integer, default=0)
+    __table_args__ = (UniqueConstraint("episode_id", "player_id"),)
+
+
+class EventRow(Base):
+    """Everything that happened, in order. ``id`` is monotonic so a viewer can tail ``id > last``."""
+
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    turn: Mapped[int] = mapped_column(Integer)
+    phase: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(40))
+    actor: Mapped[str | None] = mapped_column(String(32))
+    visible_to: Mapped[Any] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]]
+    __table_args__ = (UniqueConstraint("episode_id", "seq"), Index("ix_events_episode_turn", "episode_id", "turn"))
+
+
+class Metric(Base):
+    """A number about a seat (or the whole episode when ``player_id`` is NULL); ``turn`` NULL = episode summary."""
+
+    __tablename__ = "metrics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"))
+    turn: Mapped[int | None] = mapped_column(Integer)
+    player_id: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(80))
+    value: Mapped[float | None] = mapped_column(Float)
+    __table_args__ = (Index("ix_metrics_episode_name", "episode_id", "name"),)
+
+
+class LLMCall(Base):
+    """One request to a language model and its answer (filled by LLM agents)."""
+
+    __tablename__ = "llm_calls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int | None] = mapped_column(ForeignKey("episodes.id"), index=True)
+    player_id: Mapped[str | None] = mapped_column(String(32))
+    turn: Mapped[int | None] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(80))
+    model: Mapped[str] = mapped_column(String(200))
+    messages: Mapped[list[Any]]
+    params: Mapped[dict[str, Any]]
+    response: Mapped[str | None] = mapped_column(Text)
+    parsed: Mapped[Any] = mapped_column(JSON)
+    valid: Mapped[bool] = mapped_column(Boolean)
+    error_class: Mapped[str | None] = mapped_column(String(120))
+    attempt: Mapped[int] = mapped_column(Integer)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer)
+    cost_usd: Mapped[float | None] = mapped_column(Float)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime)

@@ -1,0 +1,81 @@
+"""Reading a store back as pandas DataFrames (JSON columns decoded) or as Event objects."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import text
+
+from sim.store.engine import open_engine
+from sim.types import ALL, Event
+
+TABLES = ("runs", "episodes", "seats", "events", "metrics", "llm_calls")
+JSON_COLUMNS = {"runs": ("scenario",), "episodes": ("params", "outcome"), "seats": ("config",),
+                "events": ("visible_to", "payload"), "llm_calls": ("messages", "params", "parsed")}
+
+
+class StoreReader:
+    """Read-only access to a store file."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise LookupError(f"{self.path}: no such database")
+        self.engine = open_engine(self.path, create=False)
+
+    def table(self, name: str, where: str = "", params: dict[str, Any] | None = None,
+              decode_json: bool = True) -> pd.DataFrame:
+        """A whole table (optionally filtered by a SQL ``where`` clause) ordered by id."""
+        if name not in TABLES:
+            raise LookupError(f"unknown table {name!r}; tables: {', '.join(TABLES)}")
+        sql = f"SELECT * FROM {name}" + (f" WHERE {where}" if where else "") + " ORDER BY id"
+        with self.engine.connect() as conn:
+            df = pd.read_sql(text(sql), conn, params=params or {})
+        if decode_json:
+            for column in JSON_COLUMNS.get(name, ()):
+                df[column] = df[column].map(lambda v: json.loads(v) if isinstance(v, str) else v)
+        return df
+
+    def runs(self) -> pd.DataFrame:
+        """All runs."""
+        return self.table("runs")
+
+    def episodes(self, run_id: int | None = None) -> pd.DataFrame:
+        """Episodes, optionally of one run."""
+        return self.table("episodes", "run_id = :r", {"r": run_id}) if run_id is not None else self.table("episodes")
+
+    def episode(self, episode_id: int) -> dict[str, Any]:
+        """One episode as a dict."""
+        df = self.table("episodes", "id = :e", {"e": episode_id})
+        if df.empty:
+            raise LookupError(f"{self.path}: no episode {episode_id}")
+        return dict(df.iloc[0])
+
+    def seats(self, episode_id: int | None = None) -> pd.DataFrame:
+        """Seats, optionally of one episode."""
+        return self.table("seats", "episode_id = :e", {"e": episode_id}) if episode_id is not None else \
+            self.table("seats")
+
+    def events(self, episode_id: int | None = None) -> pd.DataFrame:
+        """Events in order, optionally of one episode."""
+        return self.table("events", "episode_id = :e", {"e": episode_id}) if episode_id is not None else \
+            self.table("events")
+
+    def metrics(self, episode_id: int | None = None) -> pd.DataFrame:
+        """Metric rows; ``turn`` is NaN for episode summaries."""
+        return self.table("metrics", "episode_id = :e", {"e": episode_id}) if episode_id is not None else \
+            self.table("metrics")
+
+    def llm_calls(self) -> pd.DataFrame:
+        """Every LLM call."""
+        return self.table("llm_calls")
+
+    def event_objects(self, episode_id: int) -> Iterator[Event]:
+        """The episode's events as :class:`Event` objects, in order."""
+        for row in self.events(episode_id).itertuples():
+            visible = row.visible_to if row.visible_to == ALL else tuple(row.visible_to)
+            yield Event(int(row.turn), row.phase, row.kind, row.payload, row.actor, visible)

@@ -1,0 +1,179 @@
+"""Core value types shared by worlds, agents, the engine and the store.
+
+Everything here is a frozen, slotted dataclass: cheap to build on the hot path, immutable once
+handed to an agent, and JSON-serialisable through :func:`to_jsonable`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+PlayerId = str
+ALL: Literal["all"] = "all"
+Visibility = tuple[PlayerId, ...] | Literal["all"]
+
+
+class ActionKind(enum.StrEnum):
+    """What shape of answer an action is."""
+
+    CHOICE = "choice"
+    TEXT = "text"
+    NUMBER = "number"
+    MULTI_CHOICE = "multi_choice"
+
+
+class Dynamics(enum.StrEnum):
+    """Whether seats move one at a time or together."""
+
+    SEQUENTIAL = "sequential"
+    SIMULTANEOUS = "simultaneous"
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    """An agent's answer. ``rationale`` is logged privately, never shown to other seats."""
+
+    kind: ActionKind
+    value: Any
+    rationale: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionSpec:
+    """What a seat may legally answer now, and the world's declared fallback for invalid answers."""
+
+    kind: ActionKind
+    options: tuple[str, ...] = ()
+    min_count: int = 1
+    max_count: int = 1
+    max_chars: int | None = None
+    minimum: float | None = None
+    maximum: float | None = None
+    fallback: Any = None
+
+    def check(self, action: object) -> str | None:
+        """Return why ``action`` is illegal under this spec, or None if it is legal."""
+        if not isinstance(action, Action):
+            return f"expected an Action, got {type(action).__name__}"
+        if action.kind != self.kind:
+            return f"expected a {self.kind} action, got {action.kind}"
+        value = action.value
+        if self.kind is ActionKind.CHOICE:
+            if value not in self.options:
+                return f"{value!r} is not one of {list(self.options)}"
+        elif self.kind is ActionKind.MULTI_CHOICE:
+            if not isinstance(value, list | tuple) or any(v not in self.options for v in value):
+                return f"{value!r} is not a list drawn from {list(self.options)}"
+            if len(set(value)) != len(value):
+                return f"{value!r} repeats an option"
+            if not self.min_count <= len(value) <= self.max_count:
+                return f"choose between {self.min_count} and {self.max_count} options, got {len(value)}"
+        elif self.kind is ActionKind.TEXT:
+            if not isinstance(value, str):
+                return f"expected text, got {type(value).__name__}"
+            if self.max_chars is not None and len(value) > self.max_chars:
+                return f"text is {len(value)} characters, at most {self.max_chars} allowed"
+        elif self.kind is ActionKind.NUMBER:
+            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+                return f"expected a finite number, got {value!r}"
+            if self.minimum is not None and value < self.minimum:
+                return f"{value} is below the minimum {self.minimum}"
+            if self.maximum is not None and value > self.maximum:
+                return f"{value} is above the maximum {self.maximum}"
+        return None
+
+    def fallback_action(self) -> Action:
+        """The world's declared replacement for an invalid answer."""
+        return Action(self.kind, self.fallback, rationale=None)
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """Everything one seat may know right now. Built fresh for each seat; never a live object."""
+
+    player: PlayerId
+    turn: int
+    phase: str
+    public: Mapping[str, Any]
+    private: Mapping[str, Any]
+    history: tuple[Any, ...]
+    legal: ActionSpec
+    text: str = ""
+    feedback: str | None = None
+
+    def with_text(self, text: str) -> Observation:
+        """A copy carrying its rendered text."""
+        return dataclasses.replace(self, text=text)
+
+    def with_feedback(self, feedback: str) -> Observation:
+        """A copy telling the agent why its previous answer was rejected."""
+        return dataclasses.replace(self, feedback=feedback)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """Something that happened. ``visible_to`` is ``"all"`` or the seats allowed to see it."""
+
+    turn: int
+    phase: str
+    kind: str
+    payload: Mapping[str, Any]
+    actor: PlayerId | None = None
+    visible_to: Visibility = ALL
+
+    def visible(self, player: PlayerId) -> bool:
+        """Whether ``player`` may see this event."""
+        return self.visible_to == ALL or player in self.visible_to
+
+
+@dataclass(frozen=True, slots=True)
+class WorldSpec:
+    """Static description of a world: its id, seat counts, dynamics and parameter model."""
+
+    id: str
+    title: str
+    min_players: int
+    max_players: int
+    dynamics: Dynamics
+    hidden_info: bool
+    max_turns: int
+    params_model: type = field(compare=False)
+
+
+class IllegalActionError(ValueError):
+    """Raised by a world when an action is not legal; the world's state is left unchanged."""
+
+    def __init__(self, player: PlayerId, reason: str):
+        super().__init__(f"{player}: {reason}")
+        self.player = player
+        self.reason = reason
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Turn dataclasses, enums, tuples and mappings into plain JSON values."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, type):
+        return f"{obj.__module__}:{obj.__qualname__}"
+    return obj
+
+
+def dumps(obj: Any) -> str:
+    """Compact, key-sorted JSON: the one serialisation used for events and the store."""
+    return json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False, default=_default)
+
+
+def _default(obj: Any) -> Any:
+    return to_jsonable(obj)

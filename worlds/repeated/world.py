@@ -1,0 +1,217 @@
+"""World ``matrix/repeated-v1``: a finitely repeated two-player 2x2 game (Akata et al. 2023).
+
+Rules. Two seats, p0 (row) and p1 (column), play the same 2x2 stage game each round,
+choosing simultaneously between two labelled options. Each gets the payoff of its own matrix for
+the pair of moves. The game lasts a fixed number of rounds, or ends after each round with a
+seeded probability ``stop_probability`` (geometric horizon, mean length 1/p, capped at
+``max_rounds``). With ``noise`` > 0 each played move is flipped with that probability (seeded);
+scores use the moves as played.
+
+Who sees what. Each seat sees the stage game from its own perspective (its own payoff first),
+the round number, the horizon if ``horizon_known``, and the history of both played moves and
+both scores. Private to a seat: the move it intended when noise flipped it (``noise`` events
+and ``private.intended``). Nobody sees the other's move before both have chosen, and when
+the horizon is hidden no seat sees the stop probability or the round count (the ``setup``
+event is visible to no seat). Rationales are the engine's business and never reach the other seat.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, ClassVar
+
+from pydantic import BaseModel
+
+from sim.types import Action, ActionKind, ActionSpec, Dynamics, Event, IllegalActionError, Observation, PlayerId
+from sim.types import WorldSpec as Spec
+from worlds.repeated import metrics, text
+from worlds.repeated.games import MatrixGame
+from worlds.repeated.params import RepeatedParams
+
+PHASE = "play"
+_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class RoundRecord:
+    """One past round from a seat's own perspective."""
+
+    round: int
+    own: str
+    other: str
+    own_points: float
+    other_points: float
+
+
+class RepeatedGameWorld:
+    """A finitely repeated 2x2 game between two seats."""
+
+    spec: ClassVar[Spec] = Spec(id="matrix/repeated-v1", title="Repeated 2x2 game", min_players=2, max_players=2,
+                                dynamics=Dynamics.SIMULTANEOUS, hidden_info=True, max_turns=100_000,
+                                params_model=RepeatedParams)
+
+    def reset(self, players: Sequence[PlayerId], params: BaseModel, rng: random.Random) -> list[Event]:
+        """Start a match between two seats."""
+        assert isinstance(params, RepeatedParams)
+        if len(players) != 2:
+            raise ValueError(f"repeated games need exactly 2 players, got {len(players)}")
+        self.params = params
+        self.game: MatrixGame = params.stage_game()
+        self.players = tuple(players)
+        self.rng = rng
+        self.round = 1
+        self.over = False
+        self.moves: list[tuple[int, int]] = []
+        self.intended: list[tuple[int, int]] = []
+        self.scores = [0.0, 0.0]
+        self.histories: list[tuple[RoundRecord, ...]] = [(), ()]
+        labels = self.game.labels
+        self._labels = labels
+        self._index = {labels[0]: 0, labels[1]: 1}
+        self._payoff = [[[self.game.payoff(s, a, b) for b in (0, 1)] for a in (0, 1)] for s in (0, 1)]
+        self._legal = ActionSpec(ActionKind.CHOICE, labels, fallback=labels[params.fallback])
+        self._public = [MappingProxyType(self._static_public(s)) for s in (0, 1)]
+        start = Event(0, PHASE, "start", {
+            "game": self.game.name, "family": self.game.family, "labels": list(labels),
+            "row": [list(r) for r in self.game.row], "col": [list(r) for r in self.game.col],
+            "players": list(players), "horizon_known": params.horizon_known,
+            **(self._horizon() if params.horizon_known else {})})
+        setup = Event(0, PHASE, "setup", {**self._horizon(), "noise": params.noise}, visible_to=())
+        return [start, setup]
+
+    def _horizon(self) -> dict[str, Any]:
+        p = self.params
+        if p.geometric:
+            return {"horizon": "geometric", "stop_probability": p.stop_probability, "max_rounds": p.max_rounds}
+        return {"horizon": "fixed", "rounds": p.rounds}
+
+    def _static_public(self, seat: int) -> dict[str, Any]:
+        labels = self._labels
+        outcomes = tuple(
+            MappingProxyType({"own": labels[a], "other": labels[b], "own_points": self._payoff[seat][a][b],
+                              "other_points": self._payoff[1 - seat][b][a]})
+            for a in (0, 1) for b in (0, 1))
+        public: dict[str, Any] = {"game": self.game.name, "options": labels, "outcomes": outcomes,
+                                  "horizon_known": self.params.horizon_known}
+        if self.params.horizon_known:
+            public.update(self._horizon())
+        return public
+
+    # protocol -------------------------------------------------------------------------------
+    def to_act(self) -> tuple[PlayerId, ...]:
+        """Both seats act every round until the game is over."""
+        return () if self.over else self.players
+
+    def legal_actions(self, player: PlayerId) -> ActionSpec:
+        """Choose one of the two options."""
+        self._seat(player)
+        return self._legal
+
+    def observe(self, player: PlayerId) -> Observation:
+        """The seat's view: its own payoffs, the round, and the played history."""
+        seat = self._seat(player)
+        private = _EMPTY
+        if self.params.noise:
+            private = MappingProxyType({"intended": tuple(self._labels[m[seat]] for m in self.intended)})
+        return Observation(player, self.round, PHASE, MappingProxyType({"round": self.round, **self._public[seat]}),
+                           private, self.histories[seat], self._legal)
+
+    def render(self, observation: Observation) -> str:
+        """Akata-style text of the observation."""
+        return text.render_observation(observation)
+
+    def step(self, actions: Mapping[PlayerId, Action]) -> list[Event]:
+        """Play one round with both seats' actions."""
+        if self.over:
+            raise IllegalActionError(self.players[0], "the game is over")
+        p0, p1 = self.players
+        if len(actions) != 2 or p0 not in actions or p1 not in actions:
+            raise IllegalActionError(p0 if p0 not in actions else p1, "both seats must act each round")
+        index = self._index
+        chosen = []
+        for player in self.players:
+            action = actions[player]
+            i = index.get(action.value) if isinstance(action, Action) and action.kind is ActionKind.CHOICE else None
+            if i is None:
+                raise IllegalActionError(player, f"{getattr(action, 'value', action)!r} is not one of "
+                                                 f"{list(self._labels)}")
+            chosen.append(i)
+        a, b = chosen
+        events: list[Event] = []
+        r = self.round
+        if self.params.noise:
+            played = [1 - m if self.rng.random() < self.params.noise else m for m in chosen]
+            for seat, (want, got) in enumerate(zip(chosen, played, strict=True)):
+                if want != got:
+                    events.append(Event(r, PHASE, "noise", {"intended": self._labels[want], "played": self._labels[got]},
+                                        actor=self.players[seat], visible_to=(self.players[seat],)))
+            a, b = played
+        self.intended.append((chosen[0], chosen[1]))
+        self.moves.append((a, b))
+        pay0 = self._payoff[0][a][b]
+        pay1 = self._payoff[1][b][a]
+        self.scores[0] += pay0
+        self.scores[1] += pay1
+        la, lb = self._labels[a], self._labels[b]
+        self.histories[0] = (*self.histories[0], RoundRecord(r, la, lb, pay0, pay1))
+        self.histories[1] = (*self.histories[1], RoundRecord(r, lb, la, pay1, pay0))
+        events.append(Event(r, PHASE, "round", {"round": r, "moves": {p0: la, p1: lb}, "payoffs": {p0: pay0, p1: pay1}}))
+        p = self.params
+        if p.geometric:
+            self.over = r >= p.max_rounds or self.rng.random() < p.stop_probability  # type: ignore[operator]
+        else:
+            self.over = r >= p.rounds
+        if self.over:
+            events.append(Event(r, PHASE, "end", {"rounds": r, "scores": self.returns(),
+                                                  "reason": "stopped" if p.geometric else "horizon"}))
+        else:
+            self.round = r + 1
+        return events
+
+    def is_terminal(self) -> bool:
+        """Whether the last round has been played."""
+        return self.over
+
+    def returns(self) -> dict[PlayerId, float]:
+        """Total points of each seat."""
+        return {self.players[0]: self.scores[0], self.players[1]: self.scores[1]}
+
+    def return_bounds(self) -> tuple[float, float]:
+        """Lowest and highest possible totals over the longest possible game."""
+        cap = self.params.round_cap
+        lo = min(self.game.min_payoff(0), self.game.min_payoff(1), 0.0)
+        hi = max(self.game.max_payoff(0), self.game.max_payoff(1), 0.0)
+        return lo * cap, hi * cap
+
+    def outcome(self) -> dict[str, Any]:
+        """Rounds played, scores and the winner (None on a draw)."""
+        s0, s1 = self.scores
+        winner = None if s0 == s1 else self.players[0 if s0 > s1 else 1]
+        return {"rounds": len(self.moves), "scores": self.returns(), "winner": winner}
+
+    def snapshot(self) -> dict[str, Any]:
+        """Full state as JSON."""
+        return {"round": self.round, "over": self.over, "moves": [list(m) for m in self.moves],
+                "intended": [list(m) for m in self.intended], "scores": list(self.scores),
+                "rng": repr(self.rng.getstate()[1][:4])}
+
+    def turn_metrics(self) -> Mapping[PlayerId, Mapping[str, float]]:
+        """Cumulative score per seat."""
+        return {self.players[0]: {"score": self.scores[0]}, self.players[1]: {"score": self.scores[1]}}
+
+    def episode_metrics(self) -> Mapping[PlayerId, Mapping[str, float]]:
+        """Score, cooperation, coordination, forgiveness and outcome shares per seat."""
+        return {player: metrics.seat_metrics(self.moves, seat, self.game) for seat, player in enumerate(self.players)}
+
+    def describe_event(self, event: Event) -> str:
+        """One transcript line."""
+        return text.describe_event(event)
+
+    def _seat(self, player: PlayerId) -> int:
+        try:
+            return self.players.index(player)
+        except ValueError:
+            raise KeyError(f"{player!r} is not a seat of this game") from None
