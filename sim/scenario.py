@@ -17,6 +17,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim import registry
 from sim.agent import Agent
+from sim.types import WorldSpec
+
+#: The key path shown for problems with the file as a whole (no single key to blame).
+TOP_LEVEL = "(top level)"
 
 
 class ScenarioError(ValueError):
@@ -25,7 +29,8 @@ class ScenarioError(ValueError):
     def __init__(self, source: str, problems: Sequence[tuple[str, str]]):
         self.source = source
         self.problems = list(problems)
-        lines = [f"{source}: {path}: {message}" if path else f"{source}: {message}" for path, message in problems]
+        lines = [f"{source}: {path}: {message}" if path else f"{source}: {message}"
+                 for path, message in problems]
         super().__init__("\n".join(lines))
 
 
@@ -37,7 +42,8 @@ class EngineSettings(_Strict):
     """How the engine runs episodes."""
 
     action_timeout: float = Field(60.0, gt=0, description="seconds an awaiting agent may take per action")
-    max_retries: int = Field(2, ge=0, le=20, description="re-asks after an illegal answer before the fallback")
+    max_retries: int = Field(2, ge=0, le=20,
+                             description="re-asks after an illegal answer before the fallback")
     metrics_every: int = Field(1, ge=0, description="collect per-turn metrics every N turns (0 = never)")
     flush_rows: int = Field(20_000, ge=1, description="flush the writer after this many buffered rows")
     flush_seconds: float = Field(1.0, gt=0, description="flush the writer at least this often during play")
@@ -126,7 +132,8 @@ def expand(scenario: Scenario) -> list[EpisodePlan]:
         pick = itertools.combinations_with_replacement if t.self_play else itertools.combinations
         pairs = [tuple(p) for p in pick(t.pool, 2)]
         lineups = [p for p in pairs for _ in range(t.repetitions)]
-    return [EpisodePlan(i, lineup, " vs ".join(s.display() for s in lineup)) for i, lineup in enumerate(lineups)]
+    return [EpisodePlan(i, lineup, " vs ".join(s.display() for s in lineup))
+            for i, lineup in enumerate(lineups)]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -145,13 +152,15 @@ def _problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
     for err in exc.errors():
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after"))]
         message = err["msg"]
+        if err["type"] == "value_error" and "error" in err.get("ctx", {}):
+            message = str(err["ctx"]["error"])  # drop pydantic's "Value error, " prefix
         if err["type"] == "extra_forbidden":
             message = "unknown key"
         elif err["type"] == "missing":
             message = "required key is missing"
         elif "input" in err and not isinstance(err["input"], dict | list):
             message += f" (got {err['input']!r})"
-        problems.append((_loc(loc, prefix), message))
+        problems.append((_loc(loc, prefix) or TOP_LEVEL, message))
     return problems
 
 
@@ -164,14 +173,17 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: str)
         try:
             value = yaml.safe_load(raw) if raw else ""
         except yaml.YAMLError as exc:
-            raise ScenarioError(source, [(key, f"--set value {raw!r} is not valid YAML: {exc}")]) from None
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            message = f"--set value {raw!r} is not valid YAML: {problem}"
+            raise ScenarioError(source, [(key, message)]) from None
         parts = key.split(".")
         node: Any = data
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if isinstance(node, list):
                 if not part.isdigit() or int(part) >= len(node):
-                    raise ScenarioError(source, [(key, f"--set: {part!r} is not an index of a {len(node)}-item list")])
+                    message = f"--set: {part!r} is not an index of a {len(node)}-item list"
+                    raise ScenarioError(source, [(key, message)])
                 if last:
                     node[int(part)] = value
                 else:
@@ -182,7 +194,8 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: str)
                 else:
                     node = node.setdefault(part, {})
             else:
-                raise ScenarioError(source, [(key, f"--set: {'.'.join(parts[:i])!r} is not a mapping or list")])
+                message = f"--set: {'.'.join(parts[:i])!r} is not a mapping or list"
+                raise ScenarioError(source, [(key, message)])
     return data
 
 
@@ -193,6 +206,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(source, [("", f"cannot read the file: {exc.strerror or exc}")]) from None
+    except UnicodeDecodeError as exc:
+        message = f"expected UTF-8 text, got byte {exc.object[exc.start]:#04x} at offset {exc.start}"
+        raise ScenarioError(source, [("", message)]) from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -201,7 +217,7 @@ def read_yaml(path: Path) -> dict[str, Any]:
         problem = getattr(exc, "problem", None) or str(exc)
         raise ScenarioError(source, [(where, f"not valid YAML: {problem}")]) from None
     if not isinstance(data, dict):
-        raise ScenarioError(source, [("", f"expected a mapping of keys at the top level, got {type(data).__name__}")])
+        raise ScenarioError(source, [(TOP_LEVEL, f"expected a mapping of keys, got {type(data).__name__}")])
     return data
 
 
@@ -223,7 +239,10 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
         world_cls = registry.world_entry(scenario.world).load()
     except registry.RegistryError as exc:
         raise ScenarioError(source, [("world", str(exc))]) from None
-    spec = world_cls.spec
+    spec = getattr(world_cls, "spec", None)
+    if not isinstance(world_cls, type) or not isinstance(spec, WorldSpec):
+        message = f"{scenario.world!r} is not a world class (no WorldSpec 'spec')"
+        raise ScenarioError(source, [("world", message)])
     try:
         params = spec.params_model.model_validate(scenario.params)
     except ValidationError as exc:
@@ -233,12 +252,14 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
     if scenario.seats is not None:
         seat_list, prefix = scenario.seats, "seats"
         if not spec.min_players <= len(seat_list) <= spec.max_players:
-            problems.append(("seats", f"{spec.id} needs {spec.min_players}-{spec.max_players} seats, got {len(seat_list)}"))
+            needs = f"{spec.min_players}-{spec.max_players}"
+            problems.append(("seats", f"{spec.id} needs {needs} seats, got {len(seat_list)}"))
     else:
         assert scenario.tournament is not None
         seat_list, prefix = scenario.tournament.pool, "tournament.pool"
         if spec.min_players > 2 or spec.max_players < 2:
-            problems.append(("tournament", f"round robins pair two agents; {spec.id} needs {spec.min_players}+ seats"))
+            message = f"round robins pair two agents; {spec.id} needs {spec.min_players}+ seats"
+            problems.append(("tournament", message))
     agent_classes: dict[str, type] = {}
     for i, seat in enumerate(seat_list):
         where = f"{prefix}[{i}]"
@@ -247,12 +268,17 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
         except registry.RegistryError as exc:
             problems.append((f"{where}.agent", str(exc)))
             continue
+        config_cls = getattr(cls, "Config", None)
+        if not (isinstance(cls, type) and isinstance(config_cls, type) and issubclass(config_cls, BaseModel)):
+            message = f"{seat.agent!r} is not an agent class (no pydantic 'Config')"
+            problems.append((f"{where}.agent", message))
+            continue
         worlds = getattr(cls, "worlds", None)
         if worlds and spec.id not in worlds:
             problems.append((f"{where}.agent", f"{seat.agent!r} plays {', '.join(worlds)}, not {spec.id}"))
             continue
         try:
-            cls.Config.model_validate(seat.config)
+            config_cls.model_validate(seat.config)
         except ValidationError as exc:
             problems.extend(_problems(exc, f"{where}.config"))
             continue

@@ -76,6 +76,9 @@ class StoreReader:
 
     def event_objects(self, episode_id: int) -> Iterator[Event]:
         """The episode's events as :class:`Event` objects, in order."""
-        for row in self.events(episode_id).itertuples():
-            visible = row.visible_to if row.visible_to == ALL else tuple(row.visible_to)
-            yield Event(int(row.turn), row.phase, row.kind, row.payload, row.actor, visible)
+        sql = text("SELECT turn, phase, kind, payload, actor, visible_to FROM events WHERE episode_id = :e ORDER BY seq")
+        with self.engine.connect() as conn:
+            rows = conn.execute(sql, {"e": episode_id}).all()
+        for turn, phase, kind, payload, actor, visible_to in rows:
+            visible = json.loads(visible_to)
+            yield Event(turn, phase, kind, json.loads(payload), actor, visible if visible == ALL else tuple(visible))

@@ -52,6 +52,13 @@ class RepeatedGameWorld:
     spec: ClassVar[Spec] = Spec(id="matrix/repeated-v1", title="Repeated 2x2 game", min_players=2, max_players=2,
                                 dynamics=Dynamics.SIMULTANEOUS, hidden_info=True, max_turns=100_000,
                                 params_model=RepeatedParams)
+    #: Parameter sets the conformance suite plays (defaults, noise, a hidden geometric horizon, a 144-game).
+    examples: ClassVar[tuple[dict[str, Any], ...]] = (
+        {},
+        {"game": "akata_battle_of_the_sexes", "rounds": 12, "noise": 0.2},
+        {"game": "stag_hunt", "stop_probability": 0.2, "horizon_known": False, "max_rounds": 50},
+        {"game": "rg_6_7", "labels": ["X", "Q"], "rounds": 5},
+    )
 
     def reset(self, players: Sequence[PlayerId], params: BaseModel, rng: random.Random) -> list[Event]:
         """Start a match between two seats."""

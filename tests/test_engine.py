@@ -1,0 +1,137 @@
+"""Engine behaviour: retries with feedback, fallbacks as invalid events, timeouts, crashes and interrupts."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+from engine_agents import Crasher, CrashConfig, Sleeper, Stubborn, StubbornConfig
+
+from agents.scripted import repeated as s
+from sim.agent import AgentError
+from sim.runner import run_scenario
+from sim.scenario import EngineSettings, validate_scenario
+from sim.testing import play
+from worlds.repeated.params import RepeatedParams
+from worlds.repeated.world import RepeatedGameWorld
+
+PD3 = RepeatedParams(rounds=3)
+
+
+def test_illegal_answer_is_retried_with_feedback_then_accepted() -> None:
+    agent = Stubborn(StubbornConfig(bad_answers=1))
+    result, events, _ = play(RepeatedGameWorld, PD3, {"p0": agent, "p1": s.Defector()},
+                             settings=EngineSettings(max_retries=2))
+    assert not [e for e in events if e.kind == "invalid"]
+    assert result.invalid == {"p0": 0, "p1": 0}
+    assert agent.feedback[0] is None and "banana" in (agent.feedback[1] or "")
+
+
+def test_persistent_illegal_answers_fall_back_and_are_logged_never_silent() -> None:
+    result, events, _ = play(RepeatedGameWorld, PD3, {"p0": Stubborn(), "p1": s.Cooperator()},
+                             settings=EngineSettings(max_retries=2))
+    invalid = [e for e in events if e.kind == "invalid"]
+    assert len(invalid) == 3 and result.invalid["p0"] == 3
+    assert all(e.actor == "p0" and e.visible_to == ("p0",) for e in invalid)
+    assert invalid[0].payload["attempts"] == 3 and invalid[0].payload["fallback"] == "C"
+    assert "'banana' is not one of ['C', 'D']" in invalid[0].payload["errors"][0]
+    moves = [e.payload["moves"]["p0"] for e in events if e.kind == "round"]
+    assert moves == ["C", "C", "C"]
+
+
+def test_world_fallback_option_is_configurable() -> None:
+    _, events, _ = play(RepeatedGameWorld, RepeatedParams(rounds=2, fallback=1), {"p0": Stubborn(), "p1": s.Cooperator()},
+                        settings=EngineSettings(max_retries=0))
+    assert [e.payload["moves"]["p0"] for e in events if e.kind == "round"] == ["D", "D"]
+
+
+def test_timeouts_are_invalid_events() -> None:
+    _, events, _ = play(RepeatedGameWorld, RepeatedParams(rounds=2), {"p0": Sleeper(), "p1": s.Cooperator()},
+                        settings=EngineSettings(action_timeout=0.05, max_retries=1))
+    invalid = [e for e in events if e.kind == "invalid"]
+    assert len(invalid) == 2
+    assert invalid[0].payload["errors"] == ["no answer within 0.05 s"] * 2
+
+
+def test_concurrent_agents_are_asked_together() -> None:
+    import time
+
+    start = time.perf_counter()
+    play(RepeatedGameWorld, RepeatedParams(rounds=2), {"p0": Sleeper(), "p1": Sleeper()},
+         settings=EngineSettings(action_timeout=0.2, max_retries=0))
+    assert time.perf_counter() - start < 0.2 * 4 * 0.9  # sequential asking would take 4 timeouts
+
+
+def _scenario(tmp_path: Path, seats: list[dict], rounds: int = 10, episodes: int = 2) -> object:
+    data = {"name": "t", "world": "matrix/repeated-v1", "params": {"rounds": rounds}, "seats": seats,
+            "episodes": episodes, "db": str(tmp_path / "t.db")}
+    return validate_scenario(data, "test.yaml")
+
+
+def _rows(db: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_a_crashing_agent_marks_the_episode_failed_and_keeps_its_events(tmp_path: Path) -> None:
+    loaded = _scenario(tmp_path, [{"agent": "engine_agents:Crasher"}, {"agent": "defector"}])
+    with pytest.raises(RuntimeError, match="agent exploded"):
+        run_scenario(loaded)  # type: ignore[arg-type]
+    db = tmp_path / "t.db"
+    assert _rows(db, "SELECT status, error FROM episodes") == [("failed", "RuntimeError: agent exploded")]
+    assert _rows(db, "SELECT status FROM runs") == [("failed",)]
+    assert _rows(db, "SELECT count(*) FROM events WHERE kind = 'round'") == [(2,)]
+
+
+def test_ctrl_c_marks_episode_and_run_interrupted_never_complete(tmp_path: Path) -> None:
+    loaded = _scenario(tmp_path, [{"agent": "engine_agents:Crasher", "config": {"interrupt": True, "at_turn": 5}},
+                                  {"agent": "cooperator"}])
+    with pytest.raises(KeyboardInterrupt):
+        run_scenario(loaded)  # type: ignore[arg-type]
+    db = tmp_path / "t.db"
+    assert _rows(db, "SELECT status FROM episodes") == [("interrupted",)]
+    assert _rows(db, "SELECT status FROM runs") == [("interrupted",)]
+    assert _rows(db, "SELECT count(*) FROM events WHERE kind = 'round'") == [(4,)]
+
+
+def test_replay_agent_fails_loudly_on_an_illegal_action(tmp_path: Path) -> None:
+    loaded = _scenario(tmp_path, [{"agent": "replay", "config": {"actions": ["C", "X", "C"]}}, {"agent": "cooperator"}],
+                       rounds=3, episodes=1)
+    with pytest.raises(AgentError, match=r"action #2 'X' is illegal at turn 2"):
+        run_scenario(loaded)  # type: ignore[arg-type]
+    loaded = _scenario(tmp_path, [{"agent": "replay", "config": {"actions": ["C"]}}, {"agent": "cooperator"}],
+                       rounds=3, episodes=1)
+    with pytest.raises(AgentError, match="ran out of actions at turn 2"):
+        run_scenario(loaded)  # type: ignore[arg-type]
+
+
+def test_replay_agent_reproduces_its_list(tmp_path: Path) -> None:
+    result, events, _ = play(RepeatedGameWorld, PD3, {"p0": _replay(["D", "C", "D"]), "p1": s.TitForTat()})
+    assert [e.payload["moves"]["p0"] for e in events if e.kind == "round"] == ["D", "C", "D"]
+    assert result.returns == {"p0": 5 + 0 + 5, "p1": 0 + 5 + 0}
+
+
+def _replay(actions: list) -> object:
+    from agents.scripted.replay import ReplayAgent, ReplayConfig
+
+    return ReplayAgent(ReplayConfig(actions=actions))
+
+
+def test_every_seat_gets_a_fresh_agent_even_in_self_play(tmp_path: Path) -> None:
+    data = {"name": "t", "world": "matrix/repeated-v1", "params": {"game": "akata_battle_of_the_sexes", "rounds": 10},
+            "tournament": {"pool": [{"agent": "alternator"}, {"agent": "grudger"}], "repetitions": 2},
+            "db": str(tmp_path / "t.db")}
+    summary = run_scenario(validate_scenario(data, "t.yaml"))
+    self_play = [r for plan, r in summary.episodes if plan.matchup == "alternator vs alternator"]
+    assert len(self_play) == 2 and all(r.returns == {"p0": 85, "p1": 85} for r in self_play)
+
+
+def test_per_turn_metrics_are_stored_from_the_datacollector(tmp_path: Path) -> None:
+    summary = run_scenario(_scenario(tmp_path, [{"agent": "tit_for_tat"}, {"agent": "defector"}], episodes=1))  # type: ignore[arg-type]
+    rows = _rows(summary.db, "SELECT turn, value FROM metrics WHERE name = 'score' AND player_id = 'p0' "
+                             "AND turn IS NOT NULL ORDER BY turn")
+    assert rows == [(t, float(t - 1)) for t in range(1, 11)]
+    summary_rows = _rows(summary.db, "SELECT value FROM metrics WHERE name = 'score' AND turn IS NULL ORDER BY player_id")
+    assert summary_rows == [(9.0,), (14.0,)]
+    assert _rows(summary.db, "SELECT player_id, score FROM seats ORDER BY player_id") == [("p0", 9.0), ("p1", 14.0)]

@@ -1,0 +1,147 @@
+"""The SQLite store: pragmas, schema version, crash safety, readers and export round trips."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from sim.store.engine import StoreError, open_engine
+from sim.store.export import export_store
+from sim.store.reader import TABLES, StoreReader
+
+ROOT = Path(__file__).parent.parent
+SIM = Path(sys.executable).parent / "sim"
+
+
+def _run(tmp_path: Path, *extra: str) -> Path:
+    db = tmp_path / "r.db"
+    subprocess.run([str(SIM), "run", str(ROOT / "worlds/repeated/scenarios/demo.yaml"), "--db", str(db), "--quiet",
+                    *extra], check=True, capture_output=True)
+    return db
+
+
+def test_pragmas_and_schema_version(tmp_path: Path) -> None:
+    engine = open_engine(tmp_path / "s.db")
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar() == "1"
+
+
+def test_a_store_of_another_schema_version_is_refused(tmp_path: Path) -> None:
+    open_engine(tmp_path / "s.db")
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="schema version 99"):
+        open_engine(tmp_path / "s.db")
+    (tmp_path / "other.db").write_bytes(b"")
+    with sqlite3.connect(tmp_path / "other.db") as conn:
+        conn.execute("CREATE TABLE x (a)")
+    with pytest.raises(StoreError, match="not a sim store"):
+        open_engine(tmp_path / "other.db", create=False)
+
+
+def test_sigkill_mid_run_leaves_a_sound_store_with_no_false_complete(tmp_path: Path) -> None:
+    scenario = yaml.safe_load((ROOT / "worlds/repeated/scenarios/demo.yaml").read_text())
+    scenario["params"]["rounds"] = 20000
+    scenario["engine"] = {"flush_rows": 500, "flush_seconds": 0.05}
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    db = tmp_path / "k.db"
+    proc = subprocess.Popen([str(SIM), "run", str(path), "--db", str(db), "--quiet"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        if db.exists():
+            with sqlite3.connect(db) as conn:
+                try:
+                    if conn.execute("SELECT count(*) FROM episodes WHERE status = 'complete'").fetchone()[0] >= 1:
+                        break
+                except sqlite3.OperationalError:
+                    pass
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        statuses = dict(conn.execute("SELECT status, count(*) FROM episodes GROUP BY status").fetchall())
+        assert statuses.get("complete", 0) >= 1
+        assert statuses.get("running", 0) == 1  # the one killed mid-way is not complete
+        rounds = conn.execute("SELECT e.id, count(v.id) FROM episodes e JOIN events v ON v.episode_id = e.id "
+                              "AND v.kind = 'round' WHERE e.status = 'complete' GROUP BY e.id").fetchall()
+        assert all(n == 20000 for _, n in rounds)
+        assert conn.execute("SELECT status FROM runs").fetchone() == ("running",)
+
+
+def test_sigterm_marks_the_run_interrupted(tmp_path: Path) -> None:
+    scenario = yaml.safe_load((ROOT / "worlds/repeated/scenarios/demo.yaml").read_text())
+    scenario["params"]["rounds"] = 20000
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    db = tmp_path / "t.db"
+    proc = subprocess.Popen([str(SIM), "run", str(path), "--db", str(db), "--quiet"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not db.exists():
+        time.sleep(0.1)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM runs").fetchone() == ("interrupted",)
+        assert conn.execute("SELECT count(*) FROM episodes WHERE status = 'interrupted'").fetchone() == (1,)
+        assert conn.execute("SELECT count(*) FROM episodes WHERE status = 'running'").fetchone() == (0,)
+
+
+def test_reader_returns_dataframes_with_decoded_json(tmp_path: Path) -> None:
+    reader = StoreReader(_run(tmp_path))
+    episodes = reader.episodes()
+    assert isinstance(episodes, pd.DataFrame) and len(episodes) == 21 and set(episodes.status) == {"complete"}
+    events = reader.events(int(episodes.id.iloc[0]))
+    rounds = events[events.kind == "round"]
+    assert len(rounds) == 10 and isinstance(rounds.payload.iloc[0], dict)
+    metrics = reader.metrics()
+    summary = metrics[metrics.turn.isna() & (metrics.name == "cooperation_rate")]
+    assert len(summary) == 42 and summary.value.between(0, 1).all()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
+def test_run_then_export_round_trips_the_trajectory(tmp_path: Path, fmt: str) -> None:
+    db = _run(tmp_path)
+    out = tmp_path / "out"
+    result = subprocess.run([str(SIM), "export", "--db", str(db), "--format", fmt, "--out", str(out)],
+                            check=True, capture_output=True, text=True)
+    assert "events" in result.stdout
+    reader = StoreReader(db)
+    for table in TABLES:
+        original = reader.table(table, decode_json=False)
+        path = out / f"{table}.{fmt}"
+        if fmt == "csv":
+            exported = pd.read_csv(path) if original.shape[0] else pd.DataFrame(columns=original.columns)
+        elif fmt == "jsonl":
+            exported = pd.read_json(path, lines=True) if original.shape[0] else pd.DataFrame(columns=original.columns)
+        else:
+            exported = pd.read_parquet(path)
+        assert list(exported.columns) == list(original.columns)
+        assert len(exported) == len(original)
+    events = reader.table("events", decode_json=False)
+    exported_events = {"csv": pd.read_csv, "jsonl": lambda p: pd.read_json(p, lines=True, dtype=False),
+                       "parquet": pd.read_parquet}[fmt](out / f"events.{fmt}")
+    assert [json.loads(p) for p in exported_events.payload] == [json.loads(p) for p in events.payload]
+    assert list(exported_events.kind) == list(events.kind) and list(exported_events.seq) == list(events.seq)
+
+
+def test_export_of_a_missing_store_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(LookupError, match="no such database"):
+        export_store(tmp_path / "nope.db", tmp_path / "o", "csv")
