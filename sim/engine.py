@@ -120,7 +120,6 @@ async def _ask(world: World, player: PlayerId, agent: Agent, settings: EngineSet
         obs = obs.with_feedback(feedback)
     errors: list[str] = [] if feedback is None else [feedback]
     for _attempt in range(settings.max_retries + 1):
-        error = None
         try:
             if agent.concurrent:
                 async with asyncio.timeout(settings.action_timeout):

@@ -15,6 +15,10 @@ from sim.types import PlayerId
 from sim.world import World
 
 
+METRICS_TABLE = "seat_metrics"
+METRIC_COLUMNS = ("turn", "player_id", "name", "value")
+
+
 class SeatAgent(mesa.Agent):
     """One seat of the episode: which player id it is and which policy plays it."""
 
@@ -38,19 +42,22 @@ class EpisodeModel(mesa.Model):
         self.seats: dict[PlayerId, SeatAgent] = {}
         for player, policy, label in seats:
             self.seats[player] = SeatAgent(self, player, policy, label)
-        self.datacollector = mesa.DataCollector(
-            model_reporters={"turn": "turn", "seat_metrics": lambda m: m.world.turn_metrics()})
+        # A DataCollector table (no per-step deepcopy, unlike model reporters): one row per seat and metric.
+        self.datacollector = mesa.DataCollector(tables={METRICS_TABLE: list(METRIC_COLUMNS)})
+        self._rows = self.datacollector.tables[METRICS_TABLE]
 
     def step(self) -> None:
         """Advance the turn counter and collect per-turn metrics when due."""
         self.turn += 1
         if self.metrics_every and self.turn % self.metrics_every == 0:
-            self.datacollector.collect(self)
+            turns, players, names, values = (self._rows[c] for c in METRIC_COLUMNS)
+            for player, metrics in self.world.turn_metrics().items():
+                for name, value in metrics.items():
+                    turns.append(self.turn)
+                    players.append(player)
+                    names.append(name)
+                    values.append(value)
 
     def metric_rows(self) -> Iterator[tuple[int, PlayerId, str, float]]:
         """The collected per-turn metrics as ``(turn, player, name, value)`` rows."""
-        columns = self.datacollector.model_vars
-        for turn, per_seat in zip(columns["turn"], columns["seat_metrics"], strict=True):
-            for player, values in per_seat.items():
-                for name, value in values.items():
-                    yield turn, player, name, value
+        return zip(*(self._rows[c] for c in METRIC_COLUMNS), strict=True)

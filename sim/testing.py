@@ -19,7 +19,7 @@ from sim.world import World
 ActionChooser = Callable[[World, PlayerId, ActionSpec], Action]
 
 
-def example_params(world_cls: type) -> list[BaseModel]:
+def example_params(world_cls: type[World]) -> list[BaseModel]:
     """The world's declared example parameter sets (``examples``), or its defaults."""
     spec = world_cls.spec
     examples: tuple[dict[str, Any], ...] = getattr(world_cls, "examples", ({},))
@@ -40,7 +40,7 @@ def drive(world: World, params: BaseModel, n_players: int, seed: int, choose: Ac
     return events
 
 
-def play(world_cls: type, params: BaseModel, agents: Mapping[PlayerId, Agent], seed: int = 0,
+def play(world_cls: type[World], params: BaseModel, agents: Mapping[PlayerId, Agent], seed: int = 0,
          settings: EngineSettings | None = None) -> tuple[EpisodeResult, list[Event], World]:
     """Play one episode through the engine without a store; returns the result, the events and the world."""
     world = world_cls()

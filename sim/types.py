@@ -1,18 +1,22 @@
 """Core value types shared by worlds, agents, the engine and the store.
 
-Everything here is a frozen, slotted dataclass: cheap to build on the hot path, immutable once
-handed to an agent, and JSON-serialisable through :func:`to_jsonable`.
+Hot-path values (Action, Observation, Event) are typed NamedTuples: immutable once handed to an
+agent and several times cheaper to build than frozen dataclasses. Everything is JSON-serialisable
+through :func:`to_jsonable`; :func:`dumps` is the one serialisation used for events and the store.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import enum
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
+
+import orjson
+
+from pydantic import BaseModel
 
 PlayerId = str
 ALL: Literal["all"] = "all"
@@ -35,8 +39,7 @@ class Dynamics(enum.StrEnum):
     SIMULTANEOUS = "simultaneous"
 
 
-@dataclass(frozen=True, slots=True)
-class Action:
+class Action(NamedTuple):
     """An agent's answer. ``rationale`` is logged privately, never shown to other seats."""
 
     kind: ActionKind
@@ -61,6 +64,8 @@ class ActionSpec:
         """Return why ``action`` is illegal under this spec, or None if it is legal."""
         if not isinstance(action, Action):
             return f"expected an Action, got {type(action).__name__}"
+        if self.kind is ActionKind.CHOICE and action.kind is ActionKind.CHOICE and action.value in self.options:
+            return None  # the common case, first
         if action.kind != self.kind:
             return f"expected a {self.kind} action, got {action.kind}"
         value = action.value
@@ -93,8 +98,7 @@ class ActionSpec:
         return Action(self.kind, self.fallback, rationale=None)
 
 
-@dataclass(frozen=True, slots=True)
-class Observation:
+class Observation(NamedTuple):
     """Everything one seat may know right now. Built fresh for each seat; never a live object."""
 
     player: PlayerId
@@ -109,15 +113,14 @@ class Observation:
 
     def with_text(self, text: str) -> Observation:
         """A copy carrying its rendered text."""
-        return dataclasses.replace(self, text=text)
+        return self._replace(text=text)
 
     def with_feedback(self, feedback: str) -> Observation:
         """A copy telling the agent why its previous answer was rejected."""
-        return dataclasses.replace(self, feedback=feedback)
+        return self._replace(feedback=feedback)
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     """Something that happened. ``visible_to`` is ``"all"`` or the seats allowed to see it."""
 
     turn: int
@@ -143,7 +146,7 @@ class WorldSpec:
     dynamics: Dynamics
     hidden_info: bool
     max_turns: int
-    params_model: type = field(compare=False)
+    params_model: type[BaseModel] = field(compare=False)
 
 
 class IllegalActionError(ValueError):
@@ -156,7 +159,9 @@ class IllegalActionError(ValueError):
 
 
 def to_jsonable(obj: Any) -> Any:
-    """Turn dataclasses, enums, tuples and mappings into plain JSON values."""
+    """Turn named tuples, dataclasses, enums, tuples and mappings into plain JSON values."""
+    if isinstance(obj, tuple) and hasattr(obj, "_asdict"):
+        return {k: to_jsonable(v) for k, v in obj._asdict().items()}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, enum.Enum):
@@ -170,10 +175,16 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS
+
+
 def dumps(obj: Any) -> str:
-    """Compact, key-sorted JSON: the one serialisation used for events and the store."""
-    return json.dumps(obj, separators=(",", ":"), sort_keys=True, ensure_ascii=False, default=_default)
+    """Compact, key-sorted JSON: the one serialisation used for events and the store.
 
-
-def _default(obj: Any) -> Any:
-    return to_jsonable(obj)
+    Plain dicts, lists, strings and numbers take orjson's fast path; anything else (named tuples,
+    mapping proxies, dataclasses, enums) is converted by :func:`to_jsonable` first.
+    """
+    try:
+        return orjson.dumps(obj, option=_OPTIONS).decode()
+    except TypeError:
+        return orjson.dumps(to_jsonable(obj), option=_OPTIONS).decode()

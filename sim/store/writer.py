@@ -1,7 +1,10 @@
-"""The one batched writer: buffers rows and flushes them with Core executemany in one transaction.
+"""The one batched writer: buffers rows and flushes them with executemany inside one transaction.
 
-Episodes are inserted as ``running`` before play starts and only become ``complete`` in the same
-transaction that flushes their last events, so an interrupted episode never looks complete.
+The writer keeps one connection with an open transaction and commits when ``flush_rows`` rows are
+buffered, when ``flush_seconds`` have passed, or when a run finishes. Episodes are inserted as
+``running`` and only become ``complete`` in a transaction that also holds all their events, so an
+interrupted or killed run never leaves an episode looking complete. Events and metrics, the hot
+rows, go through the driver's ``executemany`` with their JSON pre-serialised by :func:`sim.types.dumps`.
 """
 
 from __future__ import annotations
@@ -11,18 +14,30 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert, update
+from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy.engine import CursorResult
 
-from sim.store.models import Episode, EventRow, LLMCall, Metric, Run, Seat
-from sim.types import Event, PlayerId, to_jsonable
+from sim.store.models import Base
+from sim.types import Event, PlayerId, dumps, to_jsonable
 
-_EVENTS = EventRow.__table__
-_METRICS = Metric.__table__
-_LLM_CALLS = LLMCall.__table__
+_RUNS = Base.metadata.tables["runs"]
+_EPISODES = Base.metadata.tables["episodes"]
+_SEATS = Base.metadata.tables["seats"]
+_LLM_CALLS = Base.metadata.tables["llm_calls"]
+_INSERT_EVENTS = ("INSERT INTO events (episode_id, seq, turn, phase, kind, actor, visible_to, payload) "
+                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+_INSERT_METRICS = "INSERT INTO metrics (episode_id, turn, player_id, name, value) VALUES (?, ?, ?, ?, ?)"
+_ALL_JSON = dumps("all")
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _new_id(result: CursorResult[Any]) -> int:
+    key = result.inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 class StoreWriter:
@@ -32,57 +47,69 @@ class StoreWriter:
         self.engine = engine
         self.flush_rows = flush_rows
         self.flush_seconds = flush_seconds
-        self._events: list[dict[str, Any]] = []
-        self._metrics: list[dict[str, Any]] = []
+        self._conn: Connection | None = None
+        self._events: list[tuple[Any, ...]] = []
+        self._metrics: list[tuple[Any, ...]] = []
         self._llm_calls: list[dict[str, Any]] = []
         self._seq: dict[int, int] = {}
-        self._last_flush = time.monotonic()
+        self._last_commit = time.monotonic()
+
+    def _connection(self) -> Connection:
+        if self._conn is None:
+            self._conn = self.engine.connect()
+        if not self._conn.in_transaction():
+            self._conn.begin()
+        return self._conn
 
     # runs -----------------------------------------------------------------------------------
     def begin_run(self, *, name: str, path: str | None, scenario: Mapping[str, Any], world_id: str, seed: int,
                   version: str) -> int:
-        """Insert a run row (status ``running``) and return its id."""
-        with self.engine.begin() as conn:
-            result = conn.execute(insert(Run.__table__).values(
-                scenario_name=name, scenario_path=path, scenario=dict(scenario), world_id=world_id, seed=seed,
-                status="running", sim_version=version, started_at=_now()))
-        return int(result.inserted_primary_key[0])
+        """Insert a run row (status ``running``), commit, and return its id."""
+        result = self._connection().execute(insert(_RUNS).values(
+            scenario_name=name, scenario_path=path, scenario=dict(scenario), world_id=world_id, seed=seed,
+            status="running", sim_version=version, started_at=_now()))
+        self.commit()
+        return _new_id(result)
 
     def finish_run(self, run_id: int, status: str) -> None:
-        """Flush everything and close the run with ``status``."""
-        with self.engine.begin() as conn:
-            self._flush(conn)
-            conn.execute(update(Run.__table__).where(Run.__table__.c.id == run_id)
-                         .values(status=status, finished_at=_now()))
+        """Flush everything, close the run with ``status`` and release the connection."""
+        conn = self._connection()
+        self._write_buffers(conn)
+        conn.execute(update(_RUNS).where(_RUNS.c.id == run_id).values(status=status, finished_at=_now()))
+        self.commit()
+        self.close()
 
     # episodes -------------------------------------------------------------------------------
     def begin_episode(self, *, run_id: int, index: int, matchup: str, world_id: str, params: Mapping[str, Any],
                       seed: int, seats: Iterable[Mapping[str, Any]]) -> int:
-        """Insert an episode (status ``running``) with its seats; committed at once so viewers see it."""
-        with self.engine.begin() as conn:
-            self._flush(conn)
-            result = conn.execute(insert(Episode.__table__).values(
-                run_id=run_id, index=index, matchup=matchup, world_id=world_id, params=dict(params), seed=seed,
-                status="running", started_at=_now()))
-            episode_id = int(result.inserted_primary_key[0])
-            conn.execute(insert(Seat.__table__), [{"episode_id": episode_id, "invalid_actions": 0, **s} for s in seats])
+        """Insert an episode (status ``running``) with its seats; visible to readers at the next commit."""
+        conn = self._connection()
+        result = conn.execute(insert(_EPISODES).values(
+            run_id=run_id, index=index, matchup=matchup, world_id=world_id, params=dict(params), seed=seed,
+            status="running", started_at=_now()))
+        episode_id = _new_id(result)
+        conn.execute(insert(_SEATS), [{"episode_id": episode_id, "invalid_actions": 0, **s} for s in seats])
         self._seq[episode_id] = 0
+        self._maybe_commit()
         return episode_id
 
     def finish_episode(self, episode_id: int, *, status: str, turns: int, outcome: Mapping[str, Any] | None,
                        scores: Mapping[PlayerId, float] | None = None,
                        invalid: Mapping[PlayerId, int] | None = None, error: str | None = None) -> None:
-        """Flush the episode's rows and set its final status in the same transaction."""
-        seats = Seat.__table__
-        with self.engine.begin() as conn:
-            self._flush(conn)
-            for player, score in (scores or {}).items():
-                conn.execute(update(seats).where(seats.c.episode_id == episode_id, seats.c.player_id == player)
-                             .values(score=score, invalid_actions=(invalid or {}).get(player, 0)))
-            conn.execute(update(Episode.__table__).where(Episode.__table__.c.id == episode_id).values(
-                status=status, turns=turns, outcome=to_jsonable(outcome) if outcome is not None else None,
-                error=error, finished_at=_now()))
+        """Write the episode's buffered rows and its final status in the same transaction."""
+        conn = self._connection()
+        self._write_buffers(conn)
+        for player, score in (scores or {}).items():
+            conn.execute(update(_SEATS).where(_SEATS.c.episode_id == episode_id, _SEATS.c.player_id == player)
+                         .values(score=score, invalid_actions=(invalid or {}).get(player, 0)))
+        conn.execute(update(_EPISODES).where(_EPISODES.c.id == episode_id).values(
+            status=status, turns=turns, outcome=to_jsonable(outcome) if outcome is not None else None,
+            error=error, finished_at=_now()))
         self._seq.pop(episode_id, None)
+        if status != "complete":
+            self.commit()
+        else:
+            self._maybe_commit()
 
     # rows -----------------------------------------------------------------------------------
     def add_events(self, episode_id: int, events: Iterable[Event]) -> None:
@@ -90,36 +117,53 @@ class StoreWriter:
         seq = self._seq[episode_id]
         append = self._events.append
         for e in events:
-            append({"episode_id": episode_id, "seq": seq, "turn": e.turn, "phase": e.phase, "kind": e.kind,
-                    "actor": e.actor, "visible_to": e.visible_to, "payload": e.payload})
+            visible = _ALL_JSON if e.visible_to == "all" else dumps(e.visible_to)
+            append((episode_id, seq, e.turn, e.phase, e.kind, e.actor, visible, dumps(e.payload)))
             seq += 1
         self._seq[episode_id] = seq
-        self._maybe_flush()
+        self._maybe_commit()
 
     def add_metrics(self, episode_id: int, rows: Iterable[tuple[int | None, PlayerId | None, str, float | None]]) -> None:
         """Buffer metric rows ``(turn, player, name, value)``."""
-        self._metrics.extend({"episode_id": episode_id, "turn": t, "player_id": p, "name": n, "value": v}
-                             for t, p, n, v in rows)
-        self._maybe_flush()
+        self._metrics.extend((episode_id, t, p, n, v) for t, p, n, v in rows)
+        self._maybe_commit()
 
     def add_llm_call(self, row: Mapping[str, Any]) -> None:
         """Buffer one ``llm_calls`` row."""
         self._llm_calls.append({"created_at": _now(), **row})
-        self._maybe_flush()
+        self._maybe_commit()
 
-    def flush(self) -> None:
-        """Write everything buffered now."""
-        with self.engine.begin() as conn:
-            self._flush(conn)
+    def pending(self) -> int:
+        """Rows buffered but not yet written."""
+        return len(self._events) + len(self._metrics) + len(self._llm_calls)
 
-    def _maybe_flush(self) -> None:
-        pending = len(self._events) + len(self._metrics) + len(self._llm_calls)
-        if pending >= self.flush_rows or (pending and time.monotonic() - self._last_flush >= self.flush_seconds):
-            self.flush()
+    def commit(self) -> None:
+        """Write everything buffered and commit now."""
+        conn = self._connection()
+        self._write_buffers(conn)
+        conn.commit()
+        self._last_commit = time.monotonic()
 
-    def _flush(self, conn: Any) -> None:
-        for table, rows in ((_EVENTS, self._events), (_METRICS, self._metrics), (_LLM_CALLS, self._llm_calls)):
-            if rows:
-                conn.execute(insert(table), rows)
-                rows.clear()
-        self._last_flush = time.monotonic()
+    def close(self) -> None:
+        """Commit what is pending and release the connection."""
+        if self._conn is not None:
+            if self._conn.in_transaction():
+                self._write_buffers(self._conn)
+                self._conn.commit()
+            self._conn.close()
+            self._conn = None
+
+    def _maybe_commit(self) -> None:
+        if self.pending() >= self.flush_rows or time.monotonic() - self._last_commit >= self.flush_seconds:
+            self.commit()
+
+    def _write_buffers(self, conn: Connection) -> None:
+        if self._events:
+            conn.exec_driver_sql(_INSERT_EVENTS, self._events)
+            self._events.clear()
+        if self._metrics:
+            conn.exec_driver_sql(_INSERT_METRICS, self._metrics)
+            self._metrics.clear()
+        if self._llm_calls:
+            conn.execute(insert(_LLM_CALLS), self._llm_calls)
+            self._llm_calls.clear()

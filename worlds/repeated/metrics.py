@@ -13,6 +13,7 @@ Option index 0 counts as cooperation (C) and index 1 as defection (D).
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 
 from worlds.repeated.games import MatrixGame
@@ -21,24 +22,24 @@ from worlds.repeated.games import MatrixGame
 def seat_metrics(moves: Sequence[tuple[int, int]], seat: int, game: MatrixGame) -> dict[str, float]:
     """All metrics of one seat over the played ``moves`` (pairs of option indices, p0 first)."""
     n = len(moves)
-    own = [m[seat] for m in moves]
-    other = [m[1 - seat] for m in moves]
-    score = sum(game.payoff(seat, a, b) for a, b in zip(own, other, strict=True))
+    pairs = Counter((m[seat], m[1 - seat]) for m in moves)  # (own, other) -> rounds
+    score = sum(game.payoff(seat, a, b) * k for (a, b), k in pairs.items())
     best = game.max_payoff(seat)
+    share = (lambda k: k / n) if n else (lambda k: math.nan)
     out: dict[str, float] = {
         "rounds": float(n),
         "score": float(score),
-        "score_per_round": score / n if n else math.nan,
-        "normalised_score": score / (n * best) if n and best else math.nan,
-        "cooperation_rate": own.count(0) / n if n else math.nan,
-        "coordination_rate": sum(a == b for a, b in zip(own, other, strict=True)) / n if n else math.nan,
-        "last_round_defection": float(own[-1] == 1) if n else math.nan,
+        "score_per_round": share(score),
+        "normalised_score": share(score / best) if best else math.nan,
+        "cooperation_rate": share(pairs[0, 0] + pairs[0, 1]),
+        "coordination_rate": share(pairs[0, 0] + pairs[1, 1]),
+        "last_round_defection": float(moves[-1][seat] == 1) if n else math.nan,
     }
-    gaps, unforgiven = forgiveness(own, other)
+    gaps, unforgiven = forgiveness([m[seat] for m in moves], [m[1 - seat] for m in moves])
     out["forgiveness"] = sum(gaps) / len(gaps) if gaps else math.nan
     out["unforgiven"] = float(unforgiven)
-    for name, (a, b) in {"cc": (0, 0), "cd": (0, 1), "dc": (1, 0), "dd": (1, 1)}.items():
-        out[name] = sum(x == a and y == b for x, y in zip(own, other, strict=True)) / n if n else math.nan
+    for name, cell in (("cc", (0, 0)), ("cd", (0, 1)), ("dc", (1, 0)), ("dd", (1, 1))):
+        out[name] = share(pairs[cell])
     return out
 
 
@@ -46,12 +47,14 @@ def forgiveness(own: Sequence[int], other: Sequence[int]) -> tuple[list[int], in
     """For each opponent defection, rounds until the seat next cooperates; and how many it never forgave."""
     gaps: list[int] = []
     unforgiven = 0
-    for t, move in enumerate(other):
-        if move != 1:
-            continue
-        later = next((u for u in range(t + 1, len(own)) if own[u] == 0), None)
-        if later is None:
-            unforgiven += 1
-        else:
-            gaps.append(later - t)
+    next_c = None  # scanning backwards: the first round after t where the seat cooperates
+    for t in range(len(own) - 1, -1, -1):
+        if other[t] == 1:
+            if next_c is None:
+                unforgiven += 1
+            else:
+                gaps.append(next_c - t)
+        if own[t] == 0:
+            next_c = t
+    gaps.reverse()
     return gaps, unforgiven

@@ -29,7 +29,7 @@ def render_observation(obs: Observation) -> str:
         lines.append(f"In round {r.round}, you chose Option {r.own} and the other player chose Option {r.other}. "
                      f"Thus, you won {_points(r.own_points)} points and the other player won "
                      f"{_points(r.other_points)} points.")
-    lines.append(f"You are currently playing round {pub['round']}.")
+    lines.append(f"You are currently playing round {obs.turn}.")
     lines.append(f"Q: Which Option do you choose, Option {a} or Option {b}?")
     if obs.feedback:
         lines.append(f"(Your previous answer was rejected: {obs.feedback})")

@@ -19,9 +19,8 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel
 
@@ -35,8 +34,7 @@ PHASE = "play"
 _EMPTY: Mapping[str, Any] = MappingProxyType({})
 
 
-@dataclass(frozen=True, slots=True)
-class RoundRecord:
+class RoundRecord(NamedTuple):
     """One past round from a seat's own perspective."""
 
     round: int
@@ -76,9 +74,14 @@ class RepeatedGameWorld:
         self.scores = [0.0, 0.0]
         self.histories: list[tuple[RoundRecord, ...]] = [(), ()]
         labels = self.game.labels
+        self._seats = {p: i for i, p in enumerate(players)}
+        self._private = [_EMPTY, _EMPTY]
         self._labels = labels
         self._index = {labels[0]: 0, labels[1]: 1}
         self._payoff = [[[self.game.payoff(s, a, b) for b in (0, 1)] for a in (0, 1)] for s in (0, 1)]
+        self._noise = params.noise
+        self._stop_probability = params.stop_probability
+        self._round_cap = params.round_cap
         self._legal = ActionSpec(ActionKind.CHOICE, labels, fallback=labels[params.fallback])
         self._public = [MappingProxyType(self._static_public(s)) for s in (0, 1)]
         start = Event(0, PHASE, "start", {
@@ -118,13 +121,10 @@ class RepeatedGameWorld:
         return self._legal
 
     def observe(self, player: PlayerId) -> Observation:
-        """The seat's view: its own payoffs, the round, and the played history."""
+        """The seat's view: its own payoffs, the round (``turn``), and the played history."""
         seat = self._seat(player)
-        private = _EMPTY
-        if self.params.noise:
-            private = MappingProxyType({"intended": tuple(self._labels[m[seat]] for m in self.intended)})
-        return Observation(player, self.round, PHASE, MappingProxyType({"round": self.round, **self._public[seat]}),
-                           private, self.histories[seat], self._legal)
+        return Observation(player, self.round, PHASE, self._public[seat], self._private[seat], self.histories[seat],
+                           self._legal)
 
     def render(self, observation: Observation) -> str:
         """Akata-style text of the observation."""
@@ -132,51 +132,62 @@ class RepeatedGameWorld:
 
     def step(self, actions: Mapping[PlayerId, Action]) -> list[Event]:
         """Play one round with both seats' actions."""
-        if self.over:
-            raise IllegalActionError(self.players[0], "the game is over")
         p0, p1 = self.players
-        if len(actions) != 2 or p0 not in actions or p1 not in actions:
-            raise IllegalActionError(p0 if p0 not in actions else p1, "both seats must act each round")
-        index = self._index
-        chosen = []
-        for player in self.players:
-            action = actions[player]
-            i = index.get(action.value) if isinstance(action, Action) and action.kind is ActionKind.CHOICE else None
-            if i is None:
-                raise IllegalActionError(player, f"{getattr(action, 'value', action)!r} is not one of "
-                                                 f"{list(self._labels)}")
-            chosen.append(i)
-        a, b = chosen
-        events: list[Event] = []
+        if self.over:
+            raise IllegalActionError(p0, "the game is over")
+        a0, a1 = actions.get(p0), actions.get(p1)
+        if a0 is None or a1 is None or len(actions) != 2:
+            raise IllegalActionError(p0 if a0 is None else p1, "both seats must act each round")
+        i = self._choice_index(p0, a0)
+        j = self._choice_index(p1, a1)
         r = self.round
-        if self.params.noise:
-            played = [1 - m if self.rng.random() < self.params.noise else m for m in chosen]
-            for seat, (want, got) in enumerate(zip(chosen, played, strict=True)):
-                if want != got:
-                    events.append(Event(r, PHASE, "noise", {"intended": self._labels[want], "played": self._labels[got]},
-                                        actor=self.players[seat], visible_to=(self.players[seat],)))
-            a, b = played
-        self.intended.append((chosen[0], chosen[1]))
-        self.moves.append((a, b))
-        pay0 = self._payoff[0][a][b]
-        pay1 = self._payoff[1][b][a]
+        events: list[Event] = []
+        if self._noise:
+            i, j = self._apply_noise(r, i, j, events)
+        else:
+            self.intended.append((i, j))
+        self.moves.append((i, j))
+        pay0 = self._payoff[0][i][j]
+        pay1 = self._payoff[1][j][i]
         self.scores[0] += pay0
         self.scores[1] += pay1
-        la, lb = self._labels[a], self._labels[b]
+        la, lb = self._labels[i], self._labels[j]
         self.histories[0] = (*self.histories[0], RoundRecord(r, la, lb, pay0, pay1))
         self.histories[1] = (*self.histories[1], RoundRecord(r, lb, la, pay1, pay0))
         events.append(Event(r, PHASE, "round", {"round": r, "moves": {p0: la, p1: lb}, "payoffs": {p0: pay0, p1: pay1}}))
-        p = self.params
-        if p.geometric:
-            self.over = r >= p.max_rounds or self.rng.random() < p.stop_probability  # type: ignore[operator]
+        if self._stop_probability is not None:
+            self.over = r >= self._round_cap or self.rng.random() < self._stop_probability
         else:
-            self.over = r >= p.rounds
+            self.over = r >= self._round_cap
         if self.over:
             events.append(Event(r, PHASE, "end", {"rounds": r, "scores": self.returns(),
-                                                  "reason": "stopped" if p.geometric else "horizon"}))
+                                                  "reason": "stopped" if self._stop_probability else "horizon"}))
         else:
             self.round = r + 1
         return events
+
+    def _choice_index(self, player: PlayerId, action: object) -> int:
+        if isinstance(action, Action) and action.kind is ActionKind.CHOICE:
+            index = self._index.get(action.value)
+            if index is not None:
+                return index
+        value = action.value if isinstance(action, Action) else action
+        raise IllegalActionError(player, f"{value!r} is not one of {list(self._labels)}")
+
+    def _apply_noise(self, r: int, i: int, j: int, events: list[Event]) -> tuple[int, int]:
+        """Flip each intended move with probability ``noise``; the flip is private to its seat."""
+        played = []
+        for seat, want in enumerate((i, j)):
+            got = 1 - want if self.rng.random() < self._noise else want
+            if got != want:
+                player = self.players[seat]
+                events.append(Event(r, PHASE, "noise", {"intended": self._labels[want], "played": self._labels[got]},
+                                    actor=player, visible_to=(player,)))
+            played.append(got)
+        self.intended.append((i, j))
+        for seat in (0, 1):
+            self._private[seat] = MappingProxyType({"intended": tuple(self._labels[m[seat]] for m in self.intended)})
+        return played[0], played[1]
 
     def is_terminal(self) -> bool:
         """Whether the last round has been played."""
@@ -219,6 +230,6 @@ class RepeatedGameWorld:
 
     def _seat(self, player: PlayerId) -> int:
         try:
-            return self.players.index(player)
-        except ValueError:
+            return self._seats[player]
+        except KeyError:
             raise KeyError(f"{player!r} is not a seat of this game") from None
