@@ -37,3 +37,12 @@ class Agent(Protocol):
 
 class AgentError(RuntimeError):
     """An agent cannot go on (for example a replay list that does not fit the game). Ends the episode."""
+
+
+@runtime_checkable
+class InlineAgent(Protocol):
+    """An agent that can also answer synchronously (scripted bots): the engine calls ``decide`` directly."""
+
+    def decide(self, observation: Observation) -> Action:
+        """Choose an action without awaiting anything."""
+        ...

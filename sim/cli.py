@@ -10,11 +10,11 @@ import os
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
 
-from pathlib import Path  # noqa: E402
-from typing import Annotated  # noqa: E402
+from pathlib import Path
+from typing import Annotated
 
-import typer  # noqa: E402
-from rich.console import Console  # noqa: E402
+import typer
+from rich.console import Console
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="Multi-agent social simulation sandbox.")
 console = Console()
@@ -23,11 +23,16 @@ err_console = Console(stderr=True)
 
 @app.command()
 def run(
-    scenario: Annotated[Path, typer.Argument(help="scenario YAML file")],
-    db: Annotated[Path | None, typer.Option(help="SQLite file to write (default: the scenario's 'db')")] = None,
+    scenario: Annotated[Path, typer.Argument(help="scenario YAML file", metavar="SCENARIO")],
+    db: Annotated[
+        Path | None, typer.Option(help="SQLite file to write (default: the scenario's 'db')")
+    ] = None,
     episodes: Annotated[int | None, typer.Option(help="override the number of episodes")] = None,
     seed: Annotated[int | None, typer.Option(help="override the scenario seed")] = None,
-    set_: Annotated[list[str] | None, typer.Option("--set", help="override any key: key.path=value")] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override any key (repeatable)", metavar="KEY.PATH=VALUE"),
+    ] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
 ) -> None:
     """Run a scenario file and store every trajectory in SQLite."""
@@ -76,13 +81,14 @@ def replay(
     seat: Annotated[str | None, typer.Option(help="show only what this seat could see")] = None,
 ) -> None:
     """Print an episode's transcript turn by turn."""
+    from sim.store.engine import StoreError
     from sim.transcript import transcript_lines
 
     try:
         for line in transcript_lines(db, episode, seat):
-            console.print(line, highlight=False, markup=False)
-    except LookupError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+    except (LookupError, StoreError) as exc:
+        _error(exc)
         raise typer.Exit(2) from None
 
 
@@ -93,18 +99,26 @@ def export(
     out: Annotated[Path, typer.Option(help="output folder")] = Path("exports"),
 ) -> None:
     """Export every table of a store to files (one per table)."""
+    from sim.store.engine import StoreError
     from sim.store.export import FORMATS, export_store
 
     if format not in FORMATS:
-        err_console.print(f"[red]error:[/red] --format must be one of {', '.join(FORMATS)}, got {format!r}")
+        _error(f"--format must be one of {', '.join(FORMATS)}, got {format!r}")
         raise typer.Exit(2)
     try:
         written = export_store(db, out, format)
-    except LookupError as exc:
-        err_console.print(f"[red]error:[/red] {exc}")
+    except (LookupError, StoreError) as exc:
+        _error(exc)
         raise typer.Exit(2) from None
     for path, rows in written:
-        console.print(f"{path}  ({rows} rows)")
+        console.print(f"{path}  ({rows} rows)", highlight=False, markup=False, soft_wrap=True)
+
+
+def _error(message: object) -> None:
+    """One unwrapped ``error: ...`` line on stderr (the message is printed literally, not as markup)."""
+    from rich.markup import escape
+
+    err_console.print(f"[red]error:[/red] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

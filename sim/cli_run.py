@@ -4,29 +4,48 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.agent import AgentError
-from sim.engine import EpisodeResult
-from sim.runner import RunSummary, run_scenario
 from sim.scenario import EpisodePlan, ScenarioError, load_scenario
-from sim.store.engine import StoreError
+
+if TYPE_CHECKING:
+    from sim.engine import EpisodeResult
+    from sim.runner import RunSummary
 
 
-def run_command(path: Path, db: Path | None, overrides: list[str], quiet: bool, console: Console,
-                err_console: Console) -> int:
+def run_command(
+    path: Path, db: Path | None, overrides: list[str], quiet: bool, console: Console, err_console: Console
+) -> int:
     """Run the scenario at ``path``; returns the process exit code (2 for a bad scenario)."""
     try:
         loaded = load_scenario(path, overrides)
     except ScenarioError as exc:
-        err_console.print(f"[red]invalid scenario[/red]\n{exc}", highlight=False, markup=False)
+        # One unwrapped line per problem (``file: key.path: expectation``), whatever the terminal width.
+        err_console.print("[red]invalid scenario[/red]", highlight=False)
+        err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         return 2
+    # Imported only once the scenario is valid, so that a bad file fails fast (the engine pulls in mesa).
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sim.agent import AgentError
+    from sim.runner import run_scenario
+    from sim.store.engine import StoreError
+
     plans = loaded.plans
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=console, disable=quiet, transient=True) as progress:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=quiet,
+        transient=True,
+    ) as progress:
         task = progress.add_task(loaded.scenario.name, total=len(plans))
 
         def advance(plan: EpisodePlan, result: EpisodeResult) -> None:
@@ -35,18 +54,28 @@ def run_command(path: Path, db: Path | None, overrides: list[str], quiet: bool, 
         try:
             summary = run_scenario(loaded, db, advance)
         except AgentError as exc:
-            err_console.print(f"[red]agent error:[/red] {exc}", highlight=False)
+            err_console.print(f"[red]agent error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             return 1
-        except StoreError as exc:
-            err_console.print(f"[red]store error:[/red] {exc}", highlight=False)
+        except (StoreError, SQLAlchemyError, OSError) as exc:
+            # SQLAlchemy's own text spans several lines; its DBAPI error is the one-line cause.
+            text = str(exc)
+            if isinstance(exc, SQLAlchemyError):
+                text = f"{db or loaded.scenario.db}: {getattr(exc, 'orig', None) or exc}"
+            err_console.print(f"[red]store error:[/red] {escape(text)}", highlight=False, soft_wrap=True)
             return 1
         except KeyboardInterrupt:
-            err_console.print("[yellow]interrupted[/yellow]: finished episodes are stored; the current one is "
-                              "marked interrupted")
+            err_console.print(
+                "[yellow]interrupted[/yellow]: finished episodes are stored; "
+                "the current one is marked interrupted"
+            )
             return 130
     console.print(summary_table(summary))
-    console.print(f"Stored run {summary.run_id} ({len(summary.episodes)} episodes) in [bold]{summary.db}[/bold]. "
-                  f"Replay one: sim replay --db {summary.db} {summary.episodes[0][1].episode_id}")
+    db_text, first = escape(str(summary.db)), summary.episodes[0][1].episode_id
+    console.print(
+        f"Stored run {summary.run_id} ({len(summary.episodes)} episodes) in "
+        f"[bold]{db_text}[/bold]. Replay one: sim replay --db {db_text} {first}",
+        soft_wrap=True,
+    )
     return 0
 
 
@@ -63,11 +92,21 @@ def summary_table(summary: RunSummary) -> Table:
             if "winner" in result.outcome:
                 key = "draws" if winner is None else ("wins" if winner == player else "losses")
                 s[key] += 1
-    table = Table(title=f"run {summary.run_id}: {len(summary.episodes)} episodes", title_justify="left")
-    for column in ("agent", "seats", "mean score", "total score", "wins", "draws", "losses", "invalid"):
-        table.add_column(column, justify="left" if column == "agent" else "right")
+    n = len(summary.episodes)
+    table = Table(title=f"run {summary.run_id}: {n} episode{'s' if n != 1 else ''}", title_justify="left")
+    table.add_column("agent", no_wrap=True)
+    for column in ("seats", "mean", "total", "wins", "draws", "losses", "invalid"):
+        table.add_column(column, justify="right")
     ranked = sorted(stats.items(), key=lambda kv: -kv[1]["score"] / kv[1]["seats"])
     for name, s in ranked:
-        table.add_row(name, f"{s['seats']:.0f}", f"{s['score'] / s['seats']:.2f}", f"{s['score']:g}",
-                      f"{s['wins']:.0f}", f"{s['draws']:.0f}", f"{s['losses']:.0f}", f"{s['invalid']:.0f}")
+        table.add_row(
+            name,
+            f"{s['seats']:.0f}",
+            f"{s['score'] / s['seats']:.2f}",
+            f"{s['score']:g}",
+            f"{s['wins']:.0f}",
+            f"{s['draws']:.0f}",
+            f"{s['losses']:.0f}",
+            f"{s['invalid']:.0f}",
+        )
     return table

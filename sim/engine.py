@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.agent import Agent, AgentError
+from sim.agent import Agent, AgentError, InlineAgent
 from sim.episode import EpisodeModel
 from sim.rng import derive_seed, stream
 from sim.scenario import EngineSettings
@@ -57,17 +57,31 @@ def seat_ids(n: int) -> list[PlayerId]:
     return [f"p{i}" for i in range(n)]
 
 
-async def play_episode(world: World, params: Any, agents: Mapping[PlayerId, Agent], *, seed: int,
-                       settings: EngineSettings, sink: EventSink, labels: Mapping[PlayerId, str] | None = None
-                       ) -> EpisodeResult:
+async def play_episode(
+    world: World,
+    params: Any,
+    agents: Mapping[PlayerId, Agent],
+    *,
+    seed: int,
+    settings: EngineSettings,
+    sink: EventSink,
+    labels: Mapping[PlayerId, str] | None = None,
+) -> EpisodeResult:
     """Play one episode to the end and return its result (events went to ``sink``)."""
     players = list(agents)
     spec = type(world).spec
     for player, agent in agents.items():
         agent.reset(player, spec, derive_seed(seed, "seat", player))
-    model = EpisodeModel(world, [(p, a, (labels or {}).get(p, p)) for p, a in agents.items()],
-                         derive_seed(seed, "mesa"), settings.metrics_every)
+    model = EpisodeModel(
+        world,
+        [(p, a, (labels or {}).get(p, p)) for p, a in agents.items()],
+        derive_seed(seed, "mesa"),
+        settings.metrics_every,
+    )
     sink.emit(world.reset(players, params, stream(seed, "world")))
+    # Seats whose agents never wait on I/O are asked inline, without a coroutine per seat and turn.
+    inline = {p: a.decide for p, a in agents.items() if not a.concurrent and isinstance(a, InlineAgent)}
+    all_inline = len(inline) == len(agents)
     turns = 0
     truncated = False
     while True:
@@ -77,81 +91,181 @@ async def play_episode(world: World, params: Any, agents: Mapping[PlayerId, Agen
         if turns >= spec.max_turns:
             truncated = True
             break
-        actions, notes = await _collect(world, actors, agents, settings)
+        notes: list[Event] = []
+        if all_inline:
+            actions = {}
+            for p in actors:
+                actions[p] = _ask_inline(world, p, agents[p], inline[p], settings, notes)
+        else:
+            actions = await _collect(world, actors, agents, settings, notes)
         try:
             events = world.step(actions)
         except IllegalActionError as exc:
             events = await _repair(world, actions, agents, settings, exc, notes)
-        sink.emit(notes)
+        if notes:
+            sink.emit(notes)
+            for note in notes:
+                if note.kind == "invalid" and note.actor is not None:
+                    model.seats[note.actor].invalid_actions += 1
         sink.emit(events)
-        for note in notes:
-            if note.kind == "invalid" and note.actor is not None:
-                model.seats[note.actor].invalid_actions += 1
         turns += 1
         model.step()
     outcome = dict(world.outcome())
     if truncated:
         outcome["truncated"] = True
+    summary = {p: dict(v) for p, v in world.episode_metrics().items()}
     if sink.writer is not None and sink.episode_id is not None:
-        sink.writer.add_metrics(sink.episode_id, model.metric_rows())
-        summary = world.episode_metrics()
-        sink.writer.add_metrics(sink.episode_id, ((None, p, n, v) for p, vals in summary.items() for n, v in vals.items()))
-    return EpisodeResult(sink.episode_id, turns, dict(world.returns()), outcome,
-                         {p: s.invalid_actions for p, s in model.seats.items()},
-                         {p: dict(v) for p, v in world.episode_metrics().items()})
+        sink.writer.add_turn_metrics(sink.episode_id, model.metric_series())
+        sink.writer.add_metrics(
+            sink.episode_id, ((p, n, v) for p, vals in summary.items() for n, v in vals.items())
+        )
+    return EpisodeResult(
+        sink.episode_id,
+        turns,
+        dict(world.returns()),
+        outcome,
+        {p: s.invalid_actions for p, s in model.seats.items()},
+        summary,
+    )
 
 
-async def _collect(world: World, actors: Sequence[PlayerId], agents: Mapping[PlayerId, Agent],
-                   settings: EngineSettings) -> tuple[dict[PlayerId, Action], list[Event]]:
-    notes: list[Event] = []
+class _Attempts:
+    """One seat's tries at a legal action this turn: feedback on each failure, then the fallback."""
+
+    __slots__ = ("errors", "notes", "obs", "player")
+
+    def __init__(
+        self,
+        world: World,
+        player: PlayerId,
+        agent: Agent,
+        notes: list[Event],
+        feedback: str | None,
+        observation: Observation | None = None,
+    ):
+        obs = world.observe(player) if observation is None else observation
+        if agent.needs_text and observation is None:
+            obs = obs.with_text(world.render(obs))
+        self.obs = obs if feedback is None else obs.with_feedback(feedback)
+        self.player = player
+        self.notes = notes
+        self.errors: list[str] = [] if feedback is None else [feedback]
+
+    def accept(self, action: Action) -> bool:
+        """Whether ``action`` is legal; logs its rationale privately if so, records the reason if not."""
+        error = self.obs.legal.check(action)
+        if error is None:
+            if action.rationale:
+                self.notes.append(
+                    Event(
+                        self.obs.turn,
+                        self.obs.phase,
+                        "rationale",
+                        {"text": action.rationale},
+                        actor=self.player,
+                        visible_to=(self.player,),
+                    )
+                )
+            return True
+        self.reject(error)
+        return False
+
+    def reject(self, error: str) -> None:
+        """Record a failed try and show its reason to the next one."""
+        self.errors.append(error)
+        self.obs = self.obs.with_feedback(error)
+
+    def fallback(self) -> Action:
+        """The world's declared fallback, logged as an ``invalid`` event visible to the seat."""
+        return _fallback(self.obs, self.player, self.errors, self.notes)
+
+
+def _ask_inline(
+    world: World, player: PlayerId, agent: Agent, decide: Any, settings: EngineSettings, notes: list[Event]
+) -> Action:
+    """Ask a scripted seat synchronously (its ``decide`` is the body of its ``act``)."""
+    if not agent.needs_text:  # the common case: one legal answer without a rationale
+        obs = world.observe(player)
+        action = decide(obs)
+        if not action.rationale and obs.legal.check(action) is None:
+            return action
+        attempts = _Attempts(world, player, agent, notes, None, obs)
+        if attempts.accept(action):
+            return action
+        tries = settings.max_retries
+    else:
+        attempts = _Attempts(world, player, agent, notes, None)
+        tries = settings.max_retries + 1
+    for _ in range(tries):
+        action = decide(attempts.obs)
+        if attempts.accept(action):
+            return action
+    return attempts.fallback()
+
+
+async def _collect(
+    world: World,
+    actors: Sequence[PlayerId],
+    agents: Mapping[PlayerId, Agent],
+    settings: EngineSettings,
+    notes: list[Event],
+) -> dict[PlayerId, Action]:
     if len(actors) > 1 and any(agents[p].concurrent for p in actors):
         results = await asyncio.gather(*(_ask(world, p, agents[p], settings, notes) for p in actors))
-        return dict(zip(actors, results, strict=True)), notes
-    return {p: await _ask(world, p, agents[p], settings, notes) for p in actors}, notes
+        return dict(zip(actors, results, strict=True))
+    return {p: await _ask(world, p, agents[p], settings, notes) for p in actors}
 
 
-async def _ask(world: World, player: PlayerId, agent: Agent, settings: EngineSettings, notes: list[Event],
-               feedback: str | None = None) -> Action:
+async def _ask(
+    world: World,
+    player: PlayerId,
+    agent: Agent,
+    settings: EngineSettings,
+    notes: list[Event],
+    feedback: str | None = None,
+) -> Action:
     """Ask one seat until it gives a legal action, or fall back (logging an ``invalid`` event)."""
-    obs = world.observe(player)
-    if agent.needs_text:
-        obs = obs.with_text(world.render(obs))
-    if feedback is not None:
-        obs = obs.with_feedback(feedback)
-    errors: list[str] = [] if feedback is None else [feedback]
-    for _attempt in range(settings.max_retries + 1):
+    attempts = _Attempts(world, player, agent, notes, feedback)
+    for _ in range(settings.max_retries + 1):
         try:
             if agent.concurrent:
                 async with asyncio.timeout(settings.action_timeout):
-                    action = await agent.act(obs)
+                    action = await agent.act(attempts.obs)
             else:
-                action = await agent.act(obs)
+                action = await agent.act(attempts.obs)
         except TimeoutError:
-            error = f"no answer within {settings.action_timeout:g} s"
-        else:
-            error = obs.legal.check(action)
-            if error is None:
-                if action.rationale:
-                    notes.append(Event(obs.turn, obs.phase, "rationale", {"text": action.rationale},
-                                       actor=player, visible_to=(player,)))
-                return action
-        errors.append(error)
-        obs = obs.with_feedback(error)
-    return _fallback(obs, player, errors, notes)
+            attempts.reject(f"no answer within {settings.action_timeout:g} s")
+            continue
+        if attempts.accept(action):
+            return action
+    return attempts.fallback()
 
 
 def _fallback(obs: Observation, player: PlayerId, errors: list[str], notes: list[Event]) -> Action:
     if obs.legal.fallback is None:
         raise AgentError(f"{player} gave no legal action ({errors[-1]}) and the world declares no fallback")
     fallback = obs.legal.fallback_action()
-    notes.append(Event(obs.turn, obs.phase, "invalid",
-                       {"errors": errors, "attempts": len(errors), "fallback": fallback.value},
-                       actor=player, visible_to=(player,)))
+    notes.append(
+        Event(
+            obs.turn,
+            obs.phase,
+            "invalid",
+            {"errors": errors, "attempts": len(errors), "fallback": fallback.value},
+            actor=player,
+            visible_to=(player,),
+        )
+    )
     return fallback
 
 
-async def _repair(world: World, actions: dict[PlayerId, Action], agents: Mapping[PlayerId, Agent],
-                  settings: EngineSettings, exc: IllegalActionError, notes: list[Event]) -> list[Event]:
+async def _repair(
+    world: World,
+    actions: dict[PlayerId, Action],
+    agents: Mapping[PlayerId, Agent],
+    settings: EngineSettings,
+    exc: IllegalActionError,
+    notes: list[Event],
+) -> list[Event]:
     """The world rejected an action that passed its spec: re-ask that seat with the reason, then fall back."""
     for _ in range(settings.max_retries + 1):
         actions[exc.player] = await _ask(world, exc.player, agents[exc.player], settings, notes, exc.reason)

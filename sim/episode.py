@@ -1,4 +1,5 @@
-"""A running episode as a ``mesa.Model``: seats are ``mesa.Agent``s, per-turn metrics go through a DataCollector.
+"""A running episode as a ``mesa.Model``: seats are ``mesa.Agent``s; per-turn metrics go through a
+DataCollector.
 
 Mesa is the bookkeeping layer (seeded RNG, agent set, data collection); the engine owns the async
 turn loop. There is deliberately no ``async def step`` here: Mesa would silently never await it.
@@ -13,7 +14,6 @@ import mesa
 from sim.agent import Agent
 from sim.types import PlayerId
 from sim.world import World
-
 
 METRICS_TABLE = "seat_metrics"
 METRIC_COLUMNS = ("turn", "player_id", "name", "value")
@@ -33,8 +33,9 @@ class SeatAgent(mesa.Agent):
 class EpisodeModel(mesa.Model):
     """Holds the world, the seats and the per-turn DataCollector of one episode."""
 
-    def __init__(self, world: World, seats: Sequence[tuple[PlayerId, Agent, str]], seed: int,
-                 metrics_every: int = 1):
+    def __init__(
+        self, world: World, seats: Sequence[tuple[PlayerId, Agent, str]], seed: int, metrics_every: int = 1
+    ):
         super().__init__(rng=seed)
         self.world = world
         self.turn = 0
@@ -45,12 +46,13 @@ class EpisodeModel(mesa.Model):
         # A DataCollector table (no per-step deepcopy, unlike model reporters): one row per seat and metric.
         self.datacollector = mesa.DataCollector(tables={METRICS_TABLE: list(METRIC_COLUMNS)})
         self._rows = self.datacollector.tables[METRICS_TABLE]
+        self._columns = tuple(self._rows[c] for c in METRIC_COLUMNS)
 
     def step(self) -> None:
         """Advance the turn counter and collect per-turn metrics when due."""
         self.turn += 1
         if self.metrics_every and self.turn % self.metrics_every == 0:
-            turns, players, names, values = (self._rows[c] for c in METRIC_COLUMNS)
+            turns, players, names, values = self._columns
             for player, metrics in self.world.turn_metrics().items():
                 for name, value in metrics.items():
                     turns.append(self.turn)
@@ -58,6 +60,12 @@ class EpisodeModel(mesa.Model):
                     names.append(name)
                     values.append(value)
 
-    def metric_rows(self) -> Iterator[tuple[int, PlayerId, str, float]]:
-        """The collected per-turn metrics as ``(turn, player, name, value)`` rows."""
-        return zip(*(self._rows[c] for c in METRIC_COLUMNS), strict=True)
+    def metric_series(self) -> Iterator[tuple[PlayerId, str, list[int], list[float]]]:
+        """The per-turn metrics as one ``(player, name, turns, values)`` series per seat and metric."""
+        series: dict[tuple[PlayerId, str], tuple[list[int], list[float]]] = {}
+        for turn, player, name, value in zip(*self._columns, strict=True):
+            turns, values = series.setdefault((player, name), ([], []))
+            turns.append(turn)
+            values.append(value)
+        for (player, name), (turns, values) in series.items():
+            yield player, name, turns, values

@@ -58,7 +58,9 @@ def load_target(target: str) -> Any:
 
 @cache
 def _entries(group: str) -> dict[str, Entry]:
-    return {ep.name: Entry(ep.name, ep.value) for ep in sorted(entry_points(group=group), key=lambda e: e.name)}
+    return {
+        ep.name: Entry(ep.name, ep.value) for ep in sorted(entry_points(group=group), key=lambda e: e.name)
+    }
 
 
 def worlds() -> dict[str, Entry]:

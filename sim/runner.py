@@ -11,7 +11,6 @@ from types import FrameType
 
 from sim import __version__
 from sim.engine import EpisodeResult, EventSink, play_episode, seat_ids
-from sim.rng import derive_seed
 from sim.scenario import EpisodePlan, LoadedScenario
 from sim.store.engine import open_engine
 from sim.store.writer import StoreWriter
@@ -35,8 +34,11 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(f"signal {signum}")
 
 
-def run_scenario(loaded: LoadedScenario, db: str | Path | None = None,
-                 on_episode: Callable[[EpisodePlan, EpisodeResult], None] | None = None) -> RunSummary:
+def run_scenario(
+    loaded: LoadedScenario,
+    db: str | Path | None = None,
+    on_episode: Callable[[EpisodePlan, EpisodeResult], None] | None = None,
+) -> RunSummary:
     """Play every episode of the scenario and store everything; interrupted episodes are marked so."""
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     try:
@@ -52,13 +54,22 @@ def _main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-async def _run(loaded: LoadedScenario, db: Path,
-               on_episode: Callable[[EpisodePlan, EpisodeResult], None] | None) -> RunSummary:
+async def _run(
+    loaded: LoadedScenario, db: Path, on_episode: Callable[[EpisodePlan, EpisodeResult], None] | None
+) -> RunSummary:
     scenario = loaded.scenario
     settings = scenario.engine
-    writer = StoreWriter(open_engine(db), flush_rows=settings.flush_rows, flush_seconds=settings.flush_seconds)
-    run_id = writer.begin_run(name=scenario.name, path=loaded.source, scenario=scenario.model_dump(mode="json"),
-                              world_id=loaded.world_cls.spec.id, seed=scenario.seed, version=__version__)
+    writer = StoreWriter(
+        open_engine(db), flush_rows=settings.flush_rows, flush_seconds=settings.flush_seconds
+    )
+    run_id = writer.begin_run(
+        name=scenario.name,
+        path=loaded.source,
+        scenario=scenario.model_dump(mode="json"),
+        world_id=loaded.world_cls.spec.id,
+        seed=scenario.seed,
+        version=__version__,
+    )
     summary = RunSummary(db, run_id)
     params_json = to_jsonable(loaded.params.model_dump(mode="json"))
     status = "failed"
@@ -77,26 +88,51 @@ async def _run(loaded: LoadedScenario, db: Path,
     return summary
 
 
-async def _play(loaded: LoadedScenario, plan: EpisodePlan, writer: StoreWriter, run_id: int,
-                params_json: dict) -> EpisodeResult:
+async def _play(
+    loaded: LoadedScenario, plan: EpisodePlan, writer: StoreWriter, run_id: int, params_json: dict
+) -> EpisodeResult:
     scenario = loaded.scenario
-    seed = derive_seed(scenario.seed, "episode", plan.index)
+    seed = loaded.episode_seed(plan)
     players = seat_ids(len(plan.seats))
     agents = {p: loaded.make_agent(seat) for p, seat in zip(players, plan.seats, strict=True)}
-    seats = [{"player_id": p, "agent": s.agent, "label": s.display(), "config": s.config}
-             for p, s in zip(players, plan.seats, strict=True)]
-    episode_id = writer.begin_episode(run_id=run_id, index=plan.index, matchup=plan.matchup,
-                                      world_id=loaded.world_cls.spec.id, params=params_json, seed=seed, seats=seats)
+    seats = [
+        {"player_id": p, "agent": s.agent, "label": s.display(), "config": s.config}
+        for p, s in zip(players, plan.seats, strict=True)
+    ]
+    episode_id = writer.begin_episode(
+        run_id=run_id,
+        index=plan.index,
+        matchup=plan.matchup,
+        world_id=loaded.world_cls.spec.id,
+        params=params_json,
+        seed=seed,
+        seats=seats,
+    )
     sink = EventSink(writer, episode_id)
     try:
-        result = await play_episode(loaded.world_cls(), loaded.params, agents, seed=seed, settings=scenario.engine,
-                                    sink=sink, labels={p: s.display() for p, s in zip(players, plan.seats, strict=True)})
+        result = await play_episode(
+            loaded.world_cls(),
+            loaded.params,
+            agents,
+            seed=seed,
+            settings=scenario.engine,
+            sink=sink,
+            labels={p: s.display() for p, s in zip(players, plan.seats, strict=True)},
+        )
     except (KeyboardInterrupt, asyncio.CancelledError) as exc:
         writer.finish_episode(episode_id, status="interrupted", turns=0, outcome=None, error=repr(exc))
         raise
     except Exception as exc:
-        writer.finish_episode(episode_id, status="failed", turns=0, outcome=None, error=f"{type(exc).__name__}: {exc}")
+        writer.finish_episode(
+            episode_id, status="failed", turns=0, outcome=None, error=f"{type(exc).__name__}: {exc}"
+        )
         raise
-    writer.finish_episode(episode_id, status="complete", turns=result.turns, outcome=result.outcome,
-                          scores=result.returns, invalid=result.invalid)
+    writer.finish_episode(
+        episode_id,
+        status="complete",
+        turns=result.turns,
+        outcome=result.outcome,
+        scores=result.returns,
+        invalid=result.invalid,
+    )
     return result

@@ -17,7 +17,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim import registry
 from sim.agent import Agent
+from sim.rng import derive_seed
 from sim.types import WorldSpec
+from sim.world import World
 
 #: The key path shown for problems with the file as a whole (no single key to blame).
 TOP_LEVEL = "(top level)"
@@ -29,8 +31,9 @@ class ScenarioError(ValueError):
     def __init__(self, source: str, problems: Sequence[tuple[str, str]]):
         self.source = source
         self.problems = list(problems)
-        lines = [f"{source}: {path}: {message}" if path else f"{source}: {message}"
-                 for path, message in problems]
+        lines = [
+            f"{source}: {path}: {message}" if path else f"{source}: {message}" for path, message in problems
+        ]
         super().__init__("\n".join(lines))
 
 
@@ -41,9 +44,15 @@ class _Strict(BaseModel):
 class EngineSettings(_Strict):
     """How the engine runs episodes."""
 
-    action_timeout: float = Field(60.0, gt=0, description="seconds an awaiting agent may take per action")
-    max_retries: int = Field(2, ge=0, le=20,
-                             description="re-asks after an illegal answer before the fallback")
+    action_timeout: float = Field(
+        60.0,
+        gt=0,
+        description="seconds an I/O agent (LLM) may take per action; "
+        "scripted bots run inline and cannot be pre-empted",
+    )
+    max_retries: int = Field(
+        2, ge=0, le=20, description="re-asks after an illegal answer before the fallback"
+    )
     metrics_every: int = Field(1, ge=0, description="collect per-turn metrics every N turns (0 = never)")
     flush_rows: int = Field(20_000, ge=1, description="flush the writer after this many buffered rows")
     flush_seconds: float = Field(1.0, gt=0, description="flush the writer at least this often during play")
@@ -62,12 +71,44 @@ class SeatSpec(_Strict):
 
 
 class TournamentSpec(_Strict):
-    """A round robin over a pool of agents."""
+    """Many two-seat episodes in one run: a round robin over ``pool``, or ``focal`` against each one."""
 
-    format: Literal["round_robin"] = "round_robin"
-    pool: list[SeatSpec] = Field(min_length=2)
+    format: Literal["round_robin", "focal"] = "round_robin"
+    pool: list[SeatSpec] = Field(min_length=1)
+    focal: SeatSpec | None = None
     self_play: bool = True
+    swap_seats: bool = False
     repetitions: int = Field(1, ge=1)
+
+    @model_validator(mode="after")
+    def _format_keys(self) -> TournamentSpec:
+        if self.format == "focal" and self.focal is None:
+            raise ValueError("format 'focal' needs a 'focal' seat")
+        if self.format == "round_robin":
+            if self.focal is not None:
+                raise ValueError("'focal' goes with format: focal")
+            if self.swap_seats:
+                raise ValueError("'swap_seats' goes with format: focal")
+            if len(self.pool) < 2 and not self.self_play:
+                raise ValueError("a round robin without self-play needs at least 2 agents in 'pool'")
+        return self
+
+    def lineups(self) -> list[tuple[SeatSpec, ...]]:
+        """Every episode's seats in order (p0 first), repetitions adjacent."""
+        if self.format == "focal":
+            assert self.focal is not None
+            pairs = [(self.focal, other) for other in self.pool]
+            if self.swap_seats:
+                pairs += [(other, self.focal) for other in self.pool]
+        else:
+            pick = itertools.combinations_with_replacement if self.self_play else itertools.combinations
+            pairs = list(pick(self.pool, 2))
+        return [tuple(p) for p in pairs for _ in range(self.repetitions)]
+
+    def all_seats(self) -> list[tuple[str, SeatSpec]]:
+        """Each distinct seat spec with its key path (for validation)."""
+        seats = [(f"tournament.pool[{i}]", s) for i, s in enumerate(self.pool)]
+        return seats + ([("tournament.focal", self.focal)] if self.focal is not None else [])
 
 
 class Scenario(_Strict):
@@ -82,7 +123,7 @@ class Scenario(_Strict):
     episodes: int = Field(1, ge=1)
     seed: int = Field(0, ge=0)
     db: str = "runs/sim.db"
-    engine: EngineSettings = Field(default_factory=EngineSettings)
+    engine: EngineSettings = Field(default_factory=lambda: EngineSettings())
 
     @model_validator(mode="after")
     def _one_lineup(self) -> Scenario:
@@ -106,9 +147,9 @@ class LoadedScenario:
 
     scenario: Scenario
     source: str
-    world_cls: type
+    world_cls: type[World]
     params: BaseModel
-    agent_classes: dict[str, type]
+    agent_classes: dict[str, type[Any]]
 
     @property
     def plans(self) -> list[EpisodePlan]:
@@ -121,6 +162,10 @@ class LoadedScenario:
         agent: Agent = cls(cls.Config.model_validate(seat.config))
         return agent
 
+    def episode_seed(self, plan: EpisodePlan) -> int:
+        """The episode's seed, derived from the scenario seed and the episode index."""
+        return derive_seed(self.scenario.seed, "episode", plan.index)
+
 
 def expand(scenario: Scenario) -> list[EpisodePlan]:
     """The scenario's episodes: ``episodes`` copies of the seats, or every round-robin pairing."""
@@ -128,12 +173,10 @@ def expand(scenario: Scenario) -> list[EpisodePlan]:
         lineups = [tuple(scenario.seats)] * scenario.episodes
     else:
         assert scenario.tournament is not None
-        t = scenario.tournament
-        pick = itertools.combinations_with_replacement if t.self_play else itertools.combinations
-        pairs = [tuple(p) for p in pick(t.pool, 2)]
-        lineups = [p for p in pairs for _ in range(t.repetitions)]
-    return [EpisodePlan(i, lineup, " vs ".join(s.display() for s in lineup))
-            for i, lineup in enumerate(lineups)]
+        lineups = scenario.tournament.lineups()
+    return [
+        EpisodePlan(i, lineup, " vs ".join(s.display() for s in lineup)) for i, lineup in enumerate(lineups)
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -243,26 +286,33 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
     if not isinstance(world_cls, type) or not isinstance(spec, WorldSpec):
         message = f"{scenario.world!r} is not a world class (no WorldSpec 'spec')"
         raise ScenarioError(source, [("world", message)])
+    params_model: Any = spec.params_model
     try:
-        params = spec.params_model.model_validate(scenario.params)
+        params = params_model.model_validate(scenario.params)
     except ValidationError as exc:
         raise ScenarioError(source, _problems(exc, "params")) from None
 
     problems: list[tuple[str, str]] = []
     if scenario.seats is not None:
-        seat_list, prefix = scenario.seats, "seats"
-        if not spec.min_players <= len(seat_list) <= spec.max_players:
+        if not spec.min_players <= len(scenario.seats) <= spec.max_players:
             needs = f"{spec.min_players}-{spec.max_players}"
-            problems.append(("seats", f"{spec.id} needs {needs} seats, got {len(seat_list)}"))
+            problems.append(("seats", f"{spec.id} needs {needs} seats, got {len(scenario.seats)}"))
     else:
         assert scenario.tournament is not None
-        seat_list, prefix = scenario.tournament.pool, "tournament.pool"
         if spec.min_players > 2 or spec.max_players < 2:
-            message = f"round robins pair two agents; {spec.id} needs {spec.min_players}+ seats"
+            message = (
+                f"tournaments pair two agents; {spec.id} needs {spec.min_players}-{spec.max_players} seats"
+            )
             problems.append(("tournament", message))
-    agent_classes: dict[str, type] = {}
-    for i, seat in enumerate(seat_list):
-        where = f"{prefix}[{i}]"
+    seat_list = (
+        [(f"seats[{i}]", s) for i, s in enumerate(scenario.seats)]
+        if scenario.seats is not None
+        else scenario.tournament.all_seats()
+        if scenario.tournament is not None
+        else []
+    )
+    agent_classes: dict[str, type[Any]] = {}
+    for where, seat in seat_list:
         try:
             cls = registry.agent_entry(seat.agent).load()
         except registry.RegistryError as exc:

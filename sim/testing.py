@@ -26,8 +26,14 @@ def example_params(world_cls: type[World]) -> list[BaseModel]:
     return [spec.params_model.model_validate(e) for e in examples]
 
 
-def drive(world: World, params: BaseModel, n_players: int, seed: int, choose: ActionChooser,
-          on_turn: Callable[[World], None] | None = None) -> list[Event]:
+def drive(
+    world: World,
+    params: BaseModel,
+    n_players: int,
+    seed: int,
+    choose: ActionChooser,
+    on_turn: Callable[[World], None] | None = None,
+) -> list[Event]:
     """Play the world directly (no engine) with ``choose`` picking each action; returns all events."""
     events = world.reset(seat_ids(n_players), params, stream(seed, "world"))
     for _ in range(type(world).spec.max_turns):
@@ -40,13 +46,19 @@ def drive(world: World, params: BaseModel, n_players: int, seed: int, choose: Ac
     return events
 
 
-def play(world_cls: type[World], params: BaseModel, agents: Mapping[PlayerId, Agent], seed: int = 0,
-         settings: EngineSettings | None = None) -> tuple[EpisodeResult, list[Event], World]:
+def play(
+    world_cls: type[World],
+    params: BaseModel,
+    agents: Mapping[PlayerId, Agent],
+    seed: int = 0,
+    settings: EngineSettings | None = None,
+) -> tuple[EpisodeResult, list[Event], World]:
     """Play one episode through the engine without a store; returns the result, the events and the world."""
     world = world_cls()
     sink = EventSink(None, None, keep=True)
-    result = asyncio.run(play_episode(world, params, agents, seed=seed, settings=settings or EngineSettings(),
-                                      sink=sink))
+    result = asyncio.run(
+        play_episode(world, params, agents, seed=seed, settings=settings or EngineSettings(), sink=sink)
+    )
     assert sink.kept is not None
     return result, sink.kept, world
 

@@ -27,7 +27,9 @@ def transcript_lines(db: Path, episode_id: int, seat: str | None = None) -> Iter
         if event.turn != turn:
             turn = event.turn
             yield f"-- turn {turn}"
-        hidden = "" if event.visible_to == ALL else f"  (visible to: {', '.join(event.visible_to) or 'nobody'})"
+        hidden = (
+            "" if event.visible_to == ALL else f"  (visible to: {', '.join(event.visible_to) or 'nobody'})"
+        )
         yield f"   {_describe(world, event)}{hidden}"
 
 

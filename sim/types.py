@@ -9,18 +9,67 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, TypeVar, overload
 
 import orjson
-
 from pydantic import BaseModel
 
+T = TypeVar("T")
 PlayerId = str
 ALL: Literal["all"] = "all"
 Visibility = tuple[PlayerId, ...] | Literal["all"]
+
+
+class HistoryView(Sequence[T]):
+    """An immutable view of the first ``n`` items of an append-only list.
+
+    Taking one is O(1), so a world can hand every observation its full history without copying it
+    each turn (which would be quadratic in the game length). The items before ``n`` never change.
+    """
+
+    __slots__ = ("_items", "_n")
+
+    def __init__(self, items: list[T], n: int | None = None):
+        self._items = items
+        self._n = len(items) if n is None else n
+
+    def __len__(self) -> int:
+        return self._n
+
+    @overload
+    def __getitem__(self, index: int) -> T: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> tuple[T, ...]: ...
+
+    def __getitem__(self, index: int | slice) -> T | tuple[T, ...]:
+        if isinstance(index, slice):
+            return tuple(self._items[slice(*index.indices(self._n))])
+        if index < 0:
+            index += self._n
+        if not 0 <= index < self._n:
+            raise IndexError("history index out of range")
+        return self._items[index]
+
+    def __iter__(self) -> Iterator[T]:
+        return itertools.islice(self._items, self._n)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, HistoryView):
+            return self._n == other._n and (self._items is other._items or tuple(self) == tuple(other))
+        if isinstance(other, tuple | list):
+            return tuple(self) == tuple(other)
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(tuple(self))
+
+    def __repr__(self) -> str:
+        return f"HistoryView({list(self)!r})"
 
 
 class ActionKind(enum.StrEnum):
@@ -30,6 +79,9 @@ class ActionKind(enum.StrEnum):
     TEXT = "text"
     NUMBER = "number"
     MULTI_CHOICE = "multi_choice"
+
+
+_CHOICE = ActionKind.CHOICE
 
 
 class Dynamics(enum.StrEnum):
@@ -64,9 +116,10 @@ class ActionSpec:
         """Return why ``action`` is illegal under this spec, or None if it is legal."""
         if not isinstance(action, Action):
             return f"expected an Action, got {type(action).__name__}"
-        if self.kind is ActionKind.CHOICE and action.kind is ActionKind.CHOICE and action.value in self.options:
+        kind = self.kind
+        if kind is _CHOICE and action.kind is _CHOICE and action.value in self.options:
             return None  # the common case, first
-        if action.kind != self.kind:
+        if action.kind != kind:
             return f"expected a {self.kind} action, got {action.kind}"
         value = action.value
         if self.kind is ActionKind.CHOICE:
@@ -106,7 +159,7 @@ class Observation(NamedTuple):
     phase: str
     public: Mapping[str, Any]
     private: Mapping[str, Any]
-    history: tuple[Any, ...]
+    history: Sequence[Any]
     legal: ActionSpec
     text: str = ""
     feedback: str | None = None
@@ -168,7 +221,7 @@ def to_jsonable(obj: Any) -> Any:
         return obj.value
     if isinstance(obj, Mapping):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
+    if isinstance(obj, list | tuple | HistoryView):
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, type):
         return f"{obj.__module__}:{obj.__qualname__}"

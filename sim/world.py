@@ -38,7 +38,7 @@ class World(Protocol):
         ...
 
     def step(self, actions: Mapping[PlayerId, Action]) -> list[Event]:
-        """Apply one action per seat in ``to_act()``; raise IllegalActionError and change nothing if any is illegal."""
+        """Apply one action per seat in ``to_act()``; raise IllegalActionError (no change) if illegal."""
         ...
 
     def is_terminal(self) -> bool:

@@ -5,10 +5,10 @@ import os
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
 
-import random  # noqa: E402
+import random
 
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
+import numpy as np
+import pytest
 
 
 @pytest.fixture
@@ -18,12 +18,41 @@ def no_global_rng(monkeypatch: pytest.MonkeyPatch) -> None:
     def forbidden(*args: object, **kwargs: object) -> None:
         raise AssertionError("global RNG used")
 
-    for name in ("random", "randint", "choice", "choices", "shuffle", "sample", "uniform", "gauss", "randrange",
-                 "getrandbits", "betavariate", "expovariate", "normalvariate", "triangular", "seed"):
+    for name in (
+        "random",
+        "randint",
+        "choice",
+        "choices",
+        "shuffle",
+        "sample",
+        "uniform",
+        "gauss",
+        "randrange",
+        "getrandbits",
+        "betavariate",
+        "expovariate",
+        "normalvariate",
+        "triangular",
+        "seed",
+    ):
         monkeypatch.setattr(random, name, forbidden)
-    for name in ("random", "rand", "randn", "randint", "choice", "shuffle", "permutation", "uniform", "normal",
-                 "seed", "random_sample", "binomial", "poisson"):
+    for name in (
+        "random",
+        "rand",
+        "randn",
+        "randint",
+        "choice",
+        "shuffle",
+        "permutation",
+        "uniform",
+        "normal",
+        "seed",
+        "random_sample",
+        "binomial",
+        "poisson",
+    ):
         monkeypatch.setattr(np.random, name, forbidden)
+
 
 import sys  # noqa: E402
 from pathlib import Path  # noqa: E402

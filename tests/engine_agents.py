@@ -27,7 +27,7 @@ class Stubborn(ScriptedAgent):
         super().reset(seat, world, seed)
         self.feedback: list[str | None] = []
 
-    async def act(self, observation: Observation) -> Action:
+    def decide(self, observation: Observation) -> Action:
         assert isinstance(self.config, StubbornConfig)
         self.feedback.append(observation.feedback)
         tries = sum(1 for f in reversed(self.feedback) if f is not None)
@@ -60,7 +60,7 @@ class Crasher(ScriptedAgent):
 
     Config = CrashConfig
 
-    async def act(self, observation: Observation) -> Action:
+    def decide(self, observation: Observation) -> Action:
         assert isinstance(self.config, CrashConfig)
         if observation.turn >= self.config.at_turn:
             raise KeyboardInterrupt if self.config.interrupt else RuntimeError("agent exploded")

@@ -6,7 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from engine_agents import Crasher, CrashConfig, Sleeper, Stubborn, StubbornConfig
+from engine_agents import Sleeper, Stubborn, StubbornConfig
 
 from agents.scripted import repeated as s
 from sim.agent import AgentError
@@ -21,16 +21,21 @@ PD3 = RepeatedParams(rounds=3)
 
 def test_illegal_answer_is_retried_with_feedback_then_accepted() -> None:
     agent = Stubborn(StubbornConfig(bad_answers=1))
-    result, events, _ = play(RepeatedGameWorld, PD3, {"p0": agent, "p1": s.Defector()},
-                             settings=EngineSettings(max_retries=2))
+    result, events, _ = play(
+        RepeatedGameWorld, PD3, {"p0": agent, "p1": s.Defector()}, settings=EngineSettings(max_retries=2)
+    )
     assert not [e for e in events if e.kind == "invalid"]
     assert result.invalid == {"p0": 0, "p1": 0}
     assert agent.feedback[0] is None and "banana" in (agent.feedback[1] or "")
 
 
 def test_persistent_illegal_answers_fall_back_and_are_logged_never_silent() -> None:
-    result, events, _ = play(RepeatedGameWorld, PD3, {"p0": Stubborn(), "p1": s.Cooperator()},
-                             settings=EngineSettings(max_retries=2))
+    result, events, _ = play(
+        RepeatedGameWorld,
+        PD3,
+        {"p0": Stubborn(), "p1": s.Cooperator()},
+        settings=EngineSettings(max_retries=2),
+    )
     invalid = [e for e in events if e.kind == "invalid"]
     assert len(invalid) == 3 and result.invalid["p0"] == 3
     assert all(e.actor == "p0" and e.visible_to == ("p0",) for e in invalid)
@@ -41,14 +46,22 @@ def test_persistent_illegal_answers_fall_back_and_are_logged_never_silent() -> N
 
 
 def test_world_fallback_option_is_configurable() -> None:
-    _, events, _ = play(RepeatedGameWorld, RepeatedParams(rounds=2, fallback=1), {"p0": Stubborn(), "p1": s.Cooperator()},
-                        settings=EngineSettings(max_retries=0))
+    _, events, _ = play(
+        RepeatedGameWorld,
+        RepeatedParams(rounds=2, fallback=1),
+        {"p0": Stubborn(), "p1": s.Cooperator()},
+        settings=EngineSettings(max_retries=0),
+    )
     assert [e.payload["moves"]["p0"] for e in events if e.kind == "round"] == ["D", "D"]
 
 
 def test_timeouts_are_invalid_events() -> None:
-    _, events, _ = play(RepeatedGameWorld, RepeatedParams(rounds=2), {"p0": Sleeper(), "p1": s.Cooperator()},
-                        settings=EngineSettings(action_timeout=0.05, max_retries=1))
+    _, events, _ = play(
+        RepeatedGameWorld,
+        RepeatedParams(rounds=2),
+        {"p0": Sleeper(), "p1": s.Cooperator()},
+        settings=EngineSettings(action_timeout=0.05, max_retries=1),
+    )
     invalid = [e for e in events if e.kind == "invalid"]
     assert len(invalid) == 2
     assert invalid[0].payload["errors"] == ["no answer within 0.05 s"] * 2
@@ -58,14 +71,24 @@ def test_concurrent_agents_are_asked_together() -> None:
     import time
 
     start = time.perf_counter()
-    play(RepeatedGameWorld, RepeatedParams(rounds=2), {"p0": Sleeper(), "p1": Sleeper()},
-         settings=EngineSettings(action_timeout=0.2, max_retries=0))
+    play(
+        RepeatedGameWorld,
+        RepeatedParams(rounds=2),
+        {"p0": Sleeper(), "p1": Sleeper()},
+        settings=EngineSettings(action_timeout=0.2, max_retries=0),
+    )
     assert time.perf_counter() - start < 0.2 * 4 * 0.9  # sequential asking would take 4 timeouts
 
 
 def _scenario(tmp_path: Path, seats: list[dict], rounds: int = 10, episodes: int = 2) -> object:
-    data = {"name": "t", "world": "matrix/repeated-v1", "params": {"rounds": rounds}, "seats": seats,
-            "episodes": episodes, "db": str(tmp_path / "t.db")}
+    data = {
+        "name": "t",
+        "world": "matrix/repeated-v1",
+        "params": {"rounds": rounds},
+        "seats": seats,
+        "episodes": episodes,
+        "db": str(tmp_path / "t.db"),
+    }
     return validate_scenario(data, "test.yaml")
 
 
@@ -85,8 +108,13 @@ def test_a_crashing_agent_marks_the_episode_failed_and_keeps_its_events(tmp_path
 
 
 def test_ctrl_c_marks_episode_and_run_interrupted_never_complete(tmp_path: Path) -> None:
-    loaded = _scenario(tmp_path, [{"agent": "engine_agents:Crasher", "config": {"interrupt": True, "at_turn": 5}},
-                                  {"agent": "cooperator"}])
+    loaded = _scenario(
+        tmp_path,
+        [
+            {"agent": "engine_agents:Crasher", "config": {"interrupt": True, "at_turn": 5}},
+            {"agent": "cooperator"},
+        ],
+    )
     with pytest.raises(KeyboardInterrupt):
         run_scenario(loaded)  # type: ignore[arg-type]
     db = tmp_path / "t.db"
@@ -96,12 +124,20 @@ def test_ctrl_c_marks_episode_and_run_interrupted_never_complete(tmp_path: Path)
 
 
 def test_replay_agent_fails_loudly_on_an_illegal_action(tmp_path: Path) -> None:
-    loaded = _scenario(tmp_path, [{"agent": "replay", "config": {"actions": ["C", "X", "C"]}}, {"agent": "cooperator"}],
-                       rounds=3, episodes=1)
+    loaded = _scenario(
+        tmp_path,
+        [{"agent": "replay", "config": {"actions": ["C", "X", "C"]}}, {"agent": "cooperator"}],
+        rounds=3,
+        episodes=1,
+    )
     with pytest.raises(AgentError, match=r"action #2 'X' is illegal at turn 2"):
         run_scenario(loaded)  # type: ignore[arg-type]
-    loaded = _scenario(tmp_path, [{"agent": "replay", "config": {"actions": ["C"]}}, {"agent": "cooperator"}],
-                       rounds=3, episodes=1)
+    loaded = _scenario(
+        tmp_path,
+        [{"agent": "replay", "config": {"actions": ["C"]}}, {"agent": "cooperator"}],
+        rounds=3,
+        episodes=1,
+    )
     with pytest.raises(AgentError, match="ran out of actions at turn 2"):
         run_scenario(loaded)  # type: ignore[arg-type]
 
@@ -119,19 +155,81 @@ def _replay(actions: list) -> object:
 
 
 def test_every_seat_gets_a_fresh_agent_even_in_self_play(tmp_path: Path) -> None:
-    data = {"name": "t", "world": "matrix/repeated-v1", "params": {"game": "akata_battle_of_the_sexes", "rounds": 10},
-            "tournament": {"pool": [{"agent": "alternator"}, {"agent": "grudger"}], "repetitions": 2},
-            "db": str(tmp_path / "t.db")}
+    data = {
+        "name": "t",
+        "world": "matrix/repeated-v1",
+        "params": {"game": "akata_battle_of_the_sexes", "rounds": 10},
+        "tournament": {"pool": [{"agent": "alternator"}, {"agent": "grudger"}], "repetitions": 2},
+        "db": str(tmp_path / "t.db"),
+    }
     summary = run_scenario(validate_scenario(data, "t.yaml"))
     self_play = [r for plan, r in summary.episodes if plan.matchup == "alternator vs alternator"]
     assert len(self_play) == 2 and all(r.returns == {"p0": 85, "p1": 85} for r in self_play)
 
 
+def test_per_turn_metrics_can_be_thinned_or_turned_off(tmp_path: Path) -> None:
+    from sim.store.reader import StoreReader
+
+    data = {
+        "name": "t",
+        "world": "matrix/repeated-v1",
+        "params": {"rounds": 10},
+        "engine": {"metrics_every": 3},
+        "seats": [{"agent": "cooperator"}, {"agent": "defector"}],
+        "db": str(tmp_path / "a.db"),
+    }
+    series = StoreReader(run_scenario(validate_scenario(data, "t.yaml")).db).turn_metrics()
+    assert sorted(set(series.turn)) == [3, 6, 9]
+    data["engine"] = {"metrics_every": 0}
+    data["db"] = str(tmp_path / "b.db")
+    assert StoreReader(run_scenario(validate_scenario(data, "t.yaml")).db).turn_metrics().empty
+
+
 def test_per_turn_metrics_are_stored_from_the_datacollector(tmp_path: Path) -> None:
     summary = run_scenario(_scenario(tmp_path, [{"agent": "tit_for_tat"}, {"agent": "defector"}], episodes=1))  # type: ignore[arg-type]
-    rows = _rows(summary.db, "SELECT turn, value FROM metrics WHERE name = 'score' AND player_id = 'p0' "
-                             "AND turn IS NOT NULL ORDER BY turn")
-    assert rows == [(t, float(t - 1)) for t in range(1, 11)]
-    summary_rows = _rows(summary.db, "SELECT value FROM metrics WHERE name = 'score' AND turn IS NULL ORDER BY player_id")
+    from sim.store.reader import StoreReader
+
+    series = StoreReader(summary.db).turn_metrics()
+    p0 = series[(series.player_id == "p0") & (series.name == "score")]
+    assert list(zip(p0.turn, p0.value, strict=True)) == [(t, float(t - 1)) for t in range(1, 11)]
+    summary_rows = _rows(summary.db, "SELECT value FROM metrics WHERE name = 'score' ORDER BY player_id")
     assert summary_rows == [(9.0,), (14.0,)]
-    assert _rows(summary.db, "SELECT player_id, score FROM seats ORDER BY player_id") == [("p0", 9.0), ("p1", 14.0)]
+    assert _rows(summary.db, "SELECT player_id, score FROM seats ORDER BY player_id") == [
+        ("p0", 9.0),
+        ("p1", 14.0),
+    ]
+
+
+def test_focal_tournament_plays_the_focal_seat_against_each_opponent_from_both_seats() -> None:
+    from sim.scenario import ScenarioError
+
+    data = {
+        "name": "t",
+        "world": "matrix/repeated-v1",
+        "params": {"rounds": 10},
+        "tournament": {
+            "format": "focal",
+            "focal": {"agent": "tit_for_tat", "label": "me"},
+            "pool": [{"agent": "defector"}, {"agent": "cooperator"}],
+            "swap_seats": True,
+            "repetitions": 2,
+        },
+    }
+    plans = validate_scenario(data, "t.yaml").plans
+    assert [p.matchup for p in plans] == ["me vs defector"] * 2 + ["me vs cooperator"] * 2 + [
+        "defector vs me"
+    ] * 2 + ["cooperator vs me"] * 2
+    data["tournament"]["focal"] = None
+    with pytest.raises(ScenarioError, match="needs a 'focal' seat"):
+        validate_scenario(data, "t.yaml")
+    data["tournament"].update(format="focal", focal={"agent": "nope"})
+    with pytest.raises(ScenarioError, match=r"tournament\.focal\.agent: unknown agent 'nope'"):
+        validate_scenario(data, "t.yaml")
+
+
+def test_round_robin_counts_pairings_with_and_without_self_play() -> None:
+    pool = [{"agent": a} for a in ("cooperator", "defector", "grudger", "tit_for_tat")]
+    data = {"name": "t", "world": "matrix/repeated-v1", "tournament": {"pool": pool, "repetitions": 3}}
+    assert len(validate_scenario(data, "t.yaml").plans) == 10 * 3
+    data["tournament"]["self_play"] = False
+    assert len(validate_scenario(data, "t.yaml").plans) == 6 * 3

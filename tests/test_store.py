@@ -25,8 +25,19 @@ SIM = Path(sys.executable).parent / "sim"
 
 def _run(tmp_path: Path, *extra: str) -> Path:
     db = tmp_path / "r.db"
-    subprocess.run([str(SIM), "run", str(ROOT / "worlds/repeated/scenarios/demo.yaml"), "--db", str(db), "--quiet",
-                    *extra], check=True, capture_output=True)
+    subprocess.run(
+        [
+            str(SIM),
+            "run",
+            str(ROOT / "worlds/repeated/scenarios/demo.yaml"),
+            "--db",
+            str(db),
+            "--quiet",
+            *extra,
+        ],
+        check=True,
+        capture_output=True,
+    )
     return db
 
 
@@ -59,15 +70,21 @@ def test_sigkill_mid_run_leaves_a_sound_store_with_no_false_complete(tmp_path: P
     path = tmp_path / "long.yaml"
     path.write_text(yaml.safe_dump(scenario))
     db = tmp_path / "k.db"
-    proc = subprocess.Popen([str(SIM), "run", str(path), "--db", str(db), "--quiet"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(SIM), "run", str(path), "--db", str(db), "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         time.sleep(0.2)
         if db.exists():
             with sqlite3.connect(db) as conn:
                 try:
-                    if conn.execute("SELECT count(*) FROM episodes WHERE status = 'complete'").fetchone()[0] >= 1:
+                    if (
+                        conn.execute("SELECT count(*) FROM episodes WHERE status = 'complete'").fetchone()[0]
+                        >= 1
+                    ):
                         break
                 except sqlite3.OperationalError:
                     pass
@@ -78,8 +95,10 @@ def test_sigkill_mid_run_leaves_a_sound_store_with_no_false_complete(tmp_path: P
         statuses = dict(conn.execute("SELECT status, count(*) FROM episodes GROUP BY status").fetchall())
         assert statuses.get("complete", 0) >= 1
         assert statuses.get("running", 0) == 1  # the one killed mid-way is not complete
-        rounds = conn.execute("SELECT e.id, count(v.id) FROM episodes e JOIN events v ON v.episode_id = e.id "
-                              "AND v.kind = 'round' WHERE e.status = 'complete' GROUP BY e.id").fetchall()
+        rounds = conn.execute(
+            "SELECT e.id, count(v.id) FROM episodes e JOIN events v ON v.episode_id = e.id "
+            "AND v.kind = 'round' WHERE e.status = 'complete' GROUP BY e.id"
+        ).fetchall()
         assert all(n == 20000 for _, n in rounds)
         assert conn.execute("SELECT status FROM runs").fetchone() == ("running",)
 
@@ -90,8 +109,11 @@ def test_sigterm_marks_the_run_interrupted(tmp_path: Path) -> None:
     path = tmp_path / "long.yaml"
     path.write_text(yaml.safe_dump(scenario))
     db = tmp_path / "t.db"
-    proc = subprocess.Popen([str(SIM), "run", str(path), "--db", str(db), "--quiet"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [str(SIM), "run", str(path), "--db", str(db), "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not db.exists():
         time.sleep(0.1)
@@ -112,16 +134,22 @@ def test_reader_returns_dataframes_with_decoded_json(tmp_path: Path) -> None:
     rounds = events[events.kind == "round"]
     assert len(rounds) == 10 and isinstance(rounds.payload.iloc[0], dict)
     metrics = reader.metrics()
-    summary = metrics[metrics.turn.isna() & (metrics.name == "cooperation_rate")]
+    summary = metrics[metrics.name == "cooperation_rate"]
     assert len(summary) == 42 and summary.value.between(0, 1).all()
+    per_turn = reader.turn_metrics()
+    assert len(per_turn) == 21 * 10 * 2 and per_turn.turn.between(1, 10).all()
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "parquet"])
 def test_run_then_export_round_trips_the_trajectory(tmp_path: Path, fmt: str) -> None:
     db = _run(tmp_path)
     out = tmp_path / "out"
-    result = subprocess.run([str(SIM), "export", "--db", str(db), "--format", fmt, "--out", str(out)],
-                            check=True, capture_output=True, text=True)
+    result = subprocess.run(
+        [str(SIM), "export", "--db", str(db), "--format", fmt, "--out", str(out)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     assert "events" in result.stdout
     reader = StoreReader(db)
     for table in TABLES:
@@ -130,14 +158,21 @@ def test_run_then_export_round_trips_the_trajectory(tmp_path: Path, fmt: str) ->
         if fmt == "csv":
             exported = pd.read_csv(path) if original.shape[0] else pd.DataFrame(columns=original.columns)
         elif fmt == "jsonl":
-            exported = pd.read_json(path, lines=True) if original.shape[0] else pd.DataFrame(columns=original.columns)
+            exported = (
+                pd.read_json(path, lines=True)
+                if original.shape[0]
+                else pd.DataFrame(columns=original.columns)
+            )
         else:
             exported = pd.read_parquet(path)
         assert list(exported.columns) == list(original.columns)
         assert len(exported) == len(original)
     events = reader.table("events", decode_json=False)
-    exported_events = {"csv": pd.read_csv, "jsonl": lambda p: pd.read_json(p, lines=True, dtype=False),
-                       "parquet": pd.read_parquet}[fmt](out / f"events.{fmt}")
+    exported_events = {
+        "csv": pd.read_csv,
+        "jsonl": lambda p: pd.read_json(p, lines=True, dtype=False),
+        "parquet": pd.read_parquet,
+    }[fmt](out / f"events.{fmt}")
     assert [json.loads(p) for p in exported_events.payload] == [json.loads(p) for p in events.payload]
     assert list(exported_events.kind) == list(events.kind) and list(exported_events.seq) == list(events.seq)
 

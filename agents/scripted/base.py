@@ -10,7 +10,8 @@ from sim.types import Action, Observation, PlayerId, WorldSpec
 
 
 class ScriptedAgent:
-    """A bot: no I/O, awaited inline by the engine, with its own seeded RNG."""
+    """A bot: no I/O, with its own seeded RNG. Subclasses implement the synchronous ``decide``;
+    ``act`` wraps it for the async protocol, and the engine calls ``decide`` directly when it can."""
 
     Config: ClassVar[type[AgentConfig]] = AgentConfig
     concurrent: ClassVar[bool] = False
@@ -29,5 +30,9 @@ class ScriptedAgent:
         self.rng = random.Random(seed)
 
     async def act(self, observation: Observation) -> Action:
+        """Choose an action (the async protocol method)."""
+        return self.decide(observation)
+
+    def decide(self, observation: Observation) -> Action:
         """Choose an action."""
         raise NotImplementedError

@@ -20,12 +20,14 @@ def sample_action(spec: ActionSpec, rng) -> Action:  # type: ignore[no-untyped-d
         hi = spec.maximum if spec.maximum is not None else 1e6
         return Action(spec.kind, rng.uniform(lo, hi))
     limit = min(spec.max_chars or 40, 40)
-    return Action(spec.kind, "".join(rng.choice(string.ascii_lowercase + " ") for _ in range(rng.randint(0, limit))))
+    return Action(
+        spec.kind, "".join(rng.choice(string.ascii_lowercase + " ") for _ in range(rng.randint(0, limit)))
+    )
 
 
 class RandomLegalAgent(ScriptedAgent):
     """Uniformly random legal actions, in any world (used by the conformance suite)."""
 
-    async def act(self, observation: Observation) -> Action:
+    def decide(self, observation: Observation) -> Action:
         """A random legal action."""
         return sample_action(observation.legal, self.rng)

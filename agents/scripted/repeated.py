@@ -17,6 +17,7 @@ from sim.types import Action, ActionKind, Observation
 from worlds.repeated.world import RoundRecord
 
 WORLD_ID = "matrix/repeated-v1"
+_CHOICE = ActionKind.CHOICE
 
 
 class Strategy(ScriptedAgent):
@@ -24,9 +25,9 @@ class Strategy(ScriptedAgent):
 
     worlds: ClassVar[tuple[str, ...] | None] = (WORLD_ID,)
 
-    async def act(self, observation: Observation) -> Action:
+    def decide(self, observation: Observation) -> Action:
         """Map the strategy's option index to its label."""
-        return Action(ActionKind.CHOICE, observation.legal.options[self.choose(observation.history, observation)])
+        return Action(_CHOICE, observation.legal.options[self.choose(observation.history, observation)])
 
     def choose(self, history: tuple[RoundRecord, ...], observation: Observation) -> int:
         """0 to cooperate, 1 to defect."""
@@ -143,7 +144,7 @@ class WinStayLoseShift(Strategy):
 
 
 class GenerousConfig(AgentConfig):
-    """``generosity``: probability of cooperating after an opponent defection (Nowak & Sigmund's 1/3 for 3,0,5,1)."""
+    """``generosity``: P(cooperate) after an opponent defection (Nowak & Sigmund's 1/3 for 3,0,5,1)."""
 
     generosity: float = Field(1 / 3, ge=0, le=1)
 

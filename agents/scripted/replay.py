@@ -18,7 +18,7 @@ class ReplayConfig(AgentConfig):
 
 
 class ReplayAgent(ScriptedAgent):
-    """Plays a fixed list of actions; raises if one is illegal or the list runs out (for golden tests and bugs)."""
+    """Plays a fixed list of actions; raises if one is illegal or the list runs out (golden tests, bugs)."""
 
     Config = ReplayConfig
 
@@ -27,19 +27,24 @@ class ReplayAgent(ScriptedAgent):
         super().reset(seat, world, seed)
         self.position = 0
 
-    async def act(self, observation: Observation) -> Action:
+    def decide(self, observation: Observation) -> Action:
         """The next listed action, checked against what is legal now."""
         assert isinstance(self.config, ReplayConfig)
         actions = self.config.actions
         if self.position >= len(actions):
-            raise AgentError(f"replay for {self.seat}: ran out of actions at turn {observation.turn} "
-                             f"after {len(actions)}")
+            raise AgentError(
+                f"replay for {self.seat}: ran out of actions at turn {observation.turn} after {len(actions)}"
+            )
         item = actions[self.position]
-        value, rationale = (item.get("value"), item.get("rationale")) if isinstance(item, dict) else (item, None)
+        value, rationale = (
+            (item.get("value"), item.get("rationale")) if isinstance(item, dict) else (item, None)
+        )
         action = Action(observation.legal.kind, value, rationale)
         problem = observation.legal.check(action)
         if problem is not None:
-            raise AgentError(f"replay for {self.seat}: action #{self.position + 1} {value!r} is illegal at turn "
-                             f"{observation.turn} ({problem})")
+            raise AgentError(
+                f"replay for {self.seat}: action #{self.position + 1} {value!r} is illegal at turn "
+                f"{observation.turn} ({problem})"
+            )
         self.position += 1
         return action

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 SCHEMA_VERSION = 1
@@ -14,7 +14,7 @@ SCHEMA_VERSION = 1
 class Base(DeclarativeBase):
     """Declarative base; dict and list annotations become JSON columns."""
 
-    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Meta(Base):
@@ -89,20 +89,30 @@ class EventRow(Base):
     actor: Mapped[str | None] = mapped_column(String(32))
     visible_to: Mapped[Any] = mapped_column(JSON)
     payload: Mapped[dict[str, Any]]
-    __table_args__ = (UniqueConstraint("episode_id", "seq"), Index("ix_events_episode_turn", "episode_id", "turn"))
+    __table_args__ = (UniqueConstraint("episode_id", "seq"),)
 
 
 class Metric(Base):
-    """A number about a seat (or the whole episode when ``player_id`` is NULL); ``turn`` NULL = episode summary."""
+    """An end-of-episode number about a seat (or about the whole episode when ``player_id`` is NULL)."""
 
     __tablename__ = "metrics"
     id: Mapped[int] = mapped_column(primary_key=True)
-    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"))
-    turn: Mapped[int | None] = mapped_column(Integer)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
     player_id: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(80))
     value: Mapped[float | None] = mapped_column(Float)
-    __table_args__ = (Index("ix_metrics_episode_name", "episode_id", "name"),)
+
+
+class TurnMetric(Base):
+    """A per-turn series from the Mesa DataCollector: ``values[i]`` was measured after ``turns[i]``."""
+
+    __tablename__ = "turn_metrics"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
+    player_id: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(80))
+    turns: Mapped[list[Any]]
+    values: Mapped[list[Any]]
 
 
 class LLMCall(Base):

@@ -13,9 +13,15 @@ from sqlalchemy import text
 from sim.store.engine import open_engine
 from sim.types import ALL, Event
 
-TABLES = ("runs", "episodes", "seats", "events", "metrics", "llm_calls")
-JSON_COLUMNS = {"runs": ("scenario",), "episodes": ("params", "outcome"), "seats": ("config",),
-                "events": ("visible_to", "payload"), "llm_calls": ("messages", "params", "parsed")}
+TABLES = ("runs", "episodes", "seats", "events", "metrics", "turn_metrics", "llm_calls")
+JSON_COLUMNS = {
+    "runs": ("scenario",),
+    "episodes": ("params", "outcome"),
+    "seats": ("config",),
+    "events": ("visible_to", "payload"),
+    "turn_metrics": ("turns", "values"),
+    "llm_calls": ("messages", "params", "parsed"),
+}
 
 
 class StoreReader:
@@ -27,8 +33,9 @@ class StoreReader:
             raise LookupError(f"{self.path}: no such database")
         self.engine = open_engine(self.path, create=False)
 
-    def table(self, name: str, where: str = "", params: dict[str, Any] | None = None,
-              decode_json: bool = True) -> pd.DataFrame:
+    def table(
+        self, name: str, where: str = "", params: dict[str, Any] | None = None, decode_json: bool = True
+    ) -> pd.DataFrame:
         """A whole table (optionally filtered by a SQL ``where`` clause) ordered by id."""
         if name not in TABLES:
             raise LookupError(f"unknown table {name!r}; tables: {', '.join(TABLES)}")
@@ -46,7 +53,11 @@ class StoreReader:
 
     def episodes(self, run_id: int | None = None) -> pd.DataFrame:
         """Episodes, optionally of one run."""
-        return self.table("episodes", "run_id = :r", {"r": run_id}) if run_id is not None else self.table("episodes")
+        return (
+            self.table("episodes", "run_id = :r", {"r": run_id})
+            if run_id is not None
+            else self.table("episodes")
+        )
 
     def episode(self, episode_id: int) -> dict[str, Any]:
         """One episode as a dict."""
@@ -57,18 +68,42 @@ class StoreReader:
 
     def seats(self, episode_id: int | None = None) -> pd.DataFrame:
         """Seats, optionally of one episode."""
-        return self.table("seats", "episode_id = :e", {"e": episode_id}) if episode_id is not None else \
-            self.table("seats")
+        return (
+            self.table("seats", "episode_id = :e", {"e": episode_id})
+            if episode_id is not None
+            else self.table("seats")
+        )
 
     def events(self, episode_id: int | None = None) -> pd.DataFrame:
         """Events in order, optionally of one episode."""
-        return self.table("events", "episode_id = :e", {"e": episode_id}) if episode_id is not None else \
-            self.table("events")
+        return (
+            self.table("events", "episode_id = :e", {"e": episode_id})
+            if episode_id is not None
+            else self.table("events")
+        )
 
     def metrics(self, episode_id: int | None = None) -> pd.DataFrame:
-        """Metric rows; ``turn`` is NaN for episode summaries."""
-        return self.table("metrics", "episode_id = :e", {"e": episode_id}) if episode_id is not None else \
-            self.table("metrics")
+        """End-of-episode metric rows (episode_id, player_id, name, value)."""
+        return (
+            self.table("metrics", "episode_id = :e", {"e": episode_id})
+            if episode_id is not None
+            else self.table("metrics")
+        )
+
+    def turn_metrics(self, episode_id: int | None = None) -> pd.DataFrame:
+        """Per-turn metrics in long form: one row per (episode_id, player_id, name, turn) with its value."""
+        df = (
+            self.table("turn_metrics", "episode_id = :e", {"e": episode_id})
+            if episode_id is not None
+            else self.table("turn_metrics")
+        )
+        columns = ["episode_id", "player_id", "name", "turn", "value"]
+        if df.empty:
+            return pd.DataFrame(columns=columns)
+        long = df.rename(columns={"turns": "turn", "values": "value"}).explode(
+            ["turn", "value"], ignore_index=True
+        )
+        return long.astype({"turn": "int64", "value": "float64"})[columns]
 
     def llm_calls(self) -> pd.DataFrame:
         """Every LLM call."""
@@ -76,9 +111,14 @@ class StoreReader:
 
     def event_objects(self, episode_id: int) -> Iterator[Event]:
         """The episode's events as :class:`Event` objects, in order."""
-        sql = text("SELECT turn, phase, kind, payload, actor, visible_to FROM events WHERE episode_id = :e ORDER BY seq")
+        sql = text(
+            "SELECT turn, phase, kind, payload, actor, visible_to FROM events "
+            "WHERE episode_id = :e ORDER BY seq"
+        )
         with self.engine.connect() as conn:
             rows = conn.execute(sql, {"e": episode_id}).all()
         for turn, phase, kind, payload, actor, visible_to in rows:
             visible = json.loads(visible_to)
-            yield Event(turn, phase, kind, json.loads(payload), actor, visible if visible == ALL else tuple(visible))
+            yield Event(
+                turn, phase, kind, json.loads(payload), actor, visible if visible == ALL else tuple(visible)
+            )

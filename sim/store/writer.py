@@ -18,20 +18,40 @@ from sqlalchemy import Connection, Engine, insert, update
 from sqlalchemy.engine import CursorResult
 
 from sim.store.models import Base
-from sim.types import Event, PlayerId, dumps, to_jsonable
+from sim.types import Event, PlayerId, dumps
 
 _RUNS = Base.metadata.tables["runs"]
-_EPISODES = Base.metadata.tables["episodes"]
-_SEATS = Base.metadata.tables["seats"]
 _LLM_CALLS = Base.metadata.tables["llm_calls"]
-_INSERT_EVENTS = ("INSERT INTO events (episode_id, seq, turn, phase, kind, actor, visible_to, payload) "
-                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
-_INSERT_METRICS = "INSERT INTO metrics (episode_id, turn, player_id, name, value) VALUES (?, ?, ?, ?, ?)"
+_INSERT_EVENTS = (
+    "INSERT INTO events (episode_id, seq, turn, phase, kind, actor, visible_to, payload) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_METRICS = "INSERT INTO metrics (episode_id, player_id, name, value) VALUES (?, ?, ?, ?)"
+_INSERT_TURN_METRICS = (
+    'INSERT INTO turn_metrics (episode_id, player_id, name, turns, "values") VALUES (?, ?, ?, ?, ?)'
+)
+_INSERT_EPISODE = (
+    'INSERT INTO episodes (run_id, "index", matchup, world_id, params, seed, status, started_at) '
+    "VALUES (?, ?, ?, ?, ?, ?, 'running', ?)"
+)
+_INSERT_SEAT = (
+    "INSERT INTO seats (episode_id, player_id, agent, label, config, invalid_actions) "
+    "VALUES (?, ?, ?, ?, ?, 0)"
+)
+_UPDATE_SEAT = "UPDATE seats SET score = ?, invalid_actions = ? WHERE episode_id = ? AND player_id = ?"
+_UPDATE_EPISODE = (
+    "UPDATE episodes SET status = ?, turns = ?, outcome = ?, error = ?, finished_at = ? WHERE id = ?"
+)
 _ALL_JSON = dumps("all")
 
 
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _now_text() -> str:
+    """The current UTC time in the text form SQLAlchemy's SQLite DateTime columns use."""
+    return _now().strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def _new_id(result: CursorResult[Any]) -> int:
@@ -50,6 +70,7 @@ class StoreWriter:
         self._conn: Connection | None = None
         self._events: list[tuple[Any, ...]] = []
         self._metrics: list[tuple[Any, ...]] = []
+        self._turn_metrics: list[tuple[Any, ...]] = []
         self._llm_calls: list[dict[str, Any]] = []
         self._seq: dict[int, int] = {}
         self._last_commit = time.monotonic()
@@ -62,12 +83,29 @@ class StoreWriter:
         return self._conn
 
     # runs -----------------------------------------------------------------------------------
-    def begin_run(self, *, name: str, path: str | None, scenario: Mapping[str, Any], world_id: str, seed: int,
-                  version: str) -> int:
+    def begin_run(
+        self,
+        *,
+        name: str,
+        path: str | None,
+        scenario: Mapping[str, Any],
+        world_id: str,
+        seed: int,
+        version: str,
+    ) -> int:
         """Insert a run row (status ``running``), commit, and return its id."""
-        result = self._connection().execute(insert(_RUNS).values(
-            scenario_name=name, scenario_path=path, scenario=dict(scenario), world_id=world_id, seed=seed,
-            status="running", sim_version=version, started_at=_now()))
+        result = self._connection().execute(
+            insert(_RUNS).values(
+                scenario_name=name,
+                scenario_path=path,
+                scenario=dict(scenario),
+                world_id=world_id,
+                seed=seed,
+                status="running",
+                sim_version=version,
+                started_at=_now(),
+            )
+        )
         self.commit()
         return _new_id(result)
 
@@ -80,31 +118,57 @@ class StoreWriter:
         self.close()
 
     # episodes -------------------------------------------------------------------------------
-    def begin_episode(self, *, run_id: int, index: int, matchup: str, world_id: str, params: Mapping[str, Any],
-                      seed: int, seats: Iterable[Mapping[str, Any]]) -> int:
+    def begin_episode(
+        self,
+        *,
+        run_id: int,
+        index: int,
+        matchup: str,
+        world_id: str,
+        params: Mapping[str, Any],
+        seed: int,
+        seats: Iterable[Mapping[str, Any]],
+    ) -> int:
         """Insert an episode (status ``running``) with its seats; visible to readers at the next commit."""
         conn = self._connection()
-        result = conn.execute(insert(_EPISODES).values(
-            run_id=run_id, index=index, matchup=matchup, world_id=world_id, params=dict(params), seed=seed,
-            status="running", started_at=_now()))
-        episode_id = _new_id(result)
-        conn.execute(insert(_SEATS), [{"episode_id": episode_id, "invalid_actions": 0, **s} for s in seats])
+        cursor = conn.exec_driver_sql(
+            _INSERT_EPISODE, (run_id, index, matchup, world_id, dumps(params), seed, _now_text())
+        )
+        episode_id = int(cursor.lastrowid)
+        conn.exec_driver_sql(
+            _INSERT_SEAT,
+            [(episode_id, s["player_id"], s["agent"], s["label"], dumps(s["config"])) for s in seats],
+        )
         self._seq[episode_id] = 0
         self._maybe_commit()
         return episode_id
 
-    def finish_episode(self, episode_id: int, *, status: str, turns: int, outcome: Mapping[str, Any] | None,
-                       scores: Mapping[PlayerId, float] | None = None,
-                       invalid: Mapping[PlayerId, int] | None = None, error: str | None = None) -> None:
+    def finish_episode(
+        self,
+        episode_id: int,
+        *,
+        status: str,
+        turns: int,
+        outcome: Mapping[str, Any] | None,
+        scores: Mapping[PlayerId, float] | None = None,
+        invalid: Mapping[PlayerId, int] | None = None,
+        error: str | None = None,
+    ) -> None:
         """Write the episode's buffered rows and its final status in the same transaction."""
         conn = self._connection()
         self._write_buffers(conn)
-        for player, score in (scores or {}).items():
-            conn.execute(update(_SEATS).where(_SEATS.c.episode_id == episode_id, _SEATS.c.player_id == player)
-                         .values(score=score, invalid_actions=(invalid or {}).get(player, 0)))
-        conn.execute(update(_EPISODES).where(_EPISODES.c.id == episode_id).values(
-            status=status, turns=turns, outcome=to_jsonable(outcome) if outcome is not None else None,
-            error=error, finished_at=_now()))
+        if scores:
+            conn.exec_driver_sql(
+                _UPDATE_SEAT,
+                [
+                    (score, (invalid or {}).get(player, 0), episode_id, player)
+                    for player, score in scores.items()
+                ],
+            )
+        conn.exec_driver_sql(
+            _UPDATE_EPISODE,
+            (status, turns, None if outcome is None else dumps(outcome), error, _now_text(), episode_id),
+        )
         self._seq.pop(episode_id, None)
         if status != "complete":
             self.commit()
@@ -123,10 +187,16 @@ class StoreWriter:
         self._seq[episode_id] = seq
         self._maybe_commit()
 
-    def add_metrics(self, episode_id: int, rows: Iterable[tuple[int | None, PlayerId | None, str, float | None]]) -> None:
-        """Buffer metric rows ``(turn, player, name, value)``."""
-        self._metrics.extend((episode_id, t, p, n, v) for t, p, n, v in rows)
+    def add_metrics(self, episode_id: int, rows: Iterable[tuple[PlayerId | None, str, float | None]]) -> None:
+        """Buffer end-of-episode metric rows ``(player, name, value)``."""
+        self._metrics.extend((episode_id, p, n, v) for p, n, v in rows)
         self._maybe_commit()
+
+    def add_turn_metrics(
+        self, episode_id: int, series: Iterable[tuple[PlayerId | None, str, list[int], list[float]]]
+    ) -> None:
+        """Buffer per-turn metric series ``(player, name, turns, values)``."""
+        self._turn_metrics.extend((episode_id, p, n, dumps(t), dumps(v)) for p, n, t, v in series)
 
     def add_llm_call(self, row: Mapping[str, Any]) -> None:
         """Buffer one ``llm_calls`` row."""
@@ -164,6 +234,9 @@ class StoreWriter:
         if self._metrics:
             conn.exec_driver_sql(_INSERT_METRICS, self._metrics)
             self._metrics.clear()
+        if self._turn_metrics:
+            conn.exec_driver_sql(_INSERT_TURN_METRICS, self._turn_metrics)
+            self._turn_metrics.clear()
         if self._llm_calls:
             conn.execute(insert(_LLM_CALLS), self._llm_calls)
             self._llm_calls.clear()

@@ -23,8 +23,12 @@ CASES = [
     pytest.param(world_id, i, n, id=f"{world_id}-ex{i}-{n}p")
     for world_id in WORLDS
     for i in range(len(example_params(registry.world_entry(world_id).load())))
-    for n in sorted({registry.world_entry(world_id).load().spec.min_players,
-                     registry.world_entry(world_id).load().spec.max_players})
+    for n in sorted(
+        {
+            registry.world_entry(world_id).load().spec.min_players,
+            registry.world_entry(world_id).load().spec.max_players,
+        }
+    )
 ]
 GOLDEN = Path(__file__).parent.parent / "golden"
 
@@ -44,8 +48,14 @@ def test_random_play_terminates_and_to_act_empty_iff_terminal(world_id: str, exa
     for seed in range(25):
         world = cls()
         checks = []
-        drive(world, params, n, seed, random_chooser(seed),
-              on_turn=lambda w: checks.append(bool(w.to_act()) != w.is_terminal()))
+        drive(
+            world,
+            params,
+            n,
+            seed,
+            random_chooser(seed),
+            on_turn=lambda w, checks=checks: checks.append(bool(w.to_act()) != w.is_terminal()),
+        )
         assert world.is_terminal(), f"seed {seed}: not terminal after max_turns"
         assert world.to_act() == ()
         assert all(checks) and len(checks) <= cls.spec.max_turns + 1
@@ -153,12 +163,20 @@ def test_events_round_trip_json_and_sqlite(world_id: str, example: int, n: int, 
     cls, params = _world(world_id, example)
     writer = StoreWriter(open_engine(tmp_path / "t.db"))
     run_id = writer.begin_run(name="rt", path=None, scenario={}, world_id=world_id, seed=0, version="test")
-    episode_id = writer.begin_episode(run_id=run_id, index=0, matchup="m", world_id=world_id, params={}, seed=1,
-                                      seats=[{"player_id": p, "agent": "random_legal", "label": p, "config": {}}
-                                             for p in seat_ids(n)])
+    episode_id = writer.begin_episode(
+        run_id=run_id,
+        index=0,
+        matchup="m",
+        world_id=world_id,
+        params={},
+        seed=1,
+        seats=[{"player_id": p, "agent": "random_legal", "label": p, "config": {}} for p in seat_ids(n)],
+    )
     sink = EventSink(writer, episode_id, keep=True)
     seed = derive_seed(9, example)
-    result = asyncio.run(play_episode(cls(), params, _agents(n), seed=seed, settings=EngineSettings(), sink=sink))
+    result = asyncio.run(
+        play_episode(cls(), params, _agents(n), seed=seed, settings=EngineSettings(), sink=sink)
+    )
     writer.finish_episode(episode_id, status="complete", turns=result.turns, outcome=result.outcome)
     writer.finish_run(run_id, "complete")
     kept = to_jsonable(sink.kept)

@@ -29,10 +29,14 @@ class RepeatedParams(BaseModel):
     """How the repeated game is played."""
 
     model_config = ConfigDict(extra="forbid")
-    game: str | CustomGame = Field("prisoners_dilemma", description="library name, 'rg_<row>_<col>', or inline")
+    game: str | CustomGame = Field(
+        "prisoners_dilemma", description="library name, 'rg_<row>_<col>', or inline"
+    )
     labels: tuple[str, str] | None = Field(None, description="relabel the two options")
     rounds: int = Field(10, ge=1, le=100_000, description="fixed horizon: number of rounds")
-    stop_probability: float | None = Field(None, gt=0, le=1, description="geometric horizon: P(end) after a round")
+    stop_probability: float | None = Field(
+        None, gt=0, le=1, description="geometric horizon: P(end) after a round"
+    )
     max_rounds: int = Field(10_000, ge=1, le=100_000, description="cap on a geometric horizon")
     horizon_known: bool = Field(True, description="whether players are told the horizon")
     noise: float = Field(0.0, ge=0, lt=1, description="probability that a played move is flipped")
@@ -41,7 +45,9 @@ class RepeatedParams(BaseModel):
     @model_validator(mode="after")
     def _check(self) -> RepeatedParams:
         if self.stop_probability is not None and "rounds" in self.model_fields_set:
-            raise ValueError("give either 'rounds' (fixed horizon) or 'stop_probability' (geometric), not both")
+            raise ValueError(
+                "give either 'rounds' (fixed horizon) or 'stop_probability' (geometric), not both"
+            )
         if isinstance(self.game, str):
             resolve_game(self.game)
         if self.labels is not None and self.labels[0] == self.labels[1]:

@@ -24,7 +24,17 @@ from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel
 
-from sim.types import Action, ActionKind, ActionSpec, Dynamics, Event, IllegalActionError, Observation, PlayerId
+from sim.types import (
+    Action,
+    ActionKind,
+    ActionSpec,
+    Dynamics,
+    Event,
+    HistoryView,
+    IllegalActionError,
+    Observation,
+    PlayerId,
+)
 from sim.types import WorldSpec as Spec
 from worlds.repeated import metrics, text
 from worlds.repeated.games import MatrixGame
@@ -47,9 +57,16 @@ class RoundRecord(NamedTuple):
 class RepeatedGameWorld:
     """A finitely repeated 2x2 game between two seats."""
 
-    spec: ClassVar[Spec] = Spec(id="matrix/repeated-v1", title="Repeated 2x2 game", min_players=2, max_players=2,
-                                dynamics=Dynamics.SIMULTANEOUS, hidden_info=True, max_turns=100_000,
-                                params_model=RepeatedParams)
+    spec: ClassVar[Spec] = Spec(
+        id="matrix/repeated-v1",
+        title="Repeated 2x2 game",
+        min_players=2,
+        max_players=2,
+        dynamics=Dynamics.SIMULTANEOUS,
+        hidden_info=True,
+        max_turns=100_000,
+        params_model=RepeatedParams,
+    )
     #: Parameter sets the conformance suite plays (defaults, noise, a hidden geometric horizon, a 144-game).
     examples: ClassVar[tuple[dict[str, Any], ...]] = (
         {},
@@ -72,10 +89,11 @@ class RepeatedGameWorld:
         self.moves: list[tuple[int, int]] = []
         self.intended: list[tuple[int, int]] = []
         self.scores = [0.0, 0.0]
-        self.histories: list[tuple[RoundRecord, ...]] = [(), ()]
+        self.histories: list[list[RoundRecord]] = [[], []]
         labels = self.game.labels
         self._seats = {p: i for i, p in enumerate(players)}
         self._private = [_EMPTY, _EMPTY]
+        self._intended_labels: list[list[str]] = [[], []]
         self._labels = labels
         self._index = {labels[0]: 0, labels[1]: 1}
         self._payoff = [[[self.game.payoff(s, a, b) for b in (0, 1)] for a in (0, 1)] for s in (0, 1)]
@@ -84,28 +102,54 @@ class RepeatedGameWorld:
         self._round_cap = params.round_cap
         self._legal = ActionSpec(ActionKind.CHOICE, labels, fallback=labels[params.fallback])
         self._public = [MappingProxyType(self._static_public(s)) for s in (0, 1)]
-        start = Event(0, PHASE, "start", {
-            "game": self.game.name, "family": self.game.family, "labels": list(labels),
-            "row": [list(r) for r in self.game.row], "col": [list(r) for r in self.game.col],
-            "players": list(players), "horizon_known": params.horizon_known,
-            **(self._horizon() if params.horizon_known else {})})
+        start = Event(
+            0,
+            PHASE,
+            "start",
+            {
+                "game": self.game.name,
+                "family": self.game.family,
+                "labels": list(labels),
+                "row": [list(r) for r in self.game.row],
+                "col": [list(r) for r in self.game.col],
+                "players": list(players),
+                "horizon_known": params.horizon_known,
+                **(self._horizon() if params.horizon_known else {}),
+            },
+        )
         setup = Event(0, PHASE, "setup", {**self._horizon(), "noise": params.noise}, visible_to=())
         return [start, setup]
 
     def _horizon(self) -> dict[str, Any]:
         p = self.params
         if p.geometric:
-            return {"horizon": "geometric", "stop_probability": p.stop_probability, "max_rounds": p.max_rounds}
+            return {
+                "horizon": "geometric",
+                "stop_probability": p.stop_probability,
+                "max_rounds": p.max_rounds,
+            }
         return {"horizon": "fixed", "rounds": p.rounds}
 
     def _static_public(self, seat: int) -> dict[str, Any]:
         labels = self._labels
         outcomes = tuple(
-            MappingProxyType({"own": labels[a], "other": labels[b], "own_points": self._payoff[seat][a][b],
-                              "other_points": self._payoff[1 - seat][b][a]})
-            for a in (0, 1) for b in (0, 1))
-        public: dict[str, Any] = {"game": self.game.name, "options": labels, "outcomes": outcomes,
-                                  "horizon_known": self.params.horizon_known}
+            MappingProxyType(
+                {
+                    "own": labels[a],
+                    "other": labels[b],
+                    "own_points": self._payoff[seat][a][b],
+                    "other_points": self._payoff[1 - seat][b][a],
+                }
+            )
+            for a in (0, 1)
+            for b in (0, 1)
+        )
+        public: dict[str, Any] = {
+            "game": self.game.name,
+            "options": labels,
+            "outcomes": outcomes,
+            "horizon_known": self.params.horizon_known,
+        }
         if self.params.horizon_known:
             public.update(self._horizon())
         return public
@@ -123,8 +167,15 @@ class RepeatedGameWorld:
     def observe(self, player: PlayerId) -> Observation:
         """The seat's view: its own payoffs, the round (``turn``), and the played history."""
         seat = self._seat(player)
-        return Observation(player, self.round, PHASE, self._public[seat], self._private[seat], self.histories[seat],
-                           self._legal)
+        return Observation(
+            player,
+            self.round,
+            PHASE,
+            self._public[seat],
+            self._private[seat],
+            HistoryView(self.histories[seat]),
+            self._legal,
+        )
 
     def render(self, observation: Observation) -> str:
         """Akata-style text of the observation."""
@@ -152,16 +203,28 @@ class RepeatedGameWorld:
         self.scores[0] += pay0
         self.scores[1] += pay1
         la, lb = self._labels[i], self._labels[j]
-        self.histories[0] = (*self.histories[0], RoundRecord(r, la, lb, pay0, pay1))
-        self.histories[1] = (*self.histories[1], RoundRecord(r, lb, la, pay1, pay0))
-        events.append(Event(r, PHASE, "round", {"round": r, "moves": {p0: la, p1: lb}, "payoffs": {p0: pay0, p1: pay1}}))
+        self.histories[0].append(RoundRecord(r, la, lb, pay0, pay1))
+        self.histories[1].append(RoundRecord(r, lb, la, pay1, pay0))
+        events.append(
+            Event(r, PHASE, "round", {"round": r, "moves": {p0: la, p1: lb}, "payoffs": {p0: pay0, p1: pay1}})
+        )
         if self._stop_probability is not None:
             self.over = r >= self._round_cap or self.rng.random() < self._stop_probability
         else:
             self.over = r >= self._round_cap
         if self.over:
-            events.append(Event(r, PHASE, "end", {"rounds": r, "scores": self.returns(),
-                                                  "reason": "stopped" if self._stop_probability else "horizon"}))
+            events.append(
+                Event(
+                    r,
+                    PHASE,
+                    "end",
+                    {
+                        "rounds": r,
+                        "scores": self.returns(),
+                        "reason": "stopped" if self._stop_probability else "horizon",
+                    },
+                )
+            )
         else:
             self.round = r + 1
         return events
@@ -181,12 +244,21 @@ class RepeatedGameWorld:
             got = 1 - want if self.rng.random() < self._noise else want
             if got != want:
                 player = self.players[seat]
-                events.append(Event(r, PHASE, "noise", {"intended": self._labels[want], "played": self._labels[got]},
-                                    actor=player, visible_to=(player,)))
+                events.append(
+                    Event(
+                        r,
+                        PHASE,
+                        "noise",
+                        {"intended": self._labels[want], "played": self._labels[got]},
+                        actor=player,
+                        visible_to=(player,),
+                    )
+                )
             played.append(got)
         self.intended.append((i, j))
-        for seat in (0, 1):
-            self._private[seat] = MappingProxyType({"intended": tuple(self._labels[m[seat]] for m in self.intended)})
+        for seat, want in enumerate((i, j)):
+            self._intended_labels[seat].append(self._labels[want])
+            self._private[seat] = MappingProxyType({"intended": HistoryView(self._intended_labels[seat])})
         return played[0], played[1]
 
     def is_terminal(self) -> bool:
@@ -212,9 +284,14 @@ class RepeatedGameWorld:
 
     def snapshot(self) -> dict[str, Any]:
         """Full state as JSON."""
-        return {"round": self.round, "over": self.over, "moves": [list(m) for m in self.moves],
-                "intended": [list(m) for m in self.intended], "scores": list(self.scores),
-                "rng": repr(self.rng.getstate()[1][:4])}
+        return {
+            "round": self.round,
+            "over": self.over,
+            "moves": [list(m) for m in self.moves],
+            "intended": [list(m) for m in self.intended],
+            "scores": list(self.scores),
+            "rng": repr(self.rng.getstate()[1][:4]),
+        }
 
     def turn_metrics(self) -> Mapping[PlayerId, Mapping[str, float]]:
         """Cumulative score per seat."""
@@ -222,7 +299,10 @@ class RepeatedGameWorld:
 
     def episode_metrics(self) -> Mapping[PlayerId, Mapping[str, float]]:
         """Score, cooperation, coordination, forgiveness and outcome shares per seat."""
-        return {player: metrics.seat_metrics(self.moves, seat, self.game) for seat, player in enumerate(self.players)}
+        return {
+            player: metrics.seat_metrics(self.moves, seat, self.game)
+            for seat, player in enumerate(self.players)
+        }
 
     def describe_event(self, event: Event) -> str:
         """One transcript line."""

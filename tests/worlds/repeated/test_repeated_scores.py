@@ -26,8 +26,11 @@ HAND_COMPUTED = [
 ]
 
 
-@pytest.mark.parametrize(("a", "b", "score_a", "score_b"), HAND_COMPUTED,
-                         ids=lambda x: type(x).__name__ if not isinstance(x, int) else str(x))
+@pytest.mark.parametrize(
+    ("a", "b", "score_a", "score_b"),
+    HAND_COMPUTED,
+    ids=lambda x: type(x).__name__ if not isinstance(x, int) else str(x),
+)
 def test_classic_pair_scores(a, b, score_a: int, score_b: int) -> None:  # type: ignore[no-untyped-def]
     result, _, _ = play(RepeatedGameWorld, PD, {"p0": a, "p1": b})
     assert result.returns == {"p0": score_a, "p1": score_b}
@@ -37,13 +40,15 @@ def test_classic_pair_scores(a, b, score_a: int, score_b: int) -> None:  # type:
 def test_alternator_d_phase_against_grudger() -> None:
     # Alternator(D): D,C,D,C,...; Grudger: C, then D forever. Round 1: 5/0; then Alternator plays C on even
     # rounds (0/5) and D on odd rounds (1/1): 5 + 5*0 + 4*1 = 9 vs 0 + 5*5 + 4*1 = 29.
-    result, _, _ = play(RepeatedGameWorld, PD, {"p0": s.Alternator(s.AlternatorConfig(start="D")), "p1": s.Grudger()})
+    result, _, _ = play(
+        RepeatedGameWorld, PD, {"p0": s.Alternator(s.AlternatorConfig(start="D")), "p1": s.Grudger()}
+    )
     assert result.returns == {"p0": 9, "p1": 29}
 
 
 def test_alternator_self_play_in_battle_of_the_sexes_stays_in_phase() -> None:
     params = RepeatedParams(game="akata_battle_of_the_sexes", rounds=10)
-    result, events, world = play(RepeatedGameWorld, params, {"p0": s.Alternator(), "p1": s.Alternator()})
+    result, events, _ = play(RepeatedGameWorld, params, {"p0": s.Alternator(), "p1": s.Alternator()})
     moves = [e.payload["moves"] for e in events if e.kind == "round"]
     assert all(m["p0"] == m["p1"] for m in moves)
     assert [m["p0"] for m in moves] == ["J", "F"] * 5
@@ -60,8 +65,12 @@ def test_akata_prisoners_dilemma_payoffs() -> None:
 
 def test_stochastic_strategies_are_reproducible_and_seed_dependent() -> None:
     def run(seed: int) -> list:
-        _, events, _ = play(RepeatedGameWorld, RepeatedParams(rounds=50),
-                            {"p0": s.RandomStrategy(), "p1": s.NaiveProber(s.ProberConfig(p=0.3))}, seed=seed)
+        _, events, _ = play(
+            RepeatedGameWorld,
+            RepeatedParams(rounds=50),
+            {"p0": s.RandomStrategy(), "p1": s.NaiveProber(s.ProberConfig(p=0.3))},
+            seed=seed,
+        )
         return [e.payload["moves"] for e in events if e.kind == "round"]
 
     assert run(1) == run(1)
@@ -69,7 +78,11 @@ def test_stochastic_strategies_are_reproducible_and_seed_dependent() -> None:
 
 
 def test_generous_tit_for_tat_forgives_at_its_rate() -> None:
-    result, events, _ = play(RepeatedGameWorld, RepeatedParams(rounds=3001),
-                             {"p0": s.GenerousTitForTat(), "p1": s.Defector()}, seed=3)
+    _, events, _ = play(
+        RepeatedGameWorld,
+        RepeatedParams(rounds=3001),
+        {"p0": s.GenerousTitForTat(), "p1": s.Defector()},
+        seed=3,
+    )
     own = [e.payload["moves"]["p0"] for e in events if e.kind == "round"][1:]
     assert abs(own.count("C") / len(own) - 1 / 3) < 0.03

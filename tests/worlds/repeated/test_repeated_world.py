@@ -44,7 +44,9 @@ def test_noise_is_seeded_reproducible_and_at_its_rate() -> None:
     params = RepeatedParams(rounds=4000, noise=0.2)
 
     def flips(seed: int) -> list:
-        _, events, _ = play(RepeatedGameWorld, params, {"p0": s.Cooperator(), "p1": s.Cooperator()}, seed=seed)
+        _, events, _ = play(
+            RepeatedGameWorld, params, {"p0": s.Cooperator(), "p1": s.Cooperator()}, seed=seed
+        )
         return [(e.turn, e.actor) for e in events if e.kind == "noise"]
 
     first = flips(5)
@@ -65,13 +67,17 @@ def test_each_seat_sees_the_game_from_its_own_perspective() -> None:
     assert (jj0["own_points"], jj0["other_points"]) == (10, 7)
     assert (jj1["own_points"], jj1["other_points"]) == (7, 10)
     text1 = world.render(o1)
-    assert ("If you choose Option F and the other player chooses Option F, then you win 10 points and the other "
-            "player wins 7 points.") in text1
+    assert (
+        "If you choose Option F and the other player chooses Option F, then you win 10 points and the other "
+        "player wins 7 points."
+    ) in text1
     world.step({"p0": Action(ActionKind.CHOICE, "J"), "p1": Action(ActionKind.CHOICE, "F")})
     h0, h1 = world.observe("p0").history[0], world.observe("p1").history[0]
     assert (h0.own, h0.other, h1.own, h1.other) == ("J", "F", "F", "J")
-    assert ("In round 1, you chose Option F and the other player chose Option J. Thus, you won 0 points and the "
-            "other player won 0 points.") in world.render(world.observe("p1"))
+    assert (
+        "In round 1, you chose Option F and the other player chose Option J. Thus, you won 0 points and the "
+        "other player won 0 points."
+    ) in world.render(world.observe("p1"))
 
 
 def test_hidden_horizon_is_not_shown_to_any_seat() -> None:
@@ -126,7 +132,9 @@ def test_metrics_match_hand_counts() -> None:
 
 
 def test_episode_metrics_reach_the_result() -> None:
-    result, _, _ = play(RepeatedGameWorld, RepeatedParams(rounds=10), {"p0": s.TitForTat(), "p1": s.Defector()})
+    result, _, _ = play(
+        RepeatedGameWorld, RepeatedParams(rounds=10), {"p0": s.TitForTat(), "p1": s.Defector()}
+    )
     m0 = result.metrics["p0"]
     assert m0["score"] == 9 and m0["cooperation_rate"] == 0.1 and m0["unforgiven"] == 10
     assert result.metrics["p1"]["last_round_defection"] == 1.0
