@@ -9,6 +9,7 @@ replaced by the world's declared fallback; every such case is an ``invalid`` eve
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +35,10 @@ class EpisodeResult:
     metrics: dict[PlayerId, dict[str, float]] = field(default_factory=dict)
 
 
+class Interrupted(KeyboardInterrupt):
+    """A stop was requested (SIGINT/SIGTERM); raised between turns so the episode closes cleanly."""
+
+
 class EventSink:
     """Where an episode's events go: the store writer, and optionally an in-memory list (tests, replays)."""
 
@@ -41,9 +46,10 @@ class EventSink:
         self.writer = writer
         self.episode_id = episode_id
         self.kept: list[Event] | None = [] if keep else None
+        self.turns = 0  # turns played so far (known even when the episode ends early)
 
     def emit(self, events: Sequence[Event]) -> None:
-        """Record events in order."""
+        """Record events in order (the sequence must not be changed afterwards)."""
         if not events:
             return
         if self.writer is not None and self.episode_id is not None:
@@ -66,6 +72,7 @@ async def play_episode(
     settings: EngineSettings,
     sink: EventSink,
     labels: Mapping[PlayerId, str] | None = None,
+    stop: threading.Event | None = None,
 ) -> EpisodeResult:
     """Play one episode to the end and return its result (events went to ``sink``)."""
     players = list(agents)
@@ -91,6 +98,8 @@ async def play_episode(
         if turns >= spec.max_turns:
             truncated = True
             break
+        if stop is not None and stop.is_set():
+            raise Interrupted(f"stop requested at turn {turns}")
         notes: list[Event] = []
         if all_inline:
             actions = {}
@@ -109,6 +118,7 @@ async def play_episode(
                     model.seats[note.actor].invalid_actions += 1
         sink.emit(events)
         turns += 1
+        sink.turns = turns
         model.step()
     outcome = dict(world.outcome())
     if truncated:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import signal
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from sim import __version__
-from sim.engine import EpisodeResult, EventSink, play_episode, seat_ids
+from sim.engine import EpisodeResult, EventSink, Interrupted, play_episode, seat_ids
 from sim.scenario import EpisodePlan, LoadedScenario
 from sim.store.engine import open_engine
 from sim.store.writer import StoreWriter
@@ -26,12 +30,33 @@ class RunSummary:
     episodes: list[tuple[EpisodePlan, EpisodeResult]] = field(default_factory=list)
 
 
-class Interrupted(KeyboardInterrupt):
-    """SIGTERM arrived; raised so the run is closed as interrupted."""
+class _StopOnSignal:
+    """SIGINT/SIGTERM ask the engine to stop at the next turn boundary (a second signal stops at once).
 
+    Stopping between turns, never inside a store write, is what lets the run close its current
+    episode as ``interrupted`` cleanly.
+    """
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted(f"signal {signum}")
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> threading.Event:
+        if threading.current_thread() is threading.main_thread():
+            for sig in self.SIGNALS:
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self.event
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.event.is_set():
+            raise Interrupted(f"signal {signum} (second)")
+        self.event.set()
 
 
 def run_scenario(
@@ -40,22 +65,31 @@ def run_scenario(
     on_episode: Callable[[EpisodePlan, EpisodeResult], None] | None = None,
 ) -> RunSummary:
     """Play every episode of the scenario and store everything; interrupted episodes are marked so."""
-    previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
+    with _StopOnSignal() as stop, _fewer_gc_passes():
+        return asyncio.run(_run(loaded, Path(db or loaded.scenario.db), on_episode, stop))
+
+
+@contextlib.contextmanager
+def _fewer_gc_passes() -> Iterator[None]:
+    """Play with less garbage-collector work: freeze what exists (modules, configs) and collect young
+    objects less often. A turn allocates many short-lived tuples; the default thresholds make the
+    collector rescan every long-lived object thousands of times per run (measured: about a fifth of
+    a bot tournament's time). Restored afterwards."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(thresholds[0], 20_000), *thresholds[1:])
     try:
-        return asyncio.run(_run(loaded, Path(db or loaded.scenario.db), on_episode))
+        yield
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _main_thread() -> bool:
-    import threading
-
-    return threading.current_thread() is threading.main_thread()
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 async def _run(
-    loaded: LoadedScenario, db: Path, on_episode: Callable[[EpisodePlan, EpisodeResult], None] | None
+    loaded: LoadedScenario,
+    db: Path,
+    on_episode: Callable[[EpisodePlan, EpisodeResult], None] | None,
+    stop: threading.Event,
 ) -> RunSummary:
     scenario = loaded.scenario
     settings = scenario.engine
@@ -73,9 +107,23 @@ async def _run(
     summary = RunSummary(db, run_id)
     params_json = to_jsonable(loaded.params.model_dump(mode="json"))
     status = "failed"
+    plans = loaded.plans
+    world_id = loaded.world_cls.spec.id
+    reserved = [
+        {
+            "index": p.index,
+            "matchup": p.matchup,
+            "world_id": world_id,
+            "params": params_json,
+            "seed": loaded.episode_seed(p),
+        }
+        for p in plans
+    ]
     try:
-        for plan in loaded.plans:
-            result = await _play(loaded, plan, writer, run_id, params_json)
+        for plan, episode_id in zip(plans, writer.reserve_episodes(run_id, reserved), strict=True):
+            if stop.is_set():
+                raise Interrupted("stop requested")
+            result = await _play(loaded, plan, writer, run_id, episode_id, params_json, stop)
             summary.episodes.append((plan, result))
             if on_episode is not None:
                 on_episode(plan, result)
@@ -89,7 +137,13 @@ async def _run(
 
 
 async def _play(
-    loaded: LoadedScenario, plan: EpisodePlan, writer: StoreWriter, run_id: int, params_json: dict
+    loaded: LoadedScenario,
+    plan: EpisodePlan,
+    writer: StoreWriter,
+    run_id: int,
+    episode_id: int,
+    params_json: dict[str, Any],
+    stop: threading.Event,
 ) -> EpisodeResult:
     scenario = loaded.scenario
     seed = loaded.episode_seed(plan)
@@ -99,7 +153,8 @@ async def _play(
         {"player_id": p, "agent": s.agent, "label": s.display(), "config": s.config}
         for p, s in zip(players, plan.seats, strict=True)
     ]
-    episode_id = writer.begin_episode(
+    writer.begin_episode(
+        episode_id=episode_id,
         run_id=run_id,
         index=plan.index,
         matchup=plan.matchup,
@@ -118,13 +173,16 @@ async def _play(
             settings=scenario.engine,
             sink=sink,
             labels={p: s.display() for p, s in zip(players, plan.seats, strict=True)},
+            stop=stop,
         )
     except (KeyboardInterrupt, asyncio.CancelledError) as exc:
-        writer.finish_episode(episode_id, status="interrupted", turns=0, outcome=None, error=repr(exc))
+        writer.finish_episode(
+            episode_id, status="interrupted", turns=sink.turns, outcome=None, error=repr(exc)
+        )
         raise
     except Exception as exc:
         writer.finish_episode(
-            episode_id, status="failed", turns=0, outcome=None, error=f"{type(exc).__name__}: {exc}"
+            episode_id, status="failed", turns=sink.turns, outcome=None, error=f"{type(exc).__name__}: {exc}"
         )
         raise
     writer.finish_episode(

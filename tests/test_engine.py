@@ -102,7 +102,10 @@ def test_a_crashing_agent_marks_the_episode_failed_and_keeps_its_events(tmp_path
     with pytest.raises(RuntimeError, match="agent exploded"):
         run_scenario(loaded)  # type: ignore[arg-type]
     db = tmp_path / "t.db"
-    assert _rows(db, "SELECT status, error FROM episodes") == [("failed", "RuntimeError: agent exploded")]
+    assert _rows(db, "SELECT status, error FROM episodes ORDER BY id") == [
+        ("failed", "RuntimeError: agent exploded"),
+        ("not_run", None),
+    ]
     assert _rows(db, "SELECT status FROM runs") == [("failed",)]
     assert _rows(db, "SELECT count(*) FROM events WHERE kind = 'round'") == [(2,)]
 
@@ -118,7 +121,7 @@ def test_ctrl_c_marks_episode_and_run_interrupted_never_complete(tmp_path: Path)
     with pytest.raises(KeyboardInterrupt):
         run_scenario(loaded)  # type: ignore[arg-type]
     db = tmp_path / "t.db"
-    assert _rows(db, "SELECT status FROM episodes") == [("interrupted",)]
+    assert _rows(db, "SELECT status FROM episodes ORDER BY id") == [("interrupted",), ("not_run",)]
     assert _rows(db, "SELECT status FROM runs") == [("interrupted",)]
     assert _rows(db, "SELECT count(*) FROM events WHERE kind = 'round'") == [(4,)]
 

@@ -95,6 +95,7 @@ def test_sigkill_mid_run_leaves_a_sound_store_with_no_false_complete(tmp_path: P
         statuses = dict(conn.execute("SELECT status, count(*) FROM episodes GROUP BY status").fetchall())
         assert statuses.get("complete", 0) >= 1
         assert statuses.get("running", 0) == 1  # the one killed mid-way is not complete
+        assert sum(statuses.values()) == 21 and set(statuses) <= {"complete", "running", "pending"}
         rounds = conn.execute(
             "SELECT e.id, count(v.id) FROM episodes e JOIN events v ON v.episode_id = e.id "
             "AND v.kind = 'round' WHERE e.status = 'complete' GROUP BY e.id"
@@ -124,6 +125,11 @@ def test_sigterm_marks_the_run_interrupted(tmp_path: Path) -> None:
         assert conn.execute("SELECT status FROM runs").fetchone() == ("interrupted",)
         assert conn.execute("SELECT count(*) FROM episodes WHERE status = 'interrupted'").fetchone() == (1,)
         assert conn.execute("SELECT count(*) FROM episodes WHERE status = 'running'").fetchone() == (0,)
+        left = conn.execute("SELECT count(*) FROM episodes WHERE status IN ('pending', 'running')").fetchone()
+        assert left == (0,)
+        not_run = conn.execute("SELECT count(*) FROM episodes WHERE status = 'not_run'").fetchone()[0]
+        done = conn.execute("SELECT count(*) FROM episodes WHERE status = 'complete'").fetchone()[0]
+        assert done + not_run + 1 == 21
 
 
 def test_reader_returns_dataframes_with_decoded_json(tmp_path: Path) -> None:

@@ -93,6 +93,7 @@ class RepeatedGameWorld:
         labels = self.game.labels
         self._seats = {p: i for i, p in enumerate(players)}
         self._private = [_EMPTY, _EMPTY]
+        self._observations: list[Observation | None] = [None, None]
         self._intended_labels: list[list[str]] = [[], []]
         self._labels = labels
         self._index = {labels[0]: 0, labels[1]: 1}
@@ -167,7 +168,10 @@ class RepeatedGameWorld:
     def observe(self, player: PlayerId) -> Observation:
         """The seat's view: its own payoffs, the round (``turn``), and the played history."""
         seat = self._seat(player)
-        return Observation(
+        cached = self._observations[seat]
+        if cached is not None:  # observations are immutable: the same one serves until the next step
+            return cached
+        obs = self._observations[seat] = Observation(
             player,
             self.round,
             PHASE,
@@ -176,6 +180,7 @@ class RepeatedGameWorld:
             HistoryView(self.histories[seat]),
             self._legal,
         )
+        return obs
 
     def render(self, observation: Observation) -> str:
         """Akata-style text of the observation."""
@@ -198,6 +203,7 @@ class RepeatedGameWorld:
         else:
             self.intended.append((i, j))
         self.moves.append((i, j))
+        self._observations = [None, None]
         pay0 = self._payoff[0][i][j]
         pay1 = self._payoff[1][j][i]
         self.scores[0] += pay0
