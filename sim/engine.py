@@ -89,6 +89,7 @@ async def play_episode(
     # Seats whose agents never wait on I/O are asked inline, without a coroutine per seat and turn.
     inline = {p: a.decide for p, a in agents.items() if not a.concurrent and isinstance(a, InlineAgent)}
     all_inline = len(inline) == len(agents)
+    plain = {p: decide for p, decide in inline.items() if not agents[p].needs_text}  # no text to render
     turns = 0
     truncated = False
     while True:
@@ -104,7 +105,15 @@ async def play_episode(
         if all_inline:
             actions = {}
             for p in actors:
-                actions[p] = _ask_inline(world, p, agents[p], inline[p], settings, notes)
+                decide = plain.get(p)
+                if decide is None:
+                    actions[p] = _ask_inline(world, p, agents[p], inline[p], settings, notes)
+                    continue
+                obs = world.observe(p)  # the hot path: one legal answer without a rationale
+                action = decide(obs)
+                if action.rationale or obs.legal.check(action) is not None:
+                    action = _ask_inline(world, p, agents[p], decide, settings, notes, (obs, action))
+                actions[p] = action
         else:
             actions = await _collect(world, actors, agents, settings, notes)
         try:
@@ -119,7 +128,7 @@ async def play_episode(
         sink.emit(events)
         turns += 1
         sink.turns = turns
-        model.step()
+        model.advance()
     outcome = dict(world.outcome())
     if truncated:
         outcome["truncated"] = True
@@ -191,14 +200,18 @@ class _Attempts:
 
 
 def _ask_inline(
-    world: World, player: PlayerId, agent: Agent, decide: Any, settings: EngineSettings, notes: list[Event]
+    world: World,
+    player: PlayerId,
+    agent: Agent,
+    decide: Any,
+    settings: EngineSettings,
+    notes: list[Event],
+    first: tuple[Observation, Action] | None = None,
 ) -> Action:
-    """Ask a scripted seat synchronously (its ``decide`` is the body of its ``act``)."""
-    if not agent.needs_text:  # the common case: one legal answer without a rationale
-        obs = world.observe(player)
-        action = decide(obs)
-        if not action.rationale and obs.legal.check(action) is None:
-            return action
+    """Ask a scripted seat synchronously (its ``decide`` is the body of its ``act``), continuing from
+    a ``first`` attempt the engine already made."""
+    if first is not None:
+        obs, action = first
         attempts = _Attempts(world, player, agent, notes, None, obs)
         if attempts.accept(action):
             return action

@@ -62,7 +62,7 @@ class World(Protocol):
         ...
 
     def turn_metrics(self) -> Mapping[PlayerId, Mapping[str, float]]:
-        """Per-seat numbers collected every turn (cumulative score, ...)."""
+        """Per-seat numbers collected every turn (cumulative score, ...), as a new mapping each call."""
         ...
 
     def episode_metrics(self) -> Mapping[PlayerId, Mapping[str, float]]:

@@ -203,20 +203,12 @@ class StoreWriter:
     def add_events(self, episode_id: int, events: Sequence[Event]) -> None:
         """Buffer events as rows of plain strings and numbers; ``seq`` continues the episode's sequence."""
         seq = self._seq[episode_id]
-        self._events.extend(
-            (
-                episode_id,
-                s,
-                e.turn,
-                e.phase,
-                e.kind,
-                e.actor,
-                _ALL_JSON if e.visible_to == "all" else dumps(e.visible_to),
-                dumps(e.payload),
-            )
-            for s, e in enumerate(events, seq)
-        )
-        self._seq[episode_id] = seq + len(events)
+        append = self._events.append
+        for e in events:
+            visible = _ALL_JSON if e.visible_to == "all" else dumps(e.visible_to)
+            append((episode_id, seq, e.turn, e.phase, e.kind, e.actor, visible, dumps(e.payload)))
+            seq += 1
+        self._seq[episode_id] = seq
         if len(self._events) >= self.flush_rows or time.monotonic() - self._last_commit >= self.flush_seconds:
             self.commit()
 
