@@ -77,7 +77,7 @@ def agents() -> None:
 @app.command()
 def replay(
     episode: Annotated[int, typer.Argument(help="episode id")],
-    db: Annotated[Path, typer.Option(help="SQLite file")] = Path("runs/sim.db"),
+    db: Annotated[Path, typer.Option(help="SQLite file")],
     seat: Annotated[str | None, typer.Option(help="show only what this seat could see")] = None,
 ) -> None:
     """Print an episode's transcript turn by turn."""

@@ -69,7 +69,7 @@ def run_command(
                 "the current one is marked interrupted"
             )
             return 130
-    console.print(summary_table(summary))
+    console.print(summary_table(summary, by_seat=loaded.scenario.seats is not None))
     db_text, first = escape(str(summary.db)), summary.episodes[0][1].episode_id
     console.print(
         f"Stored run {summary.run_id} ({len(summary.episodes)} episodes) in "
@@ -79,13 +79,13 @@ def run_command(
     return 0
 
 
-def summary_table(summary: RunSummary) -> Table:
-    """Per-agent scores and outcomes over the run's episodes."""
-    stats: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+def summary_table(summary: RunSummary, by_seat: bool = False) -> Table:
+    """Scores and outcomes over the run's episodes, per agent (tournaments) or per seat (``by_seat``)."""
+    stats: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for plan, result in summary.episodes:
         winner = result.outcome.get("winner")
         for (player, score), seat in zip(result.returns.items(), plan.seats, strict=True):
-            s = stats[seat.display()]
+            s = stats[seat.display(), player if by_seat else ""]
             s["seats"] += 1
             s["score"] += score
             s["invalid"] += result.invalid.get(player, 0)
@@ -97,8 +97,10 @@ def summary_table(summary: RunSummary) -> Table:
     table.add_column("agent", no_wrap=True)
     for column in ("seats", "mean", "total", "wins", "draws", "losses", "invalid"):
         table.add_column(column, justify="right")
-    ranked = sorted(stats.items(), key=lambda kv: -kv[1]["score"] / kv[1]["seats"])
-    for name, s in ranked:
+    if by_seat:
+        table.add_column("seat")
+    ranked = sorted(stats.items(), key=lambda kv: kv[0][1] if by_seat else -kv[1]["score"] / kv[1]["seats"])
+    for (name, player), s in ranked:
         table.add_row(
             name,
             f"{s['seats']:.0f}",
@@ -108,5 +110,6 @@ def summary_table(summary: RunSummary) -> Table:
             f"{s['draws']:.0f}",
             f"{s['losses']:.0f}",
             f"{s['invalid']:.0f}",
+            *([player] if by_seat else []),
         )
     return table

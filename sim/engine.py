@@ -3,7 +3,8 @@
 Per turn: observe each seat in ``to_act()`` -> ask the agents (concurrently when more than one of
 them waits on I/O) -> validate -> ``world.step`` -> events to the writer -> Mesa step. An illegal,
 malformed or late answer is re-asked up to ``max_retries`` times with the reason as feedback, then
-replaced by the world's declared fallback; every such case is an ``invalid`` event.
+replaced by the world's declared fallback. Every rejected answer is a ``rejected`` event and every
+fallback an ``invalid`` event, both visible only to that seat: nothing is silent.
 """
 
 from __future__ import annotations
@@ -186,12 +187,23 @@ class _Attempts:
                     )
                 )
             return True
-        self.reject(error)
+        self.reject(error, action)
         return False
 
-    def reject(self, error: str) -> None:
-        """Record a failed try and show its reason to the next one."""
+    def reject(self, error: str, action: object = None) -> None:
+        """Log a failed try as a ``rejected`` event (visible to the seat); show its reason to the next."""
         self.errors.append(error)
+        given = action.value if isinstance(action, Action) else None if action is None else repr(action)
+        self.notes.append(
+            Event(
+                self.obs.turn,
+                self.obs.phase,
+                "rejected",
+                {"attempt": len(self.errors), "error": error, "value": given},
+                actor=self.player,
+                visible_to=(self.player,),
+            )
+        )
         self.obs = self.obs.with_feedback(error)
 
     def fallback(self) -> Action:

@@ -129,6 +129,10 @@ class Scenario(_Strict):
     def _one_lineup(self) -> Scenario:
         if (self.seats is None) == (self.tournament is None):
             raise ValueError("give exactly one of 'seats' or 'tournament'")
+        if self.tournament is not None and "episodes" in self.model_fields_set:
+            raise ValueError(
+                "'episodes' goes with 'seats'; a tournament repeats with 'tournament.repetitions'"
+            )
         return self
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from sim import registry
 from sim.store.reader import StoreReader
@@ -14,7 +15,7 @@ def transcript_lines(db: Path, episode_id: int, seat: str | None = None) -> Iter
     """Lines describing the episode; with ``seat``, only events that seat could see."""
     reader = StoreReader(db)
     episode = reader.episode(episode_id)
-    world = registry.world_entry(episode["world_id"]).load()()
+    world = _world(reader, episode)
     seats = reader.seats(episode_id)
     yield f"episode {episode_id} ({episode['world_id']}, status {episode['status']}): {episode['matchup']}"
     for row in seats.itertuples():
@@ -38,3 +39,13 @@ def _describe(world: object, event: Event) -> str:
         return world.describe_event(event)  # type: ignore[attr-defined]
     except (KeyError, TypeError, ValueError):
         return f"{event.kind} {event.actor or ''} {dict(event.payload)}"
+
+
+def _world(reader: StoreReader, episode: dict[str, Any]) -> object:
+    """The episode's world class: by registered id, else as the run's scenario named it (``module:attr``)."""
+    try:
+        return registry.world_entry(episode["world_id"]).load()()
+    except registry.RegistryError:
+        runs = reader.runs()
+        scenario = runs[runs.id == episode["run_id"]].scenario.iloc[0]
+        return registry.world_entry(scenario["world"]).load()()

@@ -140,12 +140,13 @@ def run_output(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
 def test_run_prints_a_summary_table(run_output: tuple[Path, str]) -> None:
     db, out = run_output
     rows = _table_rows(out)
-    header = ["agent", "seats", "mean", "total", "wins", "draws", "losses", "invalid"]
+    header = ["agent", "seats", "mean", "total", "wins", "draws", "losses", "invalid", "seat"]
     assert re.search(r"\s*".join(rf"\b{h}\b.*" for h in header), out), "no header row with every column"
     by_column = {name: dict(zip(header, cells, strict=True)) for name, cells in rows.items()}
     assert set(by_column) == {"TitForTat", "Defector"}
     assert by_column["TitForTat"]["total"] == "9"
     assert by_column["Defector"]["total"] == "14"
+    assert (by_column["TitForTat"]["seat"], by_column["Defector"]["seat"]) == ("p0", "p1")
     assert (by_column["Defector"]["wins"], by_column["TitForTat"]["losses"]) == ("1", "1")
     assert str(db) in out, "the summary must say where the DB is"
     assert f"sim replay --db {db} 1" in out

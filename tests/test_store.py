@@ -123,13 +123,15 @@ def test_sigterm_marks_the_run_interrupted(tmp_path: Path) -> None:
     assert proc.wait(timeout=60) == 130
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT status FROM runs").fetchone() == ("interrupted",)
-        assert conn.execute("SELECT count(*) FROM episodes WHERE status = 'interrupted'").fetchone() == (1,)
+        # the stop lands mid-episode (that one is 'interrupted') or, rarely, between two episodes
+        interrupted = conn.execute("SELECT count(*) FROM episodes WHERE status = 'interrupted'").fetchone()[0]
+        assert interrupted in (0, 1)
         assert conn.execute("SELECT count(*) FROM episodes WHERE status = 'running'").fetchone() == (0,)
         left = conn.execute("SELECT count(*) FROM episodes WHERE status IN ('pending', 'running')").fetchone()
         assert left == (0,)
         not_run = conn.execute("SELECT count(*) FROM episodes WHERE status = 'not_run'").fetchone()[0]
         done = conn.execute("SELECT count(*) FROM episodes WHERE status = 'complete'").fetchone()[0]
-        assert done + not_run + 1 == 21
+        assert done + not_run + interrupted == 21 and not_run >= 1
 
 
 def test_reader_returns_dataframes_with_decoded_json(tmp_path: Path) -> None:

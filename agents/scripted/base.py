@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import ClassVar
 
 from sim.agent import AgentConfig
@@ -29,10 +30,10 @@ class ScriptedAgent:
         self.seat = seat
         self.rng = random.Random(seed)
 
+    #: Subclasses define ``decide(observation) -> Action``; the engine then calls it directly, and
+    #: ``act`` wraps it for the async protocol. A subclass may instead override ``act`` alone.
+    decide: Callable[[Observation], Action]
+
     async def act(self, observation: Observation) -> Action:
         """Choose an action (the async protocol method)."""
         return self.decide(observation)
-
-    def decide(self, observation: Observation) -> Action:
-        """Choose an action."""
-        raise NotImplementedError

@@ -7,6 +7,7 @@ draw from their own seeded RNG; every seat and every match gets a fresh instance
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import ClassVar, Literal
 
 from pydantic import Field
@@ -29,7 +30,7 @@ class Strategy(ScriptedAgent):
         """Map the strategy's option index to its label."""
         return Action(_CHOICE, observation.legal.options[self.choose(observation.history, observation)])
 
-    def choose(self, history: tuple[RoundRecord, ...], observation: Observation) -> int:
+    def choose(self, history: Sequence[RoundRecord], observation: Observation) -> int:
         """0 to cooperate, 1 to defect."""
         raise NotImplementedError
 

@@ -18,7 +18,7 @@ class Base(DeclarativeBase):
 
 
 class Meta(Base):
-    """Key/value facts about the store itself (schema_version, created_by)."""
+    """Key/value facts about the store itself (``schema_version``)."""
 
     __tablename__ = "meta"
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -56,7 +56,7 @@ class Episode(Base):
     turns: Mapped[int | None] = mapped_column(Integer)
     outcome: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
-    started_at: Mapped[datetime] = mapped_column(DateTime)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     __table_args__ = (UniqueConstraint("run_id", "index"),)
 
@@ -93,7 +93,7 @@ class EventRow(Base):
 
 
 class Metric(Base):
-    """An end-of-episode number about a seat (or about the whole episode when ``player_id`` is NULL)."""
+    """An end-of-episode number about a seat (``player_id`` NULL is reserved for whole-episode numbers)."""
 
     __tablename__ = "metrics"
     id: Mapped[int] = mapped_column(primary_key=True)

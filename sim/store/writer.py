@@ -119,9 +119,8 @@ class StoreWriter:
 
     def reserve_episodes(self, run_id: int, episodes: Sequence[Mapping[str, Any]]) -> list[int]:
         """Insert planned episodes as ``pending`` (keys: index, matchup, world_id, params, seed)."""
-        now = _now_text()
         rows = [
-            (run_id, e["index"], e["matchup"], e["world_id"], dumps(e["params"]), e["seed"], "pending", now)
+            (run_id, e["index"], e["matchup"], e["world_id"], dumps(e["params"]), e["seed"], "pending", None)
             for e in episodes
         ]
 

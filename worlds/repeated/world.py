@@ -10,9 +10,10 @@ scores use the moves as played.
 Who sees what. Each seat sees the stage game from its own perspective (its own payoff first),
 the round number, the horizon if ``horizon_known``, and the history of both played moves and
 both scores. Private to a seat: the move it intended when noise flipped it (``noise`` events
-and ``private.intended``). Nobody sees the other's move before both have chosen, and when
-the horizon is hidden no seat sees the stop probability or the round count (the ``setup``
-event is visible to no seat). Rationales are the engine's business and never reach the other seat.
+and ``private.intended``). Nobody sees the other's move before both have chosen. The ``setup``
+event (horizon and noise) is visible to no seat; when the horizon is hidden no seat is told the
+stop probability or the round count at all. Rationales are the engine's business and never reach
+the other seat.
 """
 
 from __future__ import annotations
@@ -97,7 +98,7 @@ class RepeatedGameWorld:
         self._intended_labels: list[list[str]] = [[], []]
         self._labels = labels
         self._index = {labels[0]: 0, labels[1]: 1}
-        self._payoff = [[[self.game.payoff(s, a, b) for b in (0, 1)] for a in (0, 1)] for s in (0, 1)]
+        self._payoff = [[[float(self.game.payoff(s, a, b)) for b in (0, 1)] for a in (0, 1)] for s in (0, 1)]
         self._noise = params.noise
         self._stop_probability = params.stop_probability
         self._round_cap = params.round_cap
@@ -227,7 +228,9 @@ class RepeatedGameWorld:
                     {
                         "rounds": r,
                         "scores": self.returns(),
-                        "reason": "stopped" if self._stop_probability else "horizon",
+                        "reason": "horizon"
+                        if self._stop_probability is None
+                        else ("cap" if r >= self._round_cap else "stopped"),
                     },
                 )
             )
