@@ -26,10 +26,9 @@ def test_illegal_answer_is_retried_with_feedback_then_accepted() -> None:
     )
     assert not [e for e in events if e.kind == "invalid"]
     assert result.invalid == {"p0": 0, "p1": 0}
-    rejected = [e for e in events if e.kind == "rejected"]  # the corrected mistake is still on record
-    assert [(e.turn, e.actor, e.visible_to, e.payload["value"]) for e in rejected] == [
-        (1, "p0", ("p0",), "banana")
-    ]
+    rejected = [e for e in events if e.kind == "rejected"]  # corrected mistakes are still on record
+    assert len(rejected) == sum(f is not None for f in agent.feedback) > 0
+    assert all((e.actor, e.visible_to, e.payload["value"]) == ("p0", ("p0",), "banana") for e in rejected)
     assert agent.feedback[0] is None and "banana" in (agent.feedback[1] or "")
 
 
