@@ -239,3 +239,15 @@ def test_round_robin_counts_pairings_with_and_without_self_play() -> None:
     assert len(validate_scenario(data, "t.yaml").plans) == 10 * 3
     data["tournament"]["self_play"] = False
     assert len(validate_scenario(data, "t.yaml").plans) == 6 * 3
+
+
+def test_a_scripted_agent_that_only_overrides_act_is_awaited() -> None:
+    from agents.scripted.base import ScriptedAgent
+    from sim.types import Action, ActionKind
+
+    class ActOnly(ScriptedAgent):
+        async def act(self, observation):  # type: ignore[no-untyped-def]
+            return Action(ActionKind.CHOICE, observation.legal.options[1])
+
+    result, _, _ = play(RepeatedGameWorld, PD3, {"p0": ActOnly(), "p1": s.Cooperator()})
+    assert result.returns == {"p0": 15, "p1": 0}

@@ -41,6 +41,21 @@ def _run(tmp_path: Path, *extra: str) -> Path:
     return db
 
 
+def _start_long_run(tmp_path: Path, db: Path, engine: dict | None = None) -> subprocess.Popen[bytes]:
+    """Start ``sim run`` on the demo round robin, 20,000 rounds per match (long enough to stop mid-way)."""
+    scenario = yaml.safe_load((ROOT / "worlds/repeated/scenarios/demo.yaml").read_text())
+    scenario["params"]["rounds"] = 20000
+    if engine:
+        scenario["engine"] = engine
+    path = tmp_path / "long.yaml"
+    path.write_text(yaml.safe_dump(scenario))
+    return subprocess.Popen(
+        [str(SIM), "run", str(path), "--db", str(db), "--quiet"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def test_pragmas_and_schema_version(tmp_path: Path) -> None:
     engine = open_engine(tmp_path / "s.db")
     with engine.connect() as conn:
@@ -64,17 +79,8 @@ def test_a_store_of_another_schema_version_is_refused(tmp_path: Path) -> None:
 
 
 def test_sigkill_mid_run_leaves_a_sound_store_with_no_false_complete(tmp_path: Path) -> None:
-    scenario = yaml.safe_load((ROOT / "worlds/repeated/scenarios/demo.yaml").read_text())
-    scenario["params"]["rounds"] = 20000
-    scenario["engine"] = {"flush_rows": 500, "flush_seconds": 0.05}
-    path = tmp_path / "long.yaml"
-    path.write_text(yaml.safe_dump(scenario))
     db = tmp_path / "k.db"
-    proc = subprocess.Popen(
-        [str(SIM), "run", str(path), "--db", str(db), "--quiet"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc = _start_long_run(tmp_path, db, {"flush_rows": 500, "flush_seconds": 0.05})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         time.sleep(0.2)
@@ -105,16 +111,8 @@ def test_sigkill_mid_run_leaves_a_sound_store_with_no_false_complete(tmp_path: P
 
 
 def test_sigterm_marks_the_run_interrupted(tmp_path: Path) -> None:
-    scenario = yaml.safe_load((ROOT / "worlds/repeated/scenarios/demo.yaml").read_text())
-    scenario["params"]["rounds"] = 20000
-    path = tmp_path / "long.yaml"
-    path.write_text(yaml.safe_dump(scenario))
     db = tmp_path / "t.db"
-    proc = subprocess.Popen(
-        [str(SIM), "run", str(path), "--db", str(db), "--quiet"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    proc = _start_long_run(tmp_path, db)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not db.exists():
         time.sleep(0.1)
