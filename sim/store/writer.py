@@ -1,27 +1,30 @@
-"""The one batched writer: buffers rows and writes them with executemany from a background thread.
+"""The one batched writer: buffers rows and hands batches to a writer process that owns the inserts.
 
-The engine thread only buffers rows (events serialised at once to plain strings and numbers) and
-hands full batches to a writer thread that owns the SQLite connection, so disk work overlaps play
-and never blocks the event loop. A batch is committed when ``flush_rows`` rows are buffered, when
-``flush_seconds`` have passed, when an episode ends other than ``complete``, and when the run ends.
+The engine process only buffers rows (events serialised at once to plain strings and numbers) and
+pipes full batches to :mod:`sim.store.writer_process`, which applies them with ``executemany`` on
+another core, so disk work neither slows play nor blocks the event loop. A batch is committed when
+``flush_rows`` rows are buffered, when ``flush_seconds`` have passed, when an episode ends other
+than ``complete``, and when the run ends.
 
 Episode rows are reserved as ``pending`` when a run starts, become ``running`` when played, and only
 become ``complete`` in a transaction that also holds all their events, so an interrupted or killed
 run never leaves an episode looking complete; episodes a stopped run never reached are ``not_run``.
+If the engine process dies, the writer process rolls back what was not committed.
 """
 
 from __future__ import annotations
 
-import queue
-import threading
+import subprocess
+import sys
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Future
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, insert, update
+from sqlalchemy import JSON, Boolean, DateTime, Engine, insert, update
 
+from sim.store import writer_process
 from sim.store.models import Base
 from sim.types import Event, PlayerId, dumps
 
@@ -36,8 +39,8 @@ _INSERT_TURN_METRICS = (
     'INSERT INTO turn_metrics (episode_id, player_id, name, turns, "values") VALUES (?, ?, ?, ?, ?)'
 )
 _INSERT_EPISODE = (
-    'INSERT INTO episodes (run_id, "index", matchup, world_id, params, seed, status, started_at) '
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+    'INSERT INTO episodes (run_id, "index", matchup, world_id, params, seed, status) '
+    "VALUES (?, ?, ?, ?, ?, ?, 'pending')"
 )
 _START_EPISODE = "UPDATE episodes SET status = 'running', started_at = ? WHERE id = ?"
 _INSERT_SEAT = (
@@ -49,9 +52,12 @@ _UPDATE_EPISODE = (
     "UPDATE episodes SET status = ?, turns = ?, outcome = ?, error = ?, finished_at = ? WHERE id = ?"
 )
 _SKIP_PENDING = "UPDATE episodes SET status = 'not_run' WHERE run_id = ? AND status = 'pending'"
+_LLM_COLUMNS = [c for c in _LLM_CALLS.columns if not c.primary_key]
+_INSERT_LLM_CALL = (
+    f"INSERT INTO llm_calls ({', '.join(c.name for c in _LLM_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in _LLM_COLUMNS)})"
+)
 _ALL_JSON = dumps("all")
-
-Job = Callable[[Connection], Any]
 
 
 def _now() -> datetime:
@@ -63,8 +69,23 @@ def _now_text() -> str:
     return _now().strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
+def _llm_call_row(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """An ``llm_calls`` row as driver values: JSON columns serialised, booleans 0/1, times as text."""
+    values = []
+    for column in _LLM_COLUMNS:
+        value = row.get(column.name)
+        if isinstance(column.type, JSON):
+            value = dumps(value)
+        elif isinstance(column.type, Boolean) and value is not None:
+            value = int(bool(value))
+        elif isinstance(column.type, DateTime) and isinstance(value, datetime):
+            value = value.strftime("%Y-%m-%d %H:%M:%S.%f")
+        values.append(value)
+    return tuple(values)
+
+
 class WriterError(RuntimeError):
-    """The writer thread failed; what it had committed before stays intact."""
+    """The writer process failed; what it had committed before stays intact."""
 
 
 class StoreWriter:
@@ -77,16 +98,13 @@ class StoreWriter:
         self._events: list[tuple[Any, ...]] = []
         self._metrics: list[tuple[Any, ...]] = []
         self._turn_metrics: list[tuple[Any, ...]] = []
-        self._llm_calls: list[dict[str, Any]] = []
-        self._updates: list[tuple[str, Any]] = []  # (driver SQL, parameters) run after the rows
+        self._llm_calls: list[tuple[Any, ...]] = []
+        self._updates: list[tuple[str, Any, bool]] = []  # (driver SQL, parameters, executemany?)
         self._seq: dict[int, int] = {}
         self._last_commit = time.monotonic()
-        self._jobs: queue.Queue[tuple[Job, Future[Any]] | None] = queue.Queue(maxsize=8)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._work, name="sim-store-writer", daemon=True)
-        self._thread.start()
+        self._process: subprocess.Popen[bytes] | None = None
 
-    # runs -----------------------------------------------------------------------------------
+    # runs and reservations (written by this process, before the writer process starts) ---------
     def begin_run(
         self,
         *,
@@ -108,42 +126,33 @@ class StoreWriter:
             "sim_version": version,
             "started_at": _now(),
         }
-
-        def job(conn: Connection) -> int:
+        self.sync()
+        with self.engine.begin() as conn:
             key = conn.execute(insert(_RUNS).values(**values)).inserted_primary_key
-            conn.commit()
-            assert key is not None
-            return int(key[0])
-
-        return int(self._call(job))
+        assert key is not None
+        return int(key[0])
 
     def reserve_episodes(self, run_id: int, episodes: Sequence[Mapping[str, Any]]) -> list[int]:
         """Insert planned episodes as ``pending`` (keys: index, matchup, world_id, params, seed)."""
-        rows = [
-            (run_id, e["index"], e["matchup"], e["world_id"], dumps(e["params"]), e["seed"], "pending", None)
-            for e in episodes
-        ]
-
-        def job(conn: Connection) -> list[int]:
-            ids = [int(conn.exec_driver_sql(_INSERT_EPISODE, row).lastrowid) for row in rows]
-            conn.commit()
-            return ids
-
-        ids: list[int] = self._call(job)
+        self.sync()
+        with self.engine.begin() as conn:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            ids = []
+            for e in episodes:
+                cursor.execute(
+                    _INSERT_EPISODE,
+                    (run_id, e["index"], e["matchup"], e["world_id"], dumps(e["params"]), e["seed"]),
+                )
+                ids.append(int(cursor.lastrowid))
         return ids
 
     def finish_run(self, run_id: int, status: str) -> None:
-        """Write everything, close the run with ``status``, and stop the writer thread."""
+        """Write and commit everything, close the writer process, then close the run with ``status``."""
         if status != "complete":
-            self._updates.append((_SKIP_PENDING, (run_id,)))
-        now = _now()
-        self._submit(
-            lambda conn: conn.execute(
-                update(_RUNS).where(_RUNS.c.id == run_id).values(status=status, finished_at=now)
-            ),
-            commit=True,
-        )
+            self._updates.append((_SKIP_PENDING, (run_id,), False))
         self.close()
+        with self.engine.begin() as conn:
+            conn.execute(update(_RUNS).where(_RUNS.c.id == run_id).values(status=status, finished_at=_now()))
 
     # episodes -------------------------------------------------------------------------------
     def begin_episode(
@@ -158,19 +167,19 @@ class StoreWriter:
         seats: Iterable[Mapping[str, Any]],
         episode_id: int | None = None,
     ) -> int:
-        """Mark a reserved episode ``running`` (or insert one) and add its seats; returns its id."""
+        """Mark a reserved episode ``running`` (or reserve one now) and add its seats; returns its id."""
         if episode_id is None:
-            episode_id = self.reserve_episodes(
-                run_id,
-                [{"index": index, "matchup": matchup, "world_id": world_id, "params": params, "seed": seed}],
-            )[0]
-        self._updates.append((_START_EPISODE, (_now_text(), episode_id)))
-        self._updates.append(
-            (
-                _INSERT_SEAT,
-                [(episode_id, s["player_id"], s["agent"], s["label"], dumps(s["config"])) for s in seats],
-            )
-        )
+            episode = {
+                "index": index,
+                "matchup": matchup,
+                "world_id": world_id,
+                "params": params,
+                "seed": seed,
+            }
+            episode_id = self.reserve_episodes(run_id, [episode])[0]
+        seat_rows = [(episode_id, s["player_id"], s["agent"], s["label"], dumps(s["config"])) for s in seats]
+        self._updates.append((_START_EPISODE, (_now_text(), episode_id), False))
+        self._updates.append((_INSERT_SEAT, seat_rows, True))
         self._seq[episode_id] = 0
         self._maybe_commit()
         return episode_id
@@ -189,9 +198,9 @@ class StoreWriter:
         """Queue the episode's final status after its rows, in the same transaction."""
         if scores:
             seat_rows = [(score, (invalid or {}).get(p, 0), episode_id, p) for p, score in scores.items()]
-            self._updates.append((_UPDATE_SEAT, seat_rows))
+            self._updates.append((_UPDATE_SEAT, seat_rows, True))
         final = (status, turns, None if outcome is None else dumps(outcome), error, _now_text(), episode_id)
-        self._updates.append((_UPDATE_EPISODE, final))
+        self._updates.append((_UPDATE_EPISODE, final, False))
         self._seq.pop(episode_id, None)
         if status != "complete":
             self.commit()
@@ -222,98 +231,83 @@ class StoreWriter:
         self._turn_metrics.extend((episode_id, p, n, dumps(t), dumps(v)) for p, n, t, v in series)
 
     def add_llm_call(self, row: Mapping[str, Any]) -> None:
-        """Buffer one ``llm_calls`` row."""
-        self._llm_calls.append({"created_at": _now(), **row})
+        """Buffer one ``llm_calls`` row (a mapping of its columns)."""
+        self._llm_calls.append(_llm_call_row({"created_at": _now(), **row}))
         self._maybe_commit()
 
     def pending(self) -> int:
-        """Rows buffered in this thread, not yet handed to the writer thread."""
+        """Rows buffered here, not yet handed to the writer process."""
         return len(self._events) + len(self._metrics) + len(self._turn_metrics) + len(self._llm_calls)
 
     # batches --------------------------------------------------------------------------------
     def commit(self) -> None:
-        """Hand everything buffered to the writer thread, to be written and committed (returns at once)."""
-        self._submit(None, commit=True)
+        """Hand everything buffered to the writer process, to be written and committed (returns at once)."""
+        self._send_batch(commit=True)
 
     def sync(self) -> None:
-        """Wait until everything handed over so far is committed."""
+        """Wait until everything handed over so far is written and committed; raise if the writer failed."""
         self.commit()
-        self._call(lambda conn: None)
+        if self._process is not None:
+            self._request(("sync",))
 
     def close(self) -> None:
-        """Write and commit what is buffered, stop the writer thread, and raise if it failed."""
-        if self._thread.is_alive():
-            self.commit()
-            self._jobs.put(None)
-            self._thread.join()
-        if self._error is not None:
-            raise WriterError(
-                f"writing to {self.engine.url.database} failed: {self._error!r}"
-            ) from self._error
+        """Write and commit what is buffered and stop the writer process; raise if it failed."""
+        self.commit()
+        if self._process is not None:
+            process, self._process = self._process, None
+            try:
+                self._request(("close",), process)
+            finally:
+                assert process.stdin is not None
+                process.stdin.close()
+                process.wait()
 
     def _maybe_commit(self) -> None:
         if self.pending() >= self.flush_rows or time.monotonic() - self._last_commit >= self.flush_seconds:
             self.commit()
 
-    def _submit(self, extra: Job | None, *, commit: bool) -> Future[Any]:
-        """Queue the current buffers (and ``extra`` after them) as one job."""
-        batch = (self._events, self._metrics, self._turn_metrics, self._llm_calls, self._updates)
-        self._events, self._metrics, self._turn_metrics, self._llm_calls, self._updates = [], [], [], [], []
+    def _send_batch(self, *, commit: bool) -> None:
+        statements = [
+            (sql, rows, True)
+            for sql, rows in (
+                (_INSERT_EVENTS, self._events),
+                (_INSERT_METRICS, self._metrics),
+                (_INSERT_TURN_METRICS, self._turn_metrics),
+                (_INSERT_LLM_CALL, self._llm_calls),
+            )
+            if rows
+        ] + self._updates
         if commit:
             self._last_commit = time.monotonic()
+        if not statements:
+            return
+        self._events, self._metrics, self._turn_metrics, self._llm_calls, self._updates = [], [], [], [], []
+        self._send(("batch", statements, commit))
 
-        def job(conn: Connection) -> Any:
-            _write(conn, *batch)
-            result = extra(conn) if extra is not None else None
-            if commit:
-                conn.commit()
-            return result
+    def _writer(self) -> subprocess.Popen[bytes]:
+        if self._process is None:
+            database = self.engine.url.database
+            assert database is not None
+            self._process = subprocess.Popen(
+                [sys.executable, "-m", writer_process.__name__, str(Path(database).resolve())],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+        return self._process
 
-        return self._put(job)
+    def _send(self, message: tuple[Any, ...], process: subprocess.Popen[bytes] | None = None) -> None:
+        process = process or self._writer()
+        assert process.stdin is not None
+        try:
+            writer_process.send(process.stdin, message)  # type: ignore[arg-type]
+        except BrokenPipeError:
+            raise WriterError(f"the writer process of {self.engine.url.database} has stopped") from None
 
-    def _call(self, job: Job) -> Any:
-        """Run ``job`` on the writer thread after everything queued before it, and wait for its result."""
-        return self._put(job).result()
-
-    def _put(self, job: Job) -> Future[Any]:
-        if self._error is not None or not self._thread.is_alive():
-            raise WriterError(f"the writer of {self.engine.url.database} has stopped") from self._error
-        future: Future[Any] = Future()
-        self._jobs.put((job, future))
-        return future
-
-    def _work(self) -> None:
-        with self.engine.connect() as conn:
-            while (item := self._jobs.get()) is not None:
-                job, future = item
-                if self._error is not None:
-                    future.set_exception(WriterError("an earlier write failed"))
-                    continue
-                try:
-                    future.set_result(job(conn))
-                except BaseException as exc:
-                    self._error = exc
-                    conn.rollback()
-                    future.set_exception(exc)
-
-
-def _write(
-    conn: Connection,
-    events: list[tuple[Any, ...]],
-    metrics: list[tuple[Any, ...]],
-    turn_metrics: list[tuple[Any, ...]],
-    llm_calls: list[dict[str, Any]],
-    updates: list[tuple[str, Any]],
-) -> None:
-    """Insert the rows of one batch, then apply its status updates, in the connection's transaction."""
-    if events:
-        conn.exec_driver_sql(_INSERT_EVENTS, events)
-    if metrics:
-        conn.exec_driver_sql(_INSERT_METRICS, metrics)
-    if turn_metrics:
-        conn.exec_driver_sql(_INSERT_TURN_METRICS, turn_metrics)
-    if llm_calls:
-        conn.execute(insert(_LLM_CALLS), llm_calls)
-    for sql, params in updates:
-        if params:
-            conn.exec_driver_sql(sql, params)
+    def _request(self, message: tuple[Any, ...], process: subprocess.Popen[bytes] | None = None) -> None:
+        process = process or self._writer()
+        self._send(message, process)
+        assert process.stdout is not None
+        answer = writer_process.receive(process.stdout)  # type: ignore[arg-type]
+        if answer is None or answer[0] != "ok":
+            why = answer[1] if answer else f"it exited with code {process.poll()}"
+            raise WriterError(f"writing to {self.engine.url.database} failed: {why}")
