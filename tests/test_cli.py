@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import re
 import sqlite3
 import subprocess
@@ -17,6 +16,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 import pytest
+from sim_cli import run_sim
 
 from sim.store.reader import TABLES
 
@@ -27,20 +27,8 @@ TIMEOUT = 120
 
 
 def _sim(*args: str | Path, cwd: Path = ROOT, columns: int = 200) -> subprocess.CompletedProcess[str]:
-    """Run the installed ``sim`` script (or the same entry point through ``-c``) and capture its output."""
-    script = Path(sys.executable).with_name("sim")
-    command = [str(script)] if script.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
-    env = {**os.environ, "COLUMNS": str(columns)}
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-    return subprocess.run(
-        [*command, *map(str, args)],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    """Run the real ``sim`` and capture its output."""
+    return run_sim(*args, cwd=cwd, columns=columns)
 
 
 def _ok(result: subprocess.CompletedProcess[str]) -> str:

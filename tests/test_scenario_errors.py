@@ -17,13 +17,13 @@ import os
 import shutil
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sim_cli
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -33,31 +33,9 @@ BAD_FILES = sorted(BAD_DIR.glob("*.yaml"))
 TIMEOUT = 120
 
 
-def sim_command() -> list[str]:
-    """The installed ``sim`` script next to this interpreter (or the same entry point through ``-c``)."""
-    script = Path(sys.executable).with_name("sim")
-    return [str(script)] if script.exists() else [sys.executable, "-c", "from sim.cli import main; main()"]
-
-
-def sim_env() -> dict[str, str]:
-    """The environment for ``sim``: wide rich output, and the test-only agent module importable."""
-    env = dict(os.environ)
-    env["COLUMNS"] = "200"
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(BAD_DIR), str(ROOT), env.get("PYTHONPATH", "")) if p)
-    return env
-
-
-def run_sim(*args: str | Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    """Run ``sim ARGS`` and capture its output."""
-    return subprocess.run(
-        [*sim_command(), *map(str, args)],
-        cwd=cwd,
-        env=sim_env(),
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+def run_sim(*args: str | Path, cwd: Path = ROOT, columns: int = 200) -> subprocess.CompletedProcess[str]:
+    """Run ``sim ARGS`` with the test-only agent module importable, and capture its output."""
+    return sim_cli.run_sim(*args, cwd=cwd, columns=columns, extra_path=[BAD_DIR])
 
 
 def header(path: Path) -> tuple[str, str]:
@@ -204,17 +182,8 @@ def test_missing_file(tmp_path: Path) -> None:
 
 def test_error_lines_are_not_wrapped_on_a_narrow_terminal(tmp_path: Path) -> None:
     path = BAD_DIR / "tournament_pool_bad_config.yaml"
-    env = {**sim_env(), "COLUMNS": "40"}
     source = str(path.relative_to(ROOT))
-    result = subprocess.run(
-        [*sim_command(), "run", source, "--db", str(tmp_path / "x.db")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    result = run_sim("run", source, "--db", tmp_path / "x.db", columns=40)
     key_path = "tournament.pool[2].config.generosity"
     assert_clean_failure(result, source, key_path, "less than or equal to 1 (got 3)")
     assert "[red]" not in result.stderr, "rich markup printed literally"
