@@ -104,17 +104,7 @@ async def play_episode(
             raise Interrupted(f"stop requested at turn {turns}")
         notes: list[Event] = []
         if all_inline:
-            actions = {}
-            for p in actors:
-                decide = plain.get(p)
-                if decide is None:
-                    actions[p] = _ask_inline(world, p, agents[p], inline[p], settings, notes)
-                    continue
-                obs = world.observe(p)  # the hot path: one legal answer without a rationale
-                action = decide(obs)
-                if action.rationale or obs.legal.check(action) is not None:
-                    action = _ask_inline(world, p, agents[p], decide, settings, notes, (obs, action))
-                actions[p] = action
+            actions = _collect_inline(world, actors, agents, inline, plain, settings, notes)
         else:
             actions = await _collect(world, actors, agents, settings, notes)
         try:
@@ -209,6 +199,30 @@ class _Attempts:
     def fallback(self) -> Action:
         """The world's declared fallback, logged as an ``invalid`` event visible to the seat."""
         return _fallback(self.obs, self.player, self.errors, self.notes)
+
+
+def _collect_inline(
+    world: World,
+    actors: Sequence[PlayerId],
+    agents: Mapping[PlayerId, Agent],
+    inline: Mapping[PlayerId, Any],
+    plain: Mapping[PlayerId, Any],
+    settings: EngineSettings,
+    notes: list[Event],
+) -> dict[PlayerId, Action]:
+    """Ask scripted seats synchronously; ``plain`` ones (no text to render) on the hot path."""
+    actions = {}
+    for p in actors:
+        decide = plain.get(p)
+        if decide is None:
+            actions[p] = _ask_inline(world, p, agents[p], inline[p], settings, notes)
+            continue
+        obs = world.observe(p)  # the hot path: one legal answer without a rationale
+        action = decide(obs)
+        if action.rationale or obs.legal.check(action) is not None:
+            action = _ask_inline(world, p, agents[p], decide, settings, notes, (obs, action))
+        actions[p] = action
+    return actions
 
 
 def _ask_inline(
