@@ -57,6 +57,10 @@ _INSERT_LLM_CALL = (
     f"INSERT INTO llm_calls ({', '.join(c.name for c in _LLM_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in _LLM_COLUMNS)})"
 )
+_INSERT_CACHE = (
+    "INSERT OR IGNORE INTO llm_cache (key, model, response, prompt_tokens, completion_tokens, cost_usd, "
+    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
 _ALL_JSON = dumps("all")
 
 
@@ -99,6 +103,7 @@ class StoreWriter:
         self._metrics: list[tuple[Any, ...]] = []
         self._turn_metrics: list[tuple[Any, ...]] = []
         self._llm_calls: list[tuple[Any, ...]] = []
+        self._cache: list[tuple[Any, ...]] = []
         self._updates: list[tuple[str, Any, bool]] = []  # (driver SQL, parameters, executemany?)
         self._seq: dict[int, int] = {}
         self._last_commit = time.monotonic()
@@ -235,9 +240,30 @@ class StoreWriter:
         self._llm_calls.append(_llm_call_row({"created_at": _now(), **row}))
         self._maybe_commit()
 
+    def add_cache_entry(self, row: Mapping[str, Any]) -> None:
+        """Buffer one ``llm_cache`` entry: key, model, response, prompt/completion tokens, cost_usd."""
+        self._cache.append(
+            (
+                row["key"],
+                row["model"],
+                row["response"],
+                row.get("prompt_tokens"),
+                row.get("completion_tokens"),
+                row.get("cost_usd"),
+                _now_text(),
+            )
+        )
+        self._maybe_commit()
+
     def pending(self) -> int:
         """Rows buffered here, not yet handed to the writer process."""
-        return len(self._events) + len(self._metrics) + len(self._turn_metrics) + len(self._llm_calls)
+        return (
+            len(self._events)
+            + len(self._metrics)
+            + len(self._turn_metrics)
+            + len(self._llm_calls)
+            + len(self._cache)
+        )
 
     # batches --------------------------------------------------------------------------------
     def commit(self) -> None:
@@ -274,6 +300,7 @@ class StoreWriter:
                 (_INSERT_METRICS, self._metrics),
                 (_INSERT_TURN_METRICS, self._turn_metrics),
                 (_INSERT_LLM_CALL, self._llm_calls),
+                (_INSERT_CACHE, self._cache),
             )
             if rows
         ] + self._updates
@@ -281,7 +308,8 @@ class StoreWriter:
             self._last_commit = time.monotonic()
         if not statements:
             return
-        self._events, self._metrics, self._turn_metrics, self._llm_calls, self._updates = [], [], [], [], []
+        self._events, self._metrics, self._turn_metrics, self._llm_calls, self._cache = [], [], [], [], []
+        self._updates = []
         self._send(("batch", statements, commit))
 
     def _writer(self) -> subprocess.Popen[bytes]:

@@ -1,0 +1,57 @@
+"""How one seat talks to a model: any litellm model string plus call parameters (no secrets)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+CacheMode = Literal["off", "use", "replay"]
+
+
+class ModelSettings(BaseModel):
+    """A model and how to call it. API keys come from the environment only (``api_key_env``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = Field(min_length=1, description="any litellm model string: openai/..., ollama_chat/..., ...")
+    api_base: str | None = Field(None, description="server URL for local or self-hosted models")
+    api_key_env: str | None = Field(None, description="name of the environment variable holding the API key")
+    temperature: float = Field(0.0, ge=0, le=2)
+    max_tokens: int | None = Field(256, ge=1)
+    seed: int | None = Field(
+        None, description="sent to providers that support it; also part of the cache key"
+    )
+    timeout: float = Field(60.0, gt=0, description="seconds per request (litellm's own default is 6000)")
+    max_parallel: int = Field(8, ge=1, description="requests in flight per model; more callers queue")
+    rpm: int | None = Field(None, ge=1, description="requests per minute per model (None = unlimited)")
+    retries: int = Field(
+        4, ge=0, le=20, description="retries on rate limits, timeouts, connection and 5xx errors"
+    )
+    backoff: float = Field(0.5, ge=0, description="base seconds of the jittered exponential backoff")
+    reasks: int = Field(
+        2, ge=0, le=10, description="re-asks after an answer that does not parse or is illegal"
+    )
+    structured: bool = Field(True, description="send the answer schema as response_format (always validated)")
+    cache: CacheMode = Field("use", description="off, use (read and write), replay (read only, no network)")
+    extra: dict[str, Any] = Field(default_factory=dict, description="more litellm arguments (no secrets)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_keys(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            for key in ("api_key", "key", "token"):
+                if key in data or key in (data.get("extra") or {}):
+                    raise ValueError(
+                        f"'{key}' is not allowed: API keys come from the environment; "
+                        "name the variable with 'api_key_env'"
+                    )
+        return data
+
+    def call_params(self) -> dict[str, Any]:
+        """The non-secret parameters that shape the answer (stored with each call and in the cache key)."""
+        params: dict[str, Any] = {"temperature": self.temperature, "max_tokens": self.max_tokens}
+        if self.seed is not None:
+            params["seed"] = self.seed
+        params.update(self.extra)
+        return params
