@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -37,6 +38,19 @@ class Agent(Protocol):
 
 class AgentError(RuntimeError):
     """An agent cannot go on (for example a replay list that does not fit the game). Ends the episode."""
+
+
+class NoAnswer(Exception):
+    """Raised by ``act`` when the agent could not produce a legal answer after its own re-asks (an LLM
+    agent's). The engine logs it as rejected and plays the world's fallback at once, without re-asking."""
+
+
+@dataclass(frozen=True)
+class AgentServices:
+    """What the engine lends an agent for one episode (agents with an ``attach(services)`` method get it)."""
+
+    episode_id: int | None
+    llm: Any = None  # the run's sim.llm.client.LLMClient (typed loosely: sim.agent never imports litellm)
 
 
 @runtime_checkable

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.agent import Agent, AgentError, InlineAgent
+from sim.agent import Agent, AgentError, AgentServices, InlineAgent, NoAnswer
 from sim.episode import EpisodeModel
 from sim.rng import derive_seed, stream
 from sim.scenario import EngineSettings
@@ -74,11 +74,18 @@ async def play_episode(
     sink: EventSink,
     labels: Mapping[PlayerId, str] | None = None,
     stop: threading.Event | None = None,
+    llm: Any = None,
 ) -> EpisodeResult:
-    """Play one episode to the end and return its result (events went to ``sink``)."""
+    """Play one episode to the end and return its result (events went to ``sink``).
+
+    ``llm`` is the run's LLM client, lent to agents that have an ``attach(services)`` method.
+    """
     players = list(agents)
     spec = type(world).spec
     for player, agent in agents.items():
+        attach = getattr(agent, "attach", None)
+        if attach is not None:
+            attach(AgentServices(sink.episode_id, llm))
         agent.reset(player, spec, derive_seed(seed, "seat", player))
     model = EpisodeModel(
         world,
@@ -124,6 +131,10 @@ async def play_episode(
     if truncated:
         outcome["truncated"] = True
     summary = {p: dict(v) for p, v in world.episode_metrics().items()}
+    for p, agent in agents.items():  # agents may add their own numbers (an LLM's prediction accuracy, ...)
+        own = getattr(agent, "episode_metrics", None)
+        if own is not None:
+            summary.setdefault(p, {}).update({f"agent.{k}": v for k, v in own(world.observe(p)).items()})
     if sink.writer is not None and sink.episode_id is not None:
         sink.writer.add_turn_metrics(sink.episode_id, model.metric_series())
         sink.writer.add_metrics(
@@ -165,13 +176,16 @@ class _Attempts:
         """Whether ``action`` is legal; logs its rationale privately if so, records the reason if not."""
         error = self.obs.legal.check(action)
         if error is None:
-            if action.rationale:
+            if action.rationale or action.notes:
+                payload: dict[str, Any] = {"text": action.rationale}
+                if action.notes:
+                    payload["notes"] = dict(action.notes)
                 self.notes.append(
                     Event(
                         self.obs.turn,
                         self.obs.phase,
                         "rationale",
-                        {"text": action.rationale},
+                        payload,
                         actor=self.player,
                         visible_to=(self.player,),
                     )
@@ -219,7 +233,7 @@ def _collect_inline(
             continue
         obs = world.observe(p)  # the hot path: one legal answer without a rationale
         action = decide(obs)
-        if action.rationale or obs.legal.check(action) is not None:
+        if action.rationale or action.notes or obs.legal.check(action) is not None:
             action = _ask_inline(world, p, agents[p], decide, settings, notes, (obs, action))
         actions[p] = action
     return actions
@@ -285,6 +299,9 @@ async def _ask(
         except TimeoutError:
             attempts.reject(f"no answer within {settings.action_timeout:g} s")
             continue
+        except NoAnswer as exc:
+            attempts.reject(f"no legal answer: {exc}")
+            break
         if attempts.accept(action):
             return action
     return attempts.fallback()

@@ -15,6 +15,8 @@ from typing import Any
 
 from sim import __version__
 from sim.engine import EpisodeResult, EventSink, Interrupted, play_episode, seat_ids
+from sim.llm.cache import ResponseCache
+from sim.llm.client import LLMClient
 from sim.scenario import EpisodePlan, LoadedScenario
 from sim.store.engine import open_engine
 from sim.store.writer import StoreWriter
@@ -105,6 +107,7 @@ async def _run(
         version=__version__,
     )
     summary = RunSummary(db, run_id)
+    llm = LLMClient(ResponseCache(db, write=writer.add_cache_entry), record=writer.add_llm_call)
     params_json = to_jsonable(loaded.params.model_dump(mode="json"))
     status = "failed"
     plans = loaded.plans
@@ -123,7 +126,7 @@ async def _run(
         for plan, episode_id in zip(plans, writer.reserve_episodes(run_id, reserved), strict=True):
             if stop.is_set():
                 raise Interrupted("stop requested")
-            result = await _play(loaded, plan, writer, run_id, episode_id, params_json, stop)
+            result = await _play(loaded, plan, writer, run_id, episode_id, params_json, stop, llm)
             summary.episodes.append((plan, result))
             if on_episode is not None:
                 on_episode(plan, result)
@@ -144,6 +147,7 @@ async def _play(
     episode_id: int,
     params_json: dict[str, Any],
     stop: threading.Event,
+    llm: LLMClient,
 ) -> EpisodeResult:
     scenario = loaded.scenario
     seed = loaded.episode_seed(plan)
@@ -174,6 +178,7 @@ async def _play(
             sink=sink,
             labels={p: s.display() for p, s in zip(players, plan.seats, strict=True)},
             stop=stop,
+            llm=llm,
         )
     except (KeyboardInterrupt, asyncio.CancelledError) as exc:
         writer.finish_episode(

@@ -52,12 +52,22 @@ def play(
     agents: Mapping[PlayerId, Agent],
     seed: int = 0,
     settings: EngineSettings | None = None,
+    llm: Any = None,
 ) -> tuple[EpisodeResult, list[Event], World]:
-    """Play one episode through the engine without a store; returns the result, the events and the world."""
+    """Play one episode through the engine without a store; returns the result, the events and the world.
+
+    ``llm`` is an :class:`sim.llm.client.LLMClient` for LLM seats (default: one with no cache or recorder).
+    """
+    if llm is None:
+        from sim.llm.client import LLMClient
+
+        llm = LLMClient()
     world = world_cls()
     sink = EventSink(None, None, keep=True)
     result = asyncio.run(
-        play_episode(world, params, agents, seed=seed, settings=settings or EngineSettings(), sink=sink)
+        play_episode(
+            world, params, agents, seed=seed, settings=settings or EngineSettings(), sink=sink, llm=llm
+        )
     )
     assert sink.kept is not None
     return result, sink.kept, world

@@ -92,11 +92,13 @@ class Dynamics(enum.StrEnum):
 
 
 class Action(NamedTuple):
-    """An agent's answer. ``rationale`` is logged privately, never shown to other seats."""
+    """An agent's answer. ``rationale`` and ``notes`` (structured, e.g. a SCoT prediction) are logged
+    privately in a ``rationale`` event, never shown to other seats."""
 
     kind: ActionKind
     value: Any
     rationale: str | None = None
+    notes: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

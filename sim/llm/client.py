@@ -1,0 +1,334 @@
+"""One async ``ask()`` over ``litellm.acompletion``: queueing, rate limits, retries, structured answers.
+
+- litellm is imported lazily, here only, after ``LITELLM_LOCAL_MODEL_COST_MAP`` and
+  ``LITELLM_OFFLINE_MODE`` are set (no price-map fetch, no hub downloads).
+- A per-model ``asyncio.Semaphore`` queues callers beyond ``max_parallel`` (litellm's Router rejects
+  them instead); ``aiolimiter`` enforces ``rpm``. Every call has an explicit ``timeout``.
+- Rate limits, timeouts, connection errors and 5xx are retried with jittered exponential backoff
+  (tenacity). A refused connection is ``InternalServerError`` for ``openai/`` and
+  ``APIConnectionError`` for ``ollama_chat/``: both are retried.
+- The answer schema is sent as ``response_format`` where wanted and always validated here; an answer
+  that does not validate is re-asked with the error appended, up to ``reasks`` times.
+- Every attempt becomes one ``llm_calls`` row through ``record``; API keys are read from the
+  environment variable named in the settings and never stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.llm.cache import CachedAnswer, ResponseCache, cache_key
+from sim.llm.settings import ModelSettings
+from sim.types import to_jsonable
+
+Messages = list[dict[str, Any]]
+Parser = Callable[[str], Any]  # raises ValueError (or ValidationError) on a bad answer
+
+
+class LLMUnavailable(RuntimeError):
+    """The provider kept failing after every retry (or the cache had no answer in replay mode)."""
+
+
+@dataclass(frozen=True)
+class CallContext:
+    """Where a call belongs in the trajectory."""
+
+    episode_id: int | None = None
+    player_id: str | None = None
+    turn: int | None = None
+
+
+@dataclass
+class Answer:
+    """The outcome of :meth:`LLMClient.ask`: a parsed value, or ``valid=False`` with the last error."""
+
+    value: Any
+    text: str | None
+    valid: bool
+    error: str | None
+    attempts: int
+    messages: Messages = field(default_factory=list)
+
+
+def _litellm() -> Any:
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
+    import litellm
+
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+def _retryable(litellm: Any) -> tuple[type[BaseException], ...]:
+    return (
+        litellm.RateLimitError,
+        litellm.Timeout,
+        litellm.APIConnectionError,
+        litellm.InternalServerError,
+        litellm.ServiceUnavailableError,
+        litellm.BadGatewayError,
+    )
+
+
+class LLMClient:
+    """Shared by every LLM seat of a run: per-model queues and rate limits, the cache, the call recorder."""
+
+    def __init__(
+        self, cache: ResponseCache | None = None, record: Callable[[dict[str, Any]], None] | None = None
+    ):
+        self.cache = cache
+        self.record = record
+        self.network_calls = 0
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._limiters: dict[str, Any] = {}
+
+    async def ask(
+        self,
+        settings: ModelSettings,
+        messages: Messages,
+        parse: Parser,
+        *,
+        schema: type[BaseModel] | None = None,
+        purpose: str,
+        context: CallContext = CallContext(),
+        correction: Callable[[str], str] | None = None,
+    ) -> Answer:
+        """Ask until ``parse`` accepts the answer (re-asking with the error), or give up after ``reasks``."""
+        conversation = list(messages)
+        error: str | None = None
+        text: str | None = None
+        for attempt in range(1, settings.reasks + 2):
+            text, meta = await self._complete(settings, conversation, schema, purpose, context, attempt)
+            try:
+                value = parse(text)
+            except (ValueError, ValidationError) as exc:
+                error = _short_error(exc)
+                self._record(
+                    settings,
+                    conversation,
+                    text,
+                    None,
+                    False,
+                    "InvalidAnswer",
+                    error,
+                    attempt,
+                    meta,
+                    purpose,
+                    context,
+                )
+                hint = correction(error) if correction else f"Your answer was invalid: {error}. Answer again."
+                conversation = [
+                    *conversation,
+                    {"role": "assistant", "content": text},
+                    {"role": "user", "content": hint},
+                ]
+                continue
+            self._record(
+                settings, conversation, text, value, True, None, None, attempt, meta, purpose, context
+            )
+            return Answer(value, text, True, None, attempt, conversation)
+        return Answer(None, text, False, error, settings.reasks + 1, conversation)
+
+    async def _complete(
+        self,
+        settings: ModelSettings,
+        messages: Messages,
+        schema: type[BaseModel] | None,
+        purpose: str,
+        context: CallContext,
+        attempt: int,
+    ) -> tuple[str, dict[str, Any]]:
+        """One answer text: from the cache, or from the provider with retries."""
+        schema_json = schema.model_json_schema() if schema is not None and settings.structured else None
+        key = cache_key(settings.model, messages, settings.call_params(), schema_json)
+        if settings.cache != "off" and self.cache is not None:
+            hit = self.cache.get(key)
+            if hit is not None:
+                return hit.text, {
+                    "cache_hit": True,
+                    "latency_ms": 0.0,
+                    "prompt_tokens": hit.prompt_tokens,
+                    "completion_tokens": hit.completion_tokens,
+                    "cost_usd": hit.cost_usd,
+                }
+        if settings.cache == "replay":
+            raise LLMUnavailable(
+                f"replay-only cache has no answer for this {purpose} request to {settings.model} "
+                f"(key {key[:12]}); run once with cache: use to record it"
+            )
+        litellm = _litellm()
+        kwargs: dict[str, Any] = {
+            "model": settings.model,
+            "messages": messages,
+            "timeout": settings.timeout,
+            "num_retries": 0,
+            **settings.call_params(),
+        }
+        if settings.api_base:
+            kwargs["api_base"] = settings.api_base
+        if settings.api_key_env:
+            kwargs["api_key"] = os.environ.get(settings.api_key_env)
+            if not kwargs["api_key"]:
+                raise LLMUnavailable(f"environment variable {settings.api_key_env} (api_key_env) is not set")
+        if schema_json is not None:
+            kwargs["response_format"] = schema
+        started = time.perf_counter()
+        try:
+            response = await self._with_retries(settings, litellm, kwargs)
+        except Exception as exc:
+            failed = {"cache_hit": False, "latency_ms": (time.perf_counter() - started) * 1000}
+            self._record(
+                settings,
+                messages,
+                None,
+                None,
+                False,
+                type(exc).__name__,
+                _short_error(exc),
+                attempt,
+                failed,
+                purpose,
+                context,
+            )
+            raise LLMUnavailable(
+                f"{settings.model}: {type(exc).__name__} after {settings.retries} retries: "
+                f"{_short_error(exc)}"
+            ) from exc
+        latency_ms = (time.perf_counter() - started) * 1000
+        text = response.choices[0].message.content or ""
+        usage = getattr(response, "usage", None)
+        meta: dict[str, Any] = {
+            "cache_hit": False,
+            "latency_ms": latency_ms,
+            "prompt_tokens": getattr(usage, "prompt_tokens", None),
+            "completion_tokens": getattr(usage, "completion_tokens", None),
+            "cost_usd": _cost(litellm, response),
+        }
+        if settings.cache == "use" and self.cache is not None:
+            self.cache.put(
+                key,
+                settings.model,
+                CachedAnswer(text, meta["prompt_tokens"], meta["completion_tokens"], meta["cost_usd"]),
+            )
+        return text, meta
+
+    async def _with_retries(self, settings: ModelSettings, litellm: Any, kwargs: dict[str, Any]) -> Any:
+        from tenacity import (
+            AsyncRetrying,
+            retry_if_exception_type,
+            stop_after_attempt,
+            wait_random_exponential,
+        )
+
+        backoff = wait_random_exponential(multiplier=settings.backoff, max=30)
+
+        def wait(state: Any) -> float:  # a server's Retry-After wins over our own backoff
+            after = _retry_after(state.outcome.exception()) if state.outcome else None
+            return after if after is not None else float(backoff(state))
+
+        retrying = AsyncRetrying(
+            retry=retry_if_exception_type(_retryable(litellm)),
+            wait=wait,
+            stop=stop_after_attempt(settings.retries + 1),
+            reraise=True,
+        )
+        async for attempt in retrying:
+            with attempt:
+                async with self._semaphore(settings):
+                    limiter = self._limiter(settings)
+                    if limiter is not None:
+                        await limiter.acquire()
+                    self.network_calls += 1
+                    return await litellm.acompletion(**kwargs)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _semaphore(self, settings: ModelSettings) -> asyncio.Semaphore:
+        semaphore = self._semaphores.get(settings.model)
+        if semaphore is None:
+            semaphore = self._semaphores[settings.model] = asyncio.Semaphore(settings.max_parallel)
+        return semaphore
+
+    def _limiter(self, settings: ModelSettings) -> Any:
+        if settings.rpm is None:
+            return None
+        if settings.model not in self._limiters:
+            from aiolimiter import AsyncLimiter
+
+            self._limiters[settings.model] = AsyncLimiter(settings.rpm, 60)
+        return self._limiters[settings.model]
+
+    def _record(
+        self,
+        settings: ModelSettings,
+        messages: Messages,
+        text: str | None,
+        value: Any,
+        valid: bool,
+        error_class: str | None,
+        error: str | None,
+        attempt: int,
+        meta: dict[str, Any],
+        purpose: str,
+        context: CallContext,
+    ) -> None:
+        if self.record is None:
+            return
+        self.record(
+            {
+                "episode_id": context.episode_id,
+                "player_id": context.player_id,
+                "turn": context.turn,
+                "purpose": purpose,
+                "model": settings.model,
+                "messages": messages,
+                "params": settings.call_params(),
+                "response": text if error is None or text is not None else None,
+                "parsed": to_jsonable(value.model_dump() if isinstance(value, BaseModel) else value),
+                "valid": valid,
+                "error_class": error_class,
+                "error": error,
+                "attempt": attempt,
+                "prompt_tokens": meta.get("prompt_tokens"),
+                "completion_tokens": meta.get("completion_tokens"),
+                "cost_usd": meta.get("cost_usd"),
+                "latency_ms": meta.get("latency_ms"),
+                "cache_hit": bool(meta.get("cache_hit")),
+            }
+        )
+
+
+def _retry_after(exc: BaseException | None) -> float | None:
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        value = headers.get("retry-after")
+        return None if value is None else min(float(value), 60.0)
+    except (TypeError, ValueError):
+        return None
+
+
+def _cost(litellm: Any, response: Any) -> float | None:
+    hidden = getattr(response, "_hidden_params", None) or {}
+    cost = hidden.get("response_cost")
+    if cost is None:
+        try:
+            cost = litellm.completion_cost(completion_response=response)
+        except Exception:  # unmapped (local) models have no price: cost stays unknown, not zero
+            return None
+    return float(cost) if cost is not None else None
+
+
+def _short_error(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        return f"{where}: {first['msg']}" if where else first["msg"]
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
