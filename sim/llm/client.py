@@ -24,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sim.agent import AgentError
 from sim.llm.cache import CachedAnswer, ResponseCache, cache_key
 from sim.llm.settings import ModelSettings
 from sim.types import to_jsonable
@@ -32,8 +33,9 @@ Messages = list[dict[str, Any]]
 Parser = Callable[[str], Any]  # raises ValueError (or ValidationError) on a bad answer
 
 
-class LLMUnavailable(RuntimeError):
-    """The provider kept failing after every retry (or the cache had no answer in replay mode)."""
+class LLMUnavailable(AgentError):
+    """The provider kept failing after every retry (or the cache had no answer in replay mode): the
+    episode stops with this error rather than playing on with made-up moves."""
 
 
 @dataclass(frozen=True)
@@ -177,6 +179,8 @@ class LLMClient:
             kwargs["api_key"] = os.environ.get(settings.api_key_env)
             if not kwargs["api_key"]:
                 raise LLMUnavailable(f"environment variable {settings.api_key_env} (api_key_env) is not set")
+        elif settings.api_base:
+            kwargs["api_key"] = "not-needed"  # local OpenAI-compatible servers want some key, and ignore it
         if schema_json is not None:
             kwargs["response_format"] = schema
         started = time.perf_counter()

@@ -1,0 +1,68 @@
+"""The one place where model answers become actions: answer schemas from an ActionSpec, and parsers.
+
+Nothing here guesses: an answer that does not name exactly one legal option (or does not match the
+schema) raises ``ValueError`` with a short reason, which the client sends back to the model.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from sim.types import ActionKind, ActionSpec
+
+_OPTION = re.compile(r"\b(?:Option|Recipe|Approach)\s+([^\s.,;:!?\"')]+)", re.IGNORECASE)
+_FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
+
+
+class _Answer(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def answer_model(spec: ActionSpec) -> type[BaseModel]:
+    """A pydantic model of a legal answer: choices become a ``Literal`` (sent as ``response_format``)."""
+    if spec.kind is ActionKind.CHOICE:
+        choice: Any = Literal[tuple(spec.options)]  # type: ignore[valid-type]
+        return create_model("Answer", __base__=_Answer, choice=(choice, ...))
+    if spec.kind is ActionKind.MULTI_CHOICE:
+        item: Any = Literal[tuple(spec.options)]  # type: ignore[valid-type]
+        return create_model(
+            "Answer",
+            __base__=_Answer,
+            choices=(list[item], Field(min_length=spec.min_count, max_length=spec.max_count)),
+        )
+    if spec.kind is ActionKind.NUMBER:
+        return create_model(
+            "Answer", __base__=_Answer, number=(float, Field(ge=spec.minimum, le=spec.maximum))
+        )
+    return create_model("Answer", __base__=_Answer, text=(str, Field(max_length=spec.max_chars)))
+
+
+def answer_value(answer: BaseModel) -> Any:
+    """The action value inside a validated answer."""
+    return next(iter(answer.model_dump().values()))
+
+
+def parse_json_answer(text: str, model: type[BaseModel]) -> BaseModel:
+    """Validate a JSON answer (a surrounding ```json fence is allowed); raises ValueError/ValidationError."""
+    stripped = text.strip()
+    fenced = _FENCE.match(stripped)
+    return model.model_validate_json(fenced.group(1) if fenced else stripped)
+
+
+def parse_option(text: str, options: tuple[str, ...]) -> str:
+    """The option a completion-style answer names: ``"J"``, ``" J."``, ``"Option J"``.
+
+    A bare answer must be exactly one option; in longer text the last "Option X" counts (models that
+    correct themselves put their final answer last). Anything else raises ``ValueError``.
+    """
+    stripped = text.strip().strip(".!\"'*` ")
+    if stripped in options:
+        return stripped
+    named = [m.group(1) for m in _OPTION.finditer(text)]
+    if named and named[-1] in options:
+        return named[-1]
+    shown = text.strip()[:60]
+    raise ValueError(f"{shown!r} does not name one of the options {', '.join(options)}")
