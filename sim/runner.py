@@ -32,6 +32,10 @@ class RunSummary:
     episodes: list[tuple[EpisodePlan, EpisodeResult]] = field(default_factory=list)
 
 
+class _Stopped(Exception):
+    """An episode task saw the stop request (an ordinary exception, so asyncio does not re-raise it)."""
+
+
 class _StopOnSignal:
     """SIGINT/SIGTERM ask the engine to stop at the next turn boundary (a second signal stops at once).
 
@@ -122,14 +126,43 @@ async def _run(
         }
         for p in plans
     ]
-    try:
-        for plan, episode_id in zip(plans, writer.reserve_episodes(run_id, reserved), strict=True):
+    ids = writer.reserve_episodes(run_id, reserved)
+    gate = asyncio.Semaphore(settings.parallel_episodes)
+    done: dict[int, EpisodeResult] = {}
+
+    async def one(plan: EpisodePlan, episode_id: int) -> None:
+        async with gate:
             if stop.is_set():
-                raise Interrupted("stop requested")
-            result = await _play(loaded, plan, writer, run_id, episode_id, params_json, stop, llm)
-            summary.episodes.append((plan, result))
+                raise _Stopped
+            try:
+                result = await _play(loaded, plan, writer, run_id, episode_id, params_json, stop, llm)
+            except Interrupted:  # a KeyboardInterrupt must not escape an asyncio task: asyncio re-raises it
+                raise _Stopped from None
+            except Exception:
+                stop.set()  # the other episodes in flight stop at their next turn
+                raise
+            done[plan.index] = result
             if on_episode is not None:
                 on_episode(plan, result)
+
+    try:
+        if settings.parallel_episodes == 1:
+            for plan, episode_id in zip(plans, ids, strict=True):
+                try:
+                    await one(plan, episode_id)
+                except _Stopped:
+                    raise Interrupted("stop requested") from None
+        else:  # LLM games wait on I/O: several episodes share the event loop (and the per-model queues)
+            outcomes = await asyncio.gather(
+                *(one(plan, episode_id) for plan, episode_id in zip(plans, ids, strict=True)),
+                return_exceptions=True,
+            )
+            errors = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, _Stopped)]
+            if errors:
+                raise errors[0]
+        if len(done) < len(plans):
+            raise Interrupted("stop requested")
+        summary.episodes.extend((plan, done[plan.index]) for plan in plans)
         status = "complete"
     except (KeyboardInterrupt, asyncio.CancelledError):
         status = "interrupted"

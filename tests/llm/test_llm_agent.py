@@ -185,3 +185,36 @@ def test_inline_api_keys_are_refused_with_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(ScenarioError, match="API keys come from the environment"):
         _scenario(tmp_path, {"model": {"model": "openai/gpt-4o-mini", "api_key": "sk-123"}})
+
+
+def test_parallel_episodes_overlap_their_llm_calls_and_give_the_same_trajectories(tmp_path: Path) -> None:
+    import time
+
+    def run(parallel: int, db: str) -> tuple[float, list[tuple[Any, ...]]]:
+        with TestServer("first_option", latency=0.2) as server:
+            data = {
+                "name": "par",
+                "world": "matrix/repeated-v1",
+                "params": {"rounds": 2},
+                "episodes": 6,
+                "seats": [
+                    {"agent": "llm", "config": {"model": _model(server, cache="off")}},
+                    {"agent": "random"},
+                ],
+                "db": str(tmp_path / db),
+                "engine": {"parallel_episodes": parallel},
+            }
+            start = time.perf_counter()
+            summary = run_scenario(validate_scenario(data, "par.yaml"))
+            wall = time.perf_counter() - start
+        events = _rows(
+            summary.db,
+            'SELECT p."index", e.seq, e.kind, e.payload FROM events e '
+            'JOIN episodes p ON p.id = e.episode_id ORDER BY p."index", e.seq',
+        )
+        return wall, events
+
+    serial_wall, serial = run(1, "s.db")
+    parallel_wall, parallel = run(6, "p.db")
+    assert parallel == serial
+    assert serial_wall > 6 * 2 * 0.2 and parallel_wall < serial_wall / 2
