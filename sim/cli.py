@@ -121,6 +121,22 @@ def _error(message: object) -> None:
     err_console.print(f"[red]error:[/red] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
+@app.command(
+    "test-server",
+    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
+)
+def test_server(ctx: typer.Context) -> None:
+    """Start the offline OpenAI/Ollama-compatible test server (dry-run any LLM scenario for free).
+
+    Options are those of ``python -m sim.llm.testserver`` (--port, --policy, --latency, --fault, ...;
+    see ``sim test-server --help``). Point a seat at it with ``model: openai/stub`` and
+    ``api_base: http://127.0.0.1:PORT/v1``.
+    """
+    from sim.llm.testserver import main as serve
+
+    raise typer.Exit(serve(ctx.args))
+
+
 def main() -> None:
     """Entry point of the ``sim`` script."""
     app()

@@ -89,6 +89,12 @@ def summary_table(summary: RunSummary, by_seat: bool = False) -> Table:
             s["seats"] += 1
             s["score"] += score
             s["invalid"] += result.invalid.get(player, 0)
+            usage = summary.llm_usage.get((result.episode_id, player))
+            if usage is not None:
+                s["calls"] += usage.calls
+                s["tokens"] += usage.prompt_tokens + usage.completion_tokens
+                s["cost"] += usage.cost_usd
+                s["unpriced"] += not usage.cost_known
             if "winner" in result.outcome:
                 key = "draws" if winner is None else ("wins" if winner == player else "losses")
                 s[key] += 1
@@ -97,6 +103,10 @@ def summary_table(summary: RunSummary, by_seat: bool = False) -> Table:
     table.add_column("agent", no_wrap=True)
     for column in ("seats", "mean", "total", "wins", "draws", "losses", "invalid"):
         table.add_column(column, justify="right")
+    llm = any(s["calls"] for s in stats.values())
+    if llm:  # LLM seats: calls, tokens and the estimated cost (from litellm's price map; "?" if unpriced)
+        for column in ("calls", "tokens", "cost $"):
+            table.add_column(column, justify="right")
     if by_seat:
         table.add_column("seat")
     ranked = sorted(stats.items(), key=lambda kv: kv[0][1] if by_seat else -kv[1]["score"] / kv[1]["seats"])
@@ -110,6 +120,14 @@ def summary_table(summary: RunSummary, by_seat: bool = False) -> Table:
             f"{s['draws']:.0f}",
             f"{s['losses']:.0f}",
             f"{s['invalid']:.0f}",
+            *(_llm_cells(s) if llm else []),
             *([player] if by_seat else []),
         )
     return table
+
+
+def _llm_cells(s: dict[str, float]) -> list[str]:
+    if not s["calls"]:
+        return ["", "", ""]
+    cost = f"{s['cost']:.4f}" + ("+?" if s["unpriced"] else "")
+    return [f"{s['calls']:.0f}", f"{s['tokens']:.0f}", cost if s["cost"] or not s["unpriced"] else "?"]

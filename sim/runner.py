@@ -16,7 +16,7 @@ from typing import Any
 from sim import __version__
 from sim.engine import EpisodeResult, EventSink, Interrupted, play_episode, seat_ids
 from sim.llm.cache import ResponseCache
-from sim.llm.client import LLMClient
+from sim.llm.client import LLMClient, Usage
 from sim.scenario import EpisodePlan, LoadedScenario
 from sim.store.engine import open_engine
 from sim.store.writer import StoreWriter
@@ -30,6 +30,7 @@ class RunSummary:
     db: Path
     run_id: int
     episodes: list[tuple[EpisodePlan, EpisodeResult]] = field(default_factory=list)
+    llm_usage: dict[tuple[int | None, str | None], Usage] = field(default_factory=dict)
 
 
 class _Stopped(Exception):
@@ -110,8 +111,8 @@ async def _run(
         seed=scenario.seed,
         version=__version__,
     )
-    summary = RunSummary(db, run_id)
     llm = LLMClient(ResponseCache(db, write=writer.add_cache_entry), record=writer.add_llm_call)
+    summary = RunSummary(db, run_id, llm_usage=llm.usage)
     params_json = to_jsonable(loaded.params.model_dump(mode="json"))
     status = "failed"
     plans = loaded.plans

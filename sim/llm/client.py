@@ -48,6 +48,29 @@ class CallContext:
 
 
 @dataclass
+class Usage:
+    """Calls, tokens and estimated cost of one seat in one episode."""
+
+    calls: int = 0
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_known: bool = True
+
+    def add(self, meta: dict[str, Any]) -> None:
+        """Count one call."""
+        self.calls += 1
+        self.cache_hits += bool(meta.get("cache_hit"))
+        self.prompt_tokens += meta.get("prompt_tokens") or 0
+        self.completion_tokens += meta.get("completion_tokens") or 0
+        if meta.get("cost_usd") is not None:
+            self.cost_usd += meta["cost_usd"]
+        elif not meta.get("cache_hit"):
+            self.cost_known = False  # an unmapped (local) model: no price to estimate from
+
+
+@dataclass
 class Answer:
     """The outcome of :meth:`LLMClient.ask`: a parsed value, or ``valid=False`` with the last error."""
 
@@ -88,6 +111,7 @@ class LLMClient:
         self.cache = cache
         self.record = record
         self.network_calls = 0
+        self.usage: dict[tuple[int | None, str | None], Usage] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, Any] = {}
 
@@ -282,6 +306,7 @@ class LLMClient:
         purpose: str,
         context: CallContext,
     ) -> None:
+        self.usage.setdefault((context.episode_id, context.player_id), Usage()).add(meta)
         if self.record is None:
             return
         self.record(

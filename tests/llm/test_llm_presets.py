@@ -1,0 +1,57 @@
+"""The LLM presets run offline against the test server (only the api_base is pointed at it)."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from sim.llm.testserver import TestServer
+from sim.runner import run_scenario
+from sim.scenario import load_scenario
+
+PRESETS = sorted((Path(__file__).parent.parent.parent / "worlds/repeated/scenarios").glob("llm_*.yaml"))
+
+
+@pytest.mark.parametrize("preset", PRESETS, ids=lambda p: p.stem)
+def test_llm_preset_runs_offline(preset: Path, tmp_path: Path) -> None:
+    with TestServer("tit_for_tat") as server:
+        loaded = load_scenario(preset, [f"tournament.focal.config.model.api_base={server.openai_base}"])
+        summary = run_scenario(loaded, tmp_path / "preset.db")
+        requests = server.count
+    rounds = sum(r.turns for _, r in summary.episodes)
+    calls_per_round = 2 if "scot" in preset.stem else 1
+    assert requests == rounds * calls_per_round
+    with sqlite3.connect(summary.db) as conn:
+        assert conn.execute("SELECT count(*), sum(valid) FROM llm_calls").fetchone() == (requests, requests)
+        assert conn.execute("SELECT DISTINCT status FROM episodes").fetchall() == [("complete",)]
+
+
+def test_the_presets_point_at_the_documented_test_server_port() -> None:
+    for preset in PRESETS:
+        assert 'api_base: "http://127.0.0.1:8765/v1"' in preset.read_text()
+
+
+def test_sim_run_summary_shows_calls_tokens_and_cost_per_seat(tmp_path: Path) -> None:
+    from sim_cli import run_sim
+
+    preset = next(p for p in PRESETS if p.stem == "llm_akata_pd")
+    with TestServer("first_option") as server:
+        result = run_sim(
+            "run",
+            preset,
+            "--db",
+            tmp_path / "cli.db",
+            "--quiet",
+            "--set",
+            f"tournament.focal.config.model.api_base={server.openai_base}",
+        )
+    assert result.returncode == 0, result.stderr
+    header = next(line for line in result.stdout.splitlines() if "agent" in line and "calls" in line)
+    assert "tokens" in header and "cost $" in header
+    row = next(line for line in result.stdout.splitlines() if line.strip("│┃ ").startswith("llm "))
+    cells = [c.strip() for c in row.strip("│").split("│")]
+    assert (
+        cells[8] == "30" and int(cells[9]) > 0 and cells[10] == "?"
+    )  # 3 x 10 calls; a local model has no price
