@@ -289,7 +289,8 @@ class LLMClient:
         if settings.model not in self._limiters:
             from aiolimiter import AsyncLimiter
 
-            self._limiters[settings.model] = AsyncLimiter(settings.rpm, 60)
+            # one request every 60/rpm seconds: no burst at start (providers count per rolling minute)
+            self._limiters[settings.model] = AsyncLimiter(1, 60 / settings.rpm)
         return self._limiters[settings.model]
 
     def _record(

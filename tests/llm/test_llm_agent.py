@@ -218,3 +218,35 @@ def test_parallel_episodes_overlap_their_llm_calls_and_give_the_same_trajectorie
     parallel_wall, parallel = run(6, "p.db")
     assert parallel == serial
     assert serial_wall > 6 * 2 * 0.2 and parallel_wall < serial_wall / 2
+
+
+def test_max_parallel_queues_callers_and_rpm_spaces_requests(tmp_path: Path) -> None:
+    import asyncio
+    import time
+
+    from sim.llm.client import LLMClient, _litellm
+    from sim.llm.settings import ModelSettings
+
+    _litellm()  # import litellm before timing anything
+
+    async def burst(settings: ModelSettings, n: int) -> float:
+        client = LLMClient()
+        start = time.perf_counter()
+        answers = await asyncio.gather(
+            *(
+                client.ask(
+                    settings, [{"role": "user", "content": f"Option A or Option B? {i}"}], str, purpose="t"
+                )
+                for i in range(n)
+            )
+        )
+        assert all(a.valid for a in answers)
+        return time.perf_counter() - start
+
+    with TestServer("first_option", latency=0.2) as server:
+        capped = ModelSettings(model="openai/stub", api_base=server.openai_base, max_parallel=2, cache="off")
+        assert 0.2 * 4 <= asyncio.run(burst(capped, 8)) < 0.2 * 8  # 8 calls, 2 at a time
+        assert server.count == 8
+    with TestServer("first_option") as server:
+        limited = ModelSettings(model="openai/stub", api_base=server.openai_base, rpm=600, cache="off")
+        assert asyncio.run(burst(limited, 5)) >= 0.1 * 4 * 0.9  # 600/min: one every 0.1 s
