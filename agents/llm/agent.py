@@ -53,6 +53,7 @@ class LLMAgent:
         self.config = config
         self.services = AgentServices(None)
         self.rng = random.Random(0)
+        self.seed = 0
         self.seat: PlayerId = ""
         self.world_id = ""
         self.predictions: dict[int, str] = {}
@@ -65,6 +66,7 @@ class LLMAgent:
         """New episode: fresh RNG (option shuffles), no predictions."""
         self.seat = seat
         self.world_id = world.id
+        self.seed = seed
         self.rng = random.Random(seed)
         self.predictions = {}
 
@@ -142,7 +144,7 @@ class LLMAgent:
             parse,
             schema=spec_model if json_style else None,
             purpose=purpose,
-            context=CallContext(self.services.episode_id, self.seat, obs.turn),
+            context=CallContext(self.services.episode_id, self.seat, obs.turn, self.seed),
             correction=lambda error: (
                 f"That answer is not valid ({error}). Answer with {noun} {order[0]} or "
                 f"{noun} {order[1]} only."
@@ -162,7 +164,7 @@ class LLMAgent:
             lambda text: parsing.answer_value(parsing.parse_json_answer(text, model)),
             schema=model,
             purpose=f"{self.world_id}.act",
-            context=CallContext(self.services.episode_id, self.seat, obs.turn),
+            context=CallContext(self.services.episode_id, self.seat, obs.turn, self.seed),
         )
         if not answer.valid:
             raise NoAnswer(f"{answer.error} (after {answer.attempts} tries)")

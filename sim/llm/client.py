@@ -45,6 +45,9 @@ class CallContext:
     episode_id: int | None = None
     player_id: str | None = None
     turn: int | None = None
+    #: The seat's episode seed. With temperature > 0 it joins the cache key (with a per-request
+    #: occurrence count), so repeated episodes sample anew yet a re-run replays the same answers.
+    sample_key: int | None = None
 
 
 @dataclass
@@ -112,6 +115,7 @@ class LLMClient:
         self.record = record
         self.network_calls = 0
         self.usage: dict[tuple[int | None, str | None], Usage] = {}
+        self._occurrences: dict[tuple[int | None, str], int] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, Any] = {}
 
@@ -174,6 +178,13 @@ class LLMClient:
         """One answer text: from the cache, or from the provider with retries."""
         schema_json = schema.model_json_schema() if schema is not None and settings.structured else None
         key = cache_key(settings.model, messages, settings.call_params(), schema_json)
+        if settings.temperature > 0:
+            seen = self._occurrences[context.sample_key, key] = (
+                self._occurrences.get((context.sample_key, key), 0) + 1
+            )
+            key = cache_key(
+                settings.model, messages, settings.call_params(), [schema_json, context.sample_key, seen]
+            )
         if settings.cache != "off" and self.cache is not None:
             hit = self.cache.get(key)
             if hit is not None:

@@ -250,3 +250,36 @@ def test_max_parallel_queues_callers_and_rpm_spaces_requests(tmp_path: Path) -> 
     with TestServer("first_option") as server:
         limited = ModelSettings(model="openai/stub", api_base=server.openai_base, rpm=600, cache="off")
         assert asyncio.run(burst(limited, 5)) >= 0.1 * 4 * 0.9  # 600/min: one every 0.1 s
+
+
+def test_sampling_seats_get_fresh_answers_per_episode_and_replay_exactly(tmp_path: Path) -> None:
+    def run(server: TestServer, temperature: float, db: str) -> list[tuple[Any, ...]]:
+        data = {
+            "name": "t",
+            "world": "matrix/repeated-v1",
+            "params": {"rounds": 3},
+            "episodes": 2,
+            "seats": [
+                {
+                    "agent": "llm",
+                    "config": {"model": _model(server, temperature=temperature), "shuffle_options": False},
+                },
+                {"agent": "cooperator"},
+            ],
+            "db": str(tmp_path / db),
+        }
+        summary = run_scenario(validate_scenario(data, "t.yaml"))
+        return _rows(
+            summary.db,
+            f"SELECT e.payload FROM events e JOIN episodes p ON p.id = e.episode_id "
+            f"WHERE p.run_id = {summary.run_id} AND e.kind = 'round'",
+        )
+
+    with TestServer("random_option") as server:
+        run(server, 0.0, "greedy.db")
+        assert server.count == 3, "identical greedy prompts of the second episode come from the cache"
+        server.reset()
+        first = run(server, 1.0, "sampled.db")
+        assert server.count == 6, "a sampling seat asks again in every episode"
+        again = run(server, 1.0, "sampled.db")
+        assert server.count == 6 and again == first, "and a re-run replays the same answers"
