@@ -7,6 +7,7 @@ schema) raises ``ValueError`` with a short reason, which the client sends back t
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
@@ -23,6 +24,23 @@ class _Answer(BaseModel):
 
 def answer_model(spec: ActionSpec) -> type[BaseModel]:
     """A pydantic model of a legal answer: choices become a ``Literal`` (sent as ``response_format``)."""
+    return _answer_model(
+        spec.kind, spec.options, spec.min_count, spec.max_count, spec.max_chars, spec.minimum, spec.maximum
+    )
+
+
+@lru_cache(maxsize=1024)
+def _answer_model(
+    kind: ActionKind,
+    options: tuple[str, ...],
+    min_count: int,
+    max_count: int,
+    max_chars: int | None,
+    minimum: float | None,
+    maximum: float | None,
+) -> type[BaseModel]:
+    """Built once per distinct spec (pydantic class creation costs about a quarter millisecond)."""
+    spec = ActionSpec(kind, options, min_count, max_count, max_chars, minimum, maximum)
     if spec.kind is ActionKind.CHOICE:
         choice: Any = Literal[tuple(spec.options)]  # type: ignore[valid-type]
         return create_model("Answer", __base__=_Answer, choice=(choice, ...))

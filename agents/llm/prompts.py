@@ -51,6 +51,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=False,
         autoescape=False,
+        auto_reload=False,
     )
     env.filters["points"] = lambda x: f"{x:g}"
     return env

@@ -357,8 +357,11 @@ def _retry_after(exc: BaseException | None) -> float | None:
 
 def _cost(litellm: Any, response: Any) -> float | None:
     hidden = getattr(response, "_hidden_params", None) or {}
-    cost = hidden.get("response_cost")
-    if cost is None:
+    if (
+        "response_cost" in hidden
+    ):  # litellm priced it already (None: an unpriced model; asking again costs ~0.5 ms)
+        cost = hidden["response_cost"]
+    else:
         try:
             cost = litellm.completion_cost(completion_response=response)
         except Exception:  # unmapped (local) models have no price: cost stays unknown, not zero
