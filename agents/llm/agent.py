@@ -66,6 +66,7 @@ class LLMAgent:
         """New episode: fresh RNG (option shuffles), no predictions."""
         self.seat = seat
         self.world_id = world.id
+        self.needs_text = world.id != REPEATED  # the repeated prompt is built from the fields, not the text
         self.seed = seed
         self.rng = random.Random(seed)
         self.predictions = {}
