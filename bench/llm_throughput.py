@@ -340,25 +340,20 @@ def main(argv: list[str] | None = None) -> int:
             c_cached: list[OurRun] = []
             for r in range(repeats):
                 print(f"repeat {r + 1}/{repeats}:", flush=True)
-                data_a = scenario_data(slow.openai_base, k_a, episodes_a, rounds_a, "off")
-                run = check_run(run_ours(data_a, workdir / f"a{r}.db"), episodes_a, rounds_a, False, "(a)")
-                a_ours.append(run)
-                problems += run.problems
-                print(f"  (a) ours  {run.seconds:7.3f} s  {run.calls} calls", flush=True)
-                seconds, texts = run_bare(litellm, slow.openai_base, conversations_of(run), k_a)
-                problems += check_bare(texts, calls_a, "(a) bare")
-                a_bare.append(seconds)
-                print(f"  (a) bare  {seconds:7.3f} s  {len(texts)} calls", flush=True)
-
-                data_b = scenario_data(fast.openai_base, k_b, episodes_b, rounds_b, "off")
-                run = check_run(run_ours(data_b, workdir / f"b{r}.db"), episodes_b, rounds_b, False, "(b)")
-                b_ours.append(run)
-                problems += run.problems
-                print(f"  (b) ours  {run.seconds:7.3f} s  {run.calls} calls", flush=True)
-                seconds, texts = run_bare(litellm, fast.openai_base, conversations_of(run), k_b)
-                problems += check_bare(texts, calls_b, "(b) bare")
-                b_bare.append(seconds)
-                print(f"  (b) bare  {seconds:7.3f} s  {len(texts)} calls", flush=True)
+                for label, server, k, episodes, rounds, calls, ours, bare in (
+                    ("(a)", slow, k_a, episodes_a, rounds_a, calls_a, a_ours, a_bare),
+                    ("(b)", fast, k_b, episodes_b, rounds_b, calls_b, b_ours, b_bare),
+                ):
+                    data = scenario_data(server.openai_base, k, episodes, rounds, "off")
+                    db = workdir / f"{label[1]}{r}.db"
+                    run = check_run(run_ours(data, db), episodes, rounds, False, label)
+                    ours.append(run)
+                    problems += run.problems
+                    print(f"  {label} ours  {run.seconds:7.3f} s  {run.calls} calls", flush=True)
+                    seconds, texts = run_bare(litellm, server.openai_base, conversations_of(run), k)
+                    problems += check_bare(texts, calls, f"{label} bare")
+                    bare.append(seconds)
+                    print(f"  {label} bare  {seconds:7.3f} s  {len(texts)} calls", flush=True)
 
                 data_c = scenario_data(slow.openai_base, k_a, episodes_a, rounds_a, "use")
                 db_c = workdir / f"c{r}.db"
