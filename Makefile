@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 DEMO_DB ?= runs/demo.db
 
-.PHONY: demo test lint bench bench-axelrod fake-llm clean
+.PHONY: demo test lint bench clean
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,7 @@ $(VENV)/.bench-stamp: $(STAMP) requirements-bench.lock
 
 bench: $(VENV)/.bench-stamp
 	$(BIN)/python bench/repeated_tournament.py
+	$(BIN)/python bench/llm_throughput.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache .mypy_cache
