@@ -38,7 +38,6 @@ class EpisodeModel(mesa.Model):
     ):
         super().__init__(rng=seed)
         self.world = world
-        self.turn = 0
         self.metrics_every = metrics_every
         self.seats: dict[PlayerId, SeatAgent] = {}
         for player, policy, label in seats:
@@ -55,18 +54,16 @@ class EpisodeModel(mesa.Model):
         The engine calls :meth:`advance` instead, which does the same without Mesa's per-step logging
         wrapper (measurable at 100k turns per second); ``steps`` counts turns either way.
         """
-        self.turn = self.steps
         self._collect()
 
     def advance(self) -> None:
         """One turn has been played: count it (Mesa's ``steps``) and collect metrics when due."""
         self.steps += 1
-        self.turn = self.steps
         self._collect()
 
     def _collect(self) -> None:
-        if self.metrics_every and self.turn % self.metrics_every == 0:
-            self._turns.append(self.turn)
+        if self.metrics_every and self.steps % self.metrics_every == 0:
+            self._turns.append(self.steps)
             self._metrics.append(self.world.turn_metrics())
 
     def metric_series(self) -> Iterator[tuple[PlayerId, str, list[int], list[float]]]:

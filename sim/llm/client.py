@@ -113,7 +113,6 @@ class LLMClient:
     ):
         self.cache = cache
         self.record = record
-        self.network_calls = 0
         self.usage: dict[tuple[int | None, str | None], Usage] = {}
         self._occurrences: dict[tuple[int | None, str], int] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
@@ -284,7 +283,6 @@ class LLMClient:
                     limiter = self._limiter(settings)
                     if limiter is not None:
                         await limiter.acquire()
-                    self.network_calls += 1
                     return await litellm.acompletion(**kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 
