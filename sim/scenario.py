@@ -302,6 +302,11 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
         if not spec.min_players <= len(scenario.seats) <= spec.max_players:
             needs = f"{spec.min_players}-{spec.max_players}"
             problems.append(("seats", f"{spec.id} needs {needs} seats, got {len(scenario.seats)}"))
+        else:
+            check = getattr(world_cls, "check_players", None)  # worlds whose params depend on the seat count
+            problem = check(params, len(scenario.seats)) if check is not None else None
+            if problem:
+                problems.append(("params", f"{problem} (with {len(scenario.seats)} seats)"))
     else:
         assert scenario.tournament is not None
         if spec.min_players > 2 or spec.max_players < 2:
