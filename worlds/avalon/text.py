@@ -91,26 +91,25 @@ def record_line(record: Any) -> str:
     kind = record.kind
     if kind == "proposal":
         forced = " (forced: it goes on the quest without a vote)" if record.forced else ""
-        return f"Quest {record.quest}, proposal {record.attempt}: {record.leader} proposes {players_text(record.team)}{forced}."
+        team = players_text(record.team)
+        return f"Quest {record.quest}, proposal {record.attempt}: {record.leader} proposes {team}{forced}."
     if kind in ("speech", "conference"):
         return f"{record.player} says: {record.text}"
     if kind == "vote":
-        yes = [p for p, v in record.votes.items() if v == "approve"]
-        no = [p for p, v in record.votes.items() if v != "approve"]
-        result = (
-            "approved" + (" automatically (fifth team)" if record.auto else "")
-            if record.approved
-            else "rejected"
-        )
-        return (
-            f"Vote on {players_text(record.team)}: {result} ({record.approvals} approve: {', '.join(yes) or '-'};"
-            f" reject: {', '.join(no) or '-'})."
-        )
+        yes = ", ".join(p for p, v in record.votes.items() if v == "approve") or "-"
+        no = ", ".join(p for p, v in record.votes.items() if v != "approve") or "-"
+        result = "rejected"
+        if record.approved:
+            result = "approved automatically (fifth team)" if record.auto else "approved"
+        team = players_text(record.team)
+        return f"Vote on {team}: {result} ({record.approvals} approve: {yes}; reject: {no})."
     if kind == "quest":
         result = "succeeded" if record.success else "failed"
-        return f"Quest {record.quest} with {players_text(record.team)} {result} ({record.fails} fail card{'s' if record.fails != 1 else ''})."
+        cards = f"{record.fails} fail card{'s' if record.fails != 1 else ''}"
+        return f"Quest {record.quest} with {players_text(record.team)} {result} ({cards})."
     if kind == "assassination":
-        return f"The Assassin {record.assassin} names {record.target} as Merlin: {'right' if record.correct else 'wrong'}."
+        verdict = "right" if record.correct else "wrong"
+        return f"The Assassin {record.assassin} names {record.target} as Merlin: {verdict}."
     return str(record)
 
 
@@ -127,7 +126,8 @@ def status_text(obs: Observation) -> str:
         lines.append("Evil conference (only evil players see this):")
         lines += [record_line(r) for r in conference]
     results = ", ".join(pub["results"]) or "none yet"
-    head = f"Quest results so far: {results}. Quest {current}, proposal {pub['attempt']}; leader {pub['leader']}."
+    attempt, leader = pub["attempt"], pub["leader"]
+    head = f"Quest results so far: {results}. Quest {current}, proposal {attempt}, leader {leader}."
     return "\n".join([head, *lines])
 
 
@@ -142,12 +142,18 @@ def instruction_text(obs: Observation) -> str:
         return f"Waiting for others ({phase})."
     if phase == "propose":
         size = pub["quest_sizes"][pub["quest"] - 1]
-        return f"You are the leader. Choose exactly {size} players for quest {pub['quest']} (you may include yourself)."
+        quest = pub["quest"]
+        return (
+            f"You are the leader. Choose exactly {size} players for quest {quest} (you may include yourself)."
+        )
     if phase == "discuss":
         return f"Your turn to speak about the proposed team {team}. Everyone will hear you."
     if phase == "vote":
         left = 5 - pub["rejections"]
-        return f"Vote to approve or reject the team {team} for quest {pub['quest']} ({left} proposals left before the hammer)."
+        quest = pub["quest"]
+        return (
+            f"Vote to approve or reject {team} for quest {quest} ({left} proposals left before the hammer)."
+        )
     if phase == "quest":
         if obs.private["side"] == "good":
             return "You are on the quest. As a good player you must play success."
