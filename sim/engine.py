@@ -10,6 +10,7 @@ fallback an ``invalid`` event, both visible only to that seat: nothing is silent
 from __future__ import annotations
 
 import asyncio
+import inspect
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -134,7 +135,10 @@ async def play_episode(
     for p, agent in agents.items():  # agents may add their own numbers (an LLM's prediction accuracy, ...)
         own = getattr(agent, "episode_metrics", None)
         if own is not None:
-            summary.setdefault(p, {}).update({f"agent.{k}": v for k, v in own(world.observe(p)).items()})
+            numbers = own(world.observe(p))
+            if inspect.isawaitable(numbers):  # an LLM judge scoring the seat's play, for example
+                numbers = await numbers
+            summary.setdefault(p, {}).update({f"agent.{k}": v for k, v in numbers.items()})
     if sink.writer is not None and sink.episode_id is not None:
         sink.writer.add_turn_metrics(sink.episode_id, model.metric_series())
         sink.writer.add_metrics(

@@ -84,3 +84,60 @@ def parse_option(text: str, options: tuple[str, ...]) -> str:
         return named[-1]
     shown = text.strip()[:60]
     raise ValueError(f"{shown!r} does not name one of the options {', '.join(options)}")
+
+
+def staged_answer_model(spec: ActionSpec) -> type[BaseModel]:
+    """A reasoning stage's answer: private ``think`` first, then ``speak`` (text actions) or the action."""
+    return _staged_answer_model(
+        spec.kind, spec.options, spec.min_count, spec.max_count, spec.max_chars, spec.minimum, spec.maximum
+    )
+
+
+@lru_cache(maxsize=1024)
+def _staged_answer_model(
+    kind: ActionKind,
+    options: tuple[str, ...],
+    min_count: int,
+    max_count: int,
+    max_chars: int | None,
+    minimum: float | None,
+    maximum: float | None,
+) -> type[BaseModel]:
+    spec = ActionSpec(kind, options, min_count, max_count, max_chars, minimum, maximum)
+    if spec.kind is ActionKind.TEXT:
+        return create_model(
+            "StagedAnswer", __base__=_Answer, think=(str, ...), speak=(str, Field(max_length=spec.max_chars))
+        )
+    action = answer_model(spec).model_fields
+    fields: dict[str, Any] = {name: (f.annotation, f) for name, f in action.items()}
+    return create_model("StagedAnswer", __base__=_Answer, think=(str, ...), **fields)
+
+
+def staged_value(answer: BaseModel) -> Any:
+    """The action value inside a staged answer (the speech for text actions)."""
+    values = answer.model_dump()
+    values.pop("think")
+    return values.pop("speak") if "speak" in values else next(iter(values.values()))
+
+
+class PlayerBelief(BaseModel):
+    """One player as another sees them (ReCon's first-order perspective)."""
+
+    model_config = ConfigDict(extra="forbid")
+    role: str
+    evil_probability: float = Field(ge=0.0, le=1.0)
+    certain: bool
+
+
+@lru_cache(maxsize=256)
+def belief_model(others: tuple[str, ...], roles: tuple[str, ...]) -> type[BaseModel]:
+    """A belief about every other player; ``role`` is one of the game's roles or ``"unknown"``."""
+    role: Any = Literal[(*roles, "unknown")]  # type: ignore[valid-type]
+    entry = create_model("Belief", __base__=PlayerBelief, role=(role, ...))
+    return create_model("Beliefs", __base__=_Answer, **{p: (entry, ...) for p in others})
+
+
+JUDGE_DIMENSIONS = ("concealment", "logic", "contribution", "persuasiveness", "information", "creativity")
+JudgeScores = create_model(
+    "JudgeScores", __base__=_Answer, **{d: (int, Field(ge=1, le=10)) for d in JUDGE_DIMENSIONS}
+)

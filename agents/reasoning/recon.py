@@ -1,0 +1,284 @@
+"""Recursive Contemplation (ReCon, Wang et al. 2023) and a chain-of-thought baseline for Avalon.
+
+Per action, with every stage switchable (the paper's ablation grid) and each stage one logged
+``llm_calls`` row with its own purpose and, optionally, its own model:
+
+1. ``first_order`` (``avalon.recon.belief``): a belief about every other player (role, P(evil),
+   certain), updated from the previous one; skipped while nothing public has happened yet.
+2. ``formulation`` (``avalon.recon.formulate``): private THINK, then SPEAK (the speech, or the
+   action). Off: one chain-of-thought call (``avalon.cot.act``), "think step by step, then answer".
+3. ``second_order`` (``avalon.recon.second_order``): how each role would read that SPEAK.
+4. ``refinement`` (``avalon.recon.refine``): REVISED THINK and REVISED SPEAK from the draft and
+   that analysis; the revised answer is the action.
+
+Only the final SPEAK becomes public (it is the action of a discussion turn); every THINK, the belief
+and the analyses stay in this seat's private memory and its private ``rationale`` event. A decision
+with a single legal option (a good player's quest card) is played without asking. Stage answers are
+JSON validated against schemas from :mod:`agents.llm.parsing`; an answer that never validates
+raises :class:`sim.agent.NoAnswer` (the engine logs it and plays the world's fallback); a belief
+that never validates keeps the previous belief. With ``judge`` set, each public speech of the seat is
+scored after the game on ReCon's six dimensions; a score that does not parse is NULL, never 0.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, Field
+
+from agents.llm import parsing, prompts
+from sim.agent import AgentConfig, AgentServices, NoAnswer
+from sim.llm.client import CallContext, LLMClient
+from sim.llm.settings import ModelSettings
+from sim.types import Action, ActionKind, Observation, PlayerId, WorldSpec
+from worlds.avalon.text import role_title
+
+AVALON = "social/avalon-v1"
+GOALS = {"good": "three successful quests, and keeping Merlin hidden", "evil": "three failed quests"}
+
+
+class StageModels(BaseModel):
+    """A model per stage (unset stages use ``model``); the paper used a cheaper formulation model."""
+
+    model_config = {"extra": "forbid", "frozen": True}
+    belief: ModelSettings | None = None
+    formulation: ModelSettings | None = None
+    second_order: ModelSettings | None = None
+    refinement: ModelSettings | None = None
+
+
+class ReConConfig(AgentConfig):
+    """The model, the four ReCon stages, private memory and the optional judge."""
+
+    model: ModelSettings
+    first_order: bool = Field(True, description="belief about each other player before acting")
+    formulation: bool = Field(True, description="private THINK, then SPEAK")
+    second_order: bool = Field(True, description="how each role would read the SPEAK")
+    refinement: bool = Field(True, description="REVISED THINK and REVISED SPEAK")
+    stage_models: StageModels = StageModels()
+    thoughts_kept: int = Field(3, ge=0, le=50, description="own past THINKs shown in later prompts")
+    judge: ModelSettings | None = Field(None, description="score own speeches on ReCon's six dimensions")
+
+
+class CoTConfig(ReConConfig):
+    """Chain-of-thought baseline: every ReCon stage off by default."""
+
+    first_order: bool = False
+    formulation: bool = False
+    second_order: bool = False
+    refinement: bool = False
+
+
+@dataclass
+class Memory:
+    """What this seat privately remembers across its decisions in one game."""
+
+    belief: dict[str, Any] | None = None
+    thoughts: list[str] = field(default_factory=list)
+    analysis: str | None = None
+    speeches: list[tuple[str, str]] = field(default_factory=list)  # (status text, speech) for the judge
+
+
+class ReConAgent:
+    """ReCon (all stages on by default) for any Avalon seat."""
+
+    Config: ClassVar[type[AgentConfig]] = ReConConfig
+    concurrent: ClassVar[bool] = True
+    needs_text: ClassVar[bool] = True
+    worlds: ClassVar[tuple[str, ...] | None] = (AVALON,)
+
+    def __init__(self, config: ReConConfig):
+        self.config = config
+        self.services = AgentServices(None)
+        self.seat: PlayerId = ""
+        self.seed = 0
+        self.memory = Memory()
+
+    def attach(self, services: AgentServices) -> None:
+        """Take the run's LLM client and the episode id from the engine."""
+        self.services = services
+
+    def reset(self, seat: PlayerId, world: WorldSpec, seed: int) -> None:
+        """New game, empty memory."""
+        self.seat = seat
+        self.seed = seed
+        self.memory = Memory()
+
+    @property
+    def client(self) -> LLMClient:
+        """The run's client (a private one when played without the engine's services)."""
+        if self.services.llm is None:
+            self.services = AgentServices(self.services.episode_id, LLMClient())
+        client: LLMClient = self.services.llm
+        return client
+
+    # the pipeline -----------------------------------------------------------------------------
+    async def act(self, obs: Observation) -> Action:
+        """Run the enabled stages and return the final answer as the action."""
+        legal = obs.legal
+        if legal.kind is ActionKind.CHOICE and len(legal.options) == 1:
+            return Action(legal.kind, legal.options[0])  # nothing to decide
+        cfg, memory = self.config, self.memory
+        notes: dict[str, Any] = {}
+        if cfg.first_order and len(obs.history):
+            belief = await self._ask_belief(obs)
+            if belief is not None:
+                memory.belief = notes["belief"] = belief
+        draft = await self._ask_staged(obs, "formulate" if cfg.formulation else "act", self.prompts(obs))
+        notes["draft"] = draft.model_dump()
+        final = draft
+        analysis = None
+        if cfg.second_order:
+            analysis = await self._ask_text(obs, "second_order", self.prompts(obs, draft=draft))
+            notes["analysis"] = analysis
+        if cfg.refinement:
+            final = await self._ask_staged(obs, "refine", self.prompts(obs, draft=draft, analysis=analysis))
+        memory.analysis = analysis
+        think = str(getattr(final, "think", ""))
+        memory.thoughts.append(think)
+        value = parsing.staged_value(final)
+        if legal.kind is ActionKind.TEXT:
+            memory.speeches.append((obs.text, value))
+        return Action(legal.kind, value, rationale=think, notes=notes)
+
+    def prompts(
+        self, obs: Observation, *, draft: BaseModel | None = None, analysis: str | None = None
+    ) -> dict[str, Any]:
+        """The context every stage template gets (pure: built from the observation and own memory)."""
+        private, memory = obs.private, self.memory
+        talk = obs.legal.kind is ActionKind.TEXT
+        others = [p for p in obs.public["players"] if p != obs.player]
+        kept = memory.thoughts[-self.config.thoughts_kept :] if self.config.thoughts_kept else []
+        return {
+            "status": obs.text,
+            "player": obs.player,
+            "role": role_title(private["role"]),
+            "side": private["side"],
+            "goal": GOALS[private["side"]],
+            "mission": "succeed" if private["side"] == "good" else "fail",
+            "talk": talk,
+            "roles": ", ".join(role_title(r) for r in obs.public["role_set"]),
+            "others": ", ".join(others),
+            "belief": json.dumps(memory.belief) if memory.belief else "",
+            "previous": json.dumps(memory.belief) if memory.belief else "",
+            "thoughts": kept,
+            "analysis": analysis if analysis is not None else (memory.analysis or ""),
+            "think": str(getattr(draft, "think", "")) if draft is not None else "",
+            "speak": json.dumps(parsing.staged_value(draft)) if draft is not None else "",
+            "feedback": obs.feedback or "",
+        }
+
+    def messages(self, template: str, context: dict[str, Any]) -> list[dict[str, Any]]:
+        """System message (persona) and the stage's user message."""
+        return [
+            {"role": "system", "content": prompts.render("avalon/system.j2", **context)},
+            {"role": "user", "content": prompts.render(f"avalon/{template}.j2", **context)},
+        ]
+
+    # stages ------------------------------------------------------------------------------------
+    def _settings(self, stage: str) -> ModelSettings:
+        chosen: ModelSettings | None = getattr(self.config.stage_models, stage)
+        return chosen or self.config.model
+
+    def _context(self, obs: Observation) -> CallContext:
+        return CallContext(self.services.episode_id, self.seat, obs.turn, self.seed)
+
+    def _purpose(self, stage: str) -> str:
+        return "avalon.cot.act" if stage == "act" else f"avalon.recon.{stage}"
+
+    async def _ask_staged(self, obs: Observation, stage: str, context: dict[str, Any]) -> BaseModel:
+        model = parsing.staged_answer_model(obs.legal)
+        context = {**context, "schema": json.dumps(model.model_json_schema())}
+        settings = self._settings("refinement" if stage == "refine" else "formulation")
+        answer = await self.client.ask(
+            settings,
+            self.messages(stage, context),
+            lambda text: parsing.parse_json_answer(text, model),
+            schema=model,
+            purpose=self._purpose(stage),
+            context=self._context(obs),
+        )
+        if not answer.valid:
+            raise NoAnswer(f"{self._purpose(stage)}: {answer.error} (after {answer.attempts} tries)")
+        result: BaseModel = answer.value
+        return result
+
+    async def _ask_text(self, obs: Observation, stage: str, context: dict[str, Any]) -> str:
+        def parse(text: str) -> str:
+            if not text.strip():
+                raise ValueError("the answer is empty")
+            return text.strip()
+
+        answer = await self.client.ask(
+            self._settings("second_order"),
+            self.messages(stage, context),
+            parse,
+            purpose=self._purpose(stage),
+            context=self._context(obs),
+        )
+        return str(answer.value) if answer.valid else ""
+
+    async def _ask_belief(self, obs: Observation) -> dict[str, Any] | None:
+        others = tuple(p for p in obs.public["players"] if p != obs.player)
+        model = parsing.belief_model(others, tuple(obs.public["role_set"]))
+        answer = await self.client.ask(
+            self._settings("belief"),
+            self.messages("belief", self.prompts(obs)),
+            lambda text: parsing.parse_json_answer(text, model),
+            schema=model,
+            purpose="avalon.recon.belief",
+            context=self._context(obs),
+        )
+        if not answer.valid:
+            return None  # logged invalid by the client; the previous belief stands
+        belief: dict[str, Any] = answer.value.model_dump()
+        return belief
+
+    # after the game ----------------------------------------------------------------------------
+    async def episode_metrics(self, final: Observation) -> dict[str, float | None]:
+        """Deduction accuracy of the last belief, and the judge's speech scores (with ``judge``)."""
+        return {**self.deduction(final), **await self.judge_speeches(final)}
+
+    def deduction(self, final: Observation) -> dict[str, float | None]:
+        """Role-deduction accuracy of the last belief (P(evil) > 0.5 against the revealed roles)."""
+        roles = final.public.get("roles")
+        belief = self.memory.belief
+        if not roles or not belief:
+            return {}
+        evil = {p: roles[p] not in ("merlin", "percival", "servant") for p in belief}
+        hits = [(b["evil_probability"] > 0.5) == evil[p] for p, b in belief.items()]
+        out: dict[str, float | None] = {"deduction_accuracy": sum(hits) / len(hits)}
+        named = [b["role"] == roles[p] for p, b in belief.items() if b["role"] != "unknown"]
+        out["role_accuracy"] = sum(named) / len(named) if named else None
+        return out
+
+    async def judge_speeches(self, final: Observation) -> dict[str, float | None]:
+        """ReCon's six speech dimensions, averaged over this seat's speeches (NULL if none parsed)."""
+        if self.config.judge is None or not self.memory.speeches:
+            return {}
+        role, side = role_title(final.private["role"]), final.private["side"]
+        scores: list[dict[str, int]] = []
+        for status, speech in self.memory.speeches:
+            prompt = prompts.render("avalon/judge.j2", role=role, side=side, status=status, speech=speech)
+            answer = await self.client.ask(
+                self.config.judge,
+                [{"role": "user", "content": prompt}],
+                lambda text: parsing.parse_json_answer(text, parsing.JudgeScores),
+                schema=parsing.JudgeScores,
+                purpose="avalon.judge",
+                context=self._context(final),
+            )
+            if answer.valid:
+                scores.append(answer.value.model_dump())
+        out: dict[str, float | None] = {"judged_speeches": float(len(scores))}
+        for d in parsing.JUDGE_DIMENSIONS:
+            out[f"judge.{d}"] = sum(s[d] for s in scores) / len(scores) if scores else None
+        return out
+
+
+class CoTAgent(ReConAgent):
+    """The chain-of-thought baseline: one "think step by step" call per decision."""
+
+    Config: ClassVar[type[AgentConfig]] = CoTConfig
