@@ -255,8 +255,9 @@ def test_12_to_14_night_knowledge() -> None:
             Role.MORGANA,
             Role.MORDRED,
             Role.OBERON,
+            Role.SERVANT,
+            Role.SERVANT,
         ]
-        + [Role.SERVANT, Role.SERVANT]
     )
     assert night_knowledge(roles, "p0") == {
         "p4": "evil",
