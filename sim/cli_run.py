@@ -70,6 +70,9 @@ def run_command(
             )
             return 130
     console.print(summary_table(summary, by_seat=loaded.scenario.seats is not None))
+    report = getattr(loaded.world_cls, "run_report", None)  # world-level numbers (Avalon: win rate by side)
+    if report is not None:
+        console.print(report_table(report([result.outcome for _, result in summary.episodes])))
     db_text, first = escape(str(summary.db)), summary.episodes[0][1].episode_id
     console.print(
         f"Stored run {summary.run_id} ({len(summary.episodes)} episodes) in "
@@ -95,7 +98,9 @@ def summary_table(summary: RunSummary, by_seat: bool = False) -> Table:
                 s["tokens"] += usage.prompt_tokens + usage.completion_tokens
                 s["cost"] += usage.cost_usd
                 s["unpriced"] += not usage.cost_known
-            if "winner" in result.outcome:
+            if "winners" in result.outcome:  # team games: the seats of the winning side
+                s["wins" if player in result.outcome["winners"] else "losses"] += 1
+            elif "winner" in result.outcome:
                 key = "draws" if winner is None else ("wins" if winner == player else "losses")
                 s[key] += 1
     n = len(summary.episodes)
@@ -123,6 +128,16 @@ def summary_table(summary: RunSummary, by_seat: bool = False) -> Table:
             *(_llm_cells(s) if llm else []),
             *([player] if by_seat else []),
         )
+    return table
+
+
+def report_table(numbers: dict[str, float]) -> Table:
+    """A world's run-level numbers, one row each."""
+    table = Table(title="run metrics", title_justify="left")
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in numbers.items():
+        table.add_row(name, f"{value:.3f}".rstrip("0").rstrip(".") if value % 1 else f"{value:.0f}")
     return table
 
 

@@ -214,7 +214,24 @@ def _default(node: Any, root: dict[str, Any], pick: Callable[[list[Any]], Any]) 
         kind = next((k for k in kind if k != "null"), "null")
     if kind == "object":
         return _fill(node, root, pick)
+    if kind == "array":
+        return _array(node, root, pick)
     return {"integer": 0, "number": 0, "boolean": False, "array": [], "null": None}.get(kind, DEFAULT_REPLY)
+
+
+def _array(node: dict[str, Any], root: dict[str, Any], pick: Callable[[list[Any]], Any]) -> list[Any]:
+    """``minItems`` items: distinct values chosen by ``pick`` when the items are an enum (a team of
+    players, say), else schema-shaped fillers."""
+    count = int(node.get("minItems", 0))
+    items = node.get("items", {})
+    allowed = _choices(items, root)
+    if not allowed:
+        return [_default(items, root, pick) for _ in range(count)]
+    chosen: list[Any] = []
+    for _ in range(min(count, len(allowed))):
+        value = pick([v for v in allowed if v not in chosen])
+        chosen.append(value)
+    return chosen
 
 
 def _fill(

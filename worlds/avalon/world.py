@@ -154,6 +154,11 @@ class AvalonWorld:
     )
 
     @staticmethod
+    def run_report(outcomes: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+        """Win rate by side, how evil won, and assassination accuracy over a run."""
+        return metrics.aggregate(outcomes)
+
+    @staticmethod
     def check_players(params: BaseModel, n_players: int) -> str | None:
         """Why ``params`` cannot seat ``n_players`` (the role set does not fit), or None."""
         assert isinstance(params, AvalonParams)
