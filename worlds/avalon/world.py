@@ -422,11 +422,13 @@ class AvalonWorld:
         self.log.append(record)
         self.proposals[leader].append(approved)
         self._pass_leader()
+        if not approved:
+            self.rejections += 1
+        # ``rejections``: rejected teams in this quest so far, this vote included
         events = [self._event("vote", {**record._asdict(), "votes": votes, "rejections": self.rejections})]
         if approved:
             self.phase = Phase.QUEST
             return events
-        self.rejections += 1
         self.attempt += 1
         self.team = ()
         if self.rejections >= HAMMER:
