@@ -278,6 +278,8 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
 def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str] = ()) -> LoadedScenario:
     """Validate scenario data as if it came from ``source``."""
     data = apply_overrides(data, overrides, source)
+    # Top-level ``x-`` keys are free, for YAML anchors shared by several seats (``x-model: &model``).
+    data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
