@@ -7,6 +7,8 @@ A scenario may also name any ``module:attr`` directly.
 
 from __future__ import annotations
 
+import difflib
+
 import importlib
 import inspect
 from dataclasses import dataclass
@@ -78,8 +80,10 @@ def _resolve(kind: str, name: str, entries: dict[str, Entry]) -> Entry:
         return entries[name]
     if ":" in name:
         return Entry(name, name)
-    known = ", ".join(entries) or "none"
-    raise RegistryError(f"unknown {kind} {name!r}; registered: {known}")
+    close = difflib.get_close_matches(name, list(entries), n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(map(repr, close))}? " if close else ""
+    known = ", ".join(entries) if len(entries) <= 12 else f"{len(entries)} of them, listed by `sim {kind}s`"
+    raise RegistryError(f"unknown {kind} {name!r}; {hint}registered: {known or 'none'}")
 
 
 def world_entry(name: str) -> Entry:
