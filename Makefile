@@ -35,6 +35,7 @@ $(VENV)/.bench-stamp: $(STAMP) requirements-bench.lock
 bench: $(VENV)/.bench-stamp
 	$(BIN)/python bench/repeated_tournament.py
 	$(BIN)/python bench/llm_throughput.py
+	$(BIN)/python bench/avalon_games.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .ruff_cache .mypy_cache
