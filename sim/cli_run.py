@@ -72,7 +72,8 @@ def run_command(
     console.print(summary_table(summary, by_seat=loaded.scenario.seats is not None))
     report = getattr(loaded.world_cls, "run_report", None)  # world-level numbers (Avalon: win rate by side)
     if report is not None:
-        console.print(report_table(report([result.outcome for _, result in summary.episodes])))
+        episodes = [{"outcome": r.outcome, "metrics": r.metrics} for _, r in summary.episodes]
+        console.print(report_table(report(episodes)))
     db_text, first = escape(str(summary.db)), summary.episodes[0][1].episode_id
     console.print(
         f"Stored run {summary.run_id} ({len(summary.episodes)} episodes) in "

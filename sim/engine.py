@@ -95,6 +95,7 @@ async def play_episode(
         settings.metrics_every,
     )
     sink.emit(world.reset(players, params, stream(seed, "world")))
+    seats = model.seats
     # Seats whose agents never wait on I/O are asked inline, without a coroutine per seat and turn.
     inline = {p: a.decide for p, a in agents.items() if not a.concurrent and isinstance(a, InlineAgent)}
     all_inline = len(inline) == len(agents)
@@ -125,6 +126,8 @@ async def play_episode(
                 if note.kind == "invalid" and note.actor is not None:
                     model.seats[note.actor].invalid_actions += 1
         sink.emit(events)
+        for p in actors:
+            seats[p].decisions += 1
         turns += 1
         sink.turns = turns
         model.advance()
@@ -132,6 +135,11 @@ async def play_episode(
     if truncated:
         outcome["truncated"] = True
     summary = {p: dict(v) for p, v in world.episode_metrics().items()}
+    for p, seat in seats.items():  # the engine's own numbers, for every world
+        engine_numbers = {"engine.decisions": float(seat.decisions)}
+        if seat.decisions:
+            engine_numbers["engine.invalid_rate"] = seat.invalid_actions / seat.decisions
+        summary.setdefault(p, {}).update(engine_numbers)
     for p, agent in agents.items():  # agents may add their own numbers (an LLM's prediction accuracy, ...)
         own = getattr(agent, "episode_metrics", None)
         if own is not None:

@@ -28,6 +28,7 @@ class SeatAgent(mesa.Agent):
         self.policy = policy
         self.label = label
         self.invalid_actions = 0
+        self.decisions = 0  # turns this seat was asked to act
 
 
 class EpisodeModel(mesa.Model):

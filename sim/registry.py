@@ -8,7 +8,6 @@ A scenario may also name any ``module:attr`` directly.
 from __future__ import annotations
 
 import difflib
-
 import importlib
 import inspect
 from dataclasses import dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -45,21 +46,46 @@ def seat_metrics(world: AvalonWorld) -> dict[PlayerId, dict[str, float]]:
     return out
 
 
-def aggregate(outcomes: Iterable[Mapping[str, Any]]) -> dict[str, float]:
-    """Over a run's episode outcomes: win rate by side, how evil won, assassination accuracy."""
-    games = [o for o in outcomes if o.get("winner") in ("good", "evil")]
+def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion."""
+    if not n:
+        return 0.0, 1.0
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def aggregate(episodes: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+    """Over a run's episodes (each ``{"outcome": ..., "metrics": {seat: {...}}}``): win rate by side
+    with its 95% Wilson interval, how evil won, assassination accuracy, and per-seat means
+    (proposal approval, vote influence, deduction accuracy, invalid actions)."""
+    games = [e for e in episodes if e["outcome"].get("winner") in ("good", "evil")]
     n = len(games)
     if not n:
         return {"games": 0.0}
-    reasons = [o["reason"] for o in games]
-    tried = [o["assassination"] for o in games if o.get("assassination")]
+    outcomes = [e["outcome"] for e in games]
+    good = sum(o["winner"] == "good" for o in outcomes)
+    low, high = wilson(good, n)
+    reasons = [o["reason"] for o in outcomes]
+    tried = [o["assassination"] for o in outcomes if o.get("assassination")]
     out = {
         "games": float(n),
-        "good_win_rate": sum(o["winner"] == "good" for o in games) / n,
-        "evil_win_rate": sum(o["winner"] == "evil" for o in games) / n,
+        "good_win_rate": good / n,
+        "good_win_rate_ci_low": low,
+        "good_win_rate_ci_high": high,
+        "evil_win_rate": 1 - good / n,
         **{f"evil_wins_{r}": reasons.count(r) / n for r in EVIL_REASONS},
         "assassinations": float(len(tried)),
     }
     if tried:
         out["assassination_accuracy"] = sum(a["correct"] for a in tried) / len(tried)
+    seats = [m for e in games for m in e["metrics"].values()]
+    proposals = sum(m.get("proposals", 0.0) for m in seats)
+    if proposals:
+        out["proposal_approval_rate"] = sum(m.get("proposals_approved", 0.0) for m in seats) / proposals
+    for name in ("vote_influence", "agent.deduction_accuracy", "engine.invalid_rate"):
+        values = [m[name] for m in seats if m.get(name) is not None]
+        if values:
+            out[f"mean_{name.removeprefix('agent.').removeprefix('engine.')}"] = sum(values) / len(values)
     return out

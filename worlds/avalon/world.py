@@ -154,9 +154,10 @@ class AvalonWorld:
     )
 
     @staticmethod
-    def run_report(outcomes: Sequence[Mapping[str, Any]]) -> dict[str, float]:
-        """Win rate by side, how evil won, and assassination accuracy over a run."""
-        return metrics.aggregate(outcomes)
+    def run_report(episodes: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+        """Win rate by side, how evil won, assassination accuracy and seat means over a run's episodes
+        (``{"outcome": ..., "metrics": ...}`` each)."""
+        return metrics.aggregate(episodes)
 
     @staticmethod
     def check_players(params: BaseModel, n_players: int) -> str | None:
