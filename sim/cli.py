@@ -114,6 +114,34 @@ def export(
         console.print(f"{path}  ({rows} rows)", highlight=False, markup=False, soft_wrap=True)
 
 
+@app.command()
+def view(
+    db: Annotated[Path, typer.Option(help="SQLite file to browse")] = Path("runs/demo.db"),
+    port: Annotated[int, typer.Option(help="port to serve on (0: Streamlit's default, 8501)")] = 0,
+    headless: Annotated[bool, typer.Option(help="do not open a browser")] = False,
+) -> None:
+    """Open the viewer (Streamlit, usage statistics off) on a store; it only reads the file."""
+    import subprocess
+    import sys
+
+    app_file = Path(__file__).resolve().parent.parent / "app.py"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--browser.gatherUsageStats=false",
+        f"--server.headless={'true' if headless else 'false'}",
+        "--server.fileWatcherType=none",
+        *([f"--server.port={port}"] if port else []),
+        "--",
+        "--db",
+        str(db.resolve()),
+    ]
+    raise typer.Exit(subprocess.call(command))
+
+
 def _error(message: object) -> None:
     """One unwrapped ``error: ...`` line on stderr (the message is printed literally, not as markup)."""
     from rich.markup import escape

@@ -29,6 +29,24 @@ def _set_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
     cur.close()
 
 
+def _set_read_only_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    cur = dbapi_conn.cursor()
+    for pragma in ("query_only=ON", f"busy_timeout={BUSY_TIMEOUT_MS}"):
+        cur.execute(f"PRAGMA {pragma}")
+    cur.close()
+
+
+def open_read_only(path: str | Path) -> Engine:
+    """A read-only engine (``mode=ro`` and ``query_only``): it cannot change the file (the viewer's)."""
+    path = Path(path)
+    if not path.exists():
+        raise StoreError(f"{path}: no such database")
+    engine = create_engine(f"sqlite:///file:{path.resolve()}?mode=ro&uri=true", json_serializer=dumps)
+    event.listen(engine, "connect", _set_read_only_pragmas)
+    check_schema(engine)
+    return engine
+
+
 def open_engine(path: str | Path, *, create: bool = True) -> Engine:
     """An engine on the SQLite file at ``path``; creates the schema when ``create`` and the file is new."""
     path = Path(path)
@@ -53,6 +71,12 @@ def check_schema(engine: Engine) -> None:
         try:
             row = session.scalar(select(Meta.value).where(Meta.key == "schema_version"))
         except Exception as exc:  # not our database at all
-            raise StoreError(f"{engine.url.database}: not a sim store ({exc.__class__.__name__})") from exc
+            raise StoreError(f"{_name(engine)}: not a sim store ({exc.__class__.__name__})") from exc
     if row is None or int(row) != SCHEMA_VERSION:
-        raise StoreError(f"{engine.url.database}: schema version {row}, this sim needs {SCHEMA_VERSION}")
+        raise StoreError(f"{_name(engine)}: schema version {row}, this sim needs {SCHEMA_VERSION}")
+
+
+def _name(engine: Engine) -> str:
+    """The file behind an engine (without a read-only URI's ``file:`` prefix and query)."""
+    name = str(engine.url.database or "")
+    return name.removeprefix("file:").split("?", 1)[0]

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
-from sim.store.engine import open_engine
+from sim.store.engine import open_engine, open_read_only
 from sim.types import ALL, Event
 
 TABLES = ("runs", "episodes", "seats", "events", "metrics", "turn_metrics", "llm_calls")
@@ -27,11 +27,11 @@ JSON_COLUMNS = {
 class StoreReader:
     """Read-only access to a store file."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, read_only: bool = False):
         self.path = Path(path)
         if not self.path.exists():
             raise LookupError(f"{self.path}: no such database")
-        self.engine = open_engine(self.path, create=False)
+        self.engine = open_read_only(self.path) if read_only else open_engine(self.path, create=False)
 
     def table(
         self, name: str, where: str = "", params: dict[str, Any] | None = None, decode_json: bool = True

@@ -1,0 +1,182 @@
+"""What the viewer reads, as DataFrames and Events. Read-only: the store is opened with ``mode=ro``.
+
+Streamlit-free, so every query is testable on its own; ``app.py`` caches these calls.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import text
+
+from sim.store.engine import StoreError
+from sim.store.reader import StoreReader
+from sim.types import ALL, Event, PlayerId
+
+
+class ViewerError(RuntimeError):
+    """A store the viewer cannot show (missing, not a store, another schema version): a clear message."""
+
+
+def outcome_text(outcome: dict[str, Any] | None) -> str:
+    """A short outcome: ``good (hammer)``, ``p0``, ``draw``, or the empty string while running."""
+    if not outcome:
+        return ""
+    winner = outcome.get("winner")
+    reason = outcome.get("reason")
+    if winner is None:
+        return "draw" if "winner" in outcome else ""
+    return f"{winner} ({reason})" if reason else str(winner)
+
+
+def _model_of(config: Any) -> str:
+    model = config.get("model") if isinstance(config, dict) else None
+    return str(model.get("model", "")) if isinstance(model, dict) else ""
+
+
+class ViewerData:
+    """Read-only queries over one store file."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        if not self.path.exists():
+            raise ViewerError(
+                f"No database at {self.path}. Create one with `sim run SCENARIO.yaml --db {self.path}`."
+            )
+        try:
+            self.reader = StoreReader(self.path, read_only=True)
+        except StoreError as exc:
+            raise ViewerError(f"Cannot open this store: {exc}") from None
+
+    def _sql(self, sql: str, **params: Any) -> pd.DataFrame:
+        with self.reader.engine.connect() as conn:
+            return pd.read_sql(text(sql), conn, params=params)
+
+    # runs and episodes --------------------------------------------------------------------------
+    def runs(self) -> pd.DataFrame:
+        """Runs with their episode counts, newest first."""
+        return self._sql(
+            "SELECT r.id, r.scenario_name AS name, r.world_id AS world, r.status, r.seed, r.started_at,"
+            " r.finished_at, count(e.id) AS episodes FROM runs r LEFT JOIN episodes e ON e.run_id = r.id"
+            " GROUP BY r.id ORDER BY r.id DESC"
+        )
+
+    def episodes(self, run_id: int | None = None) -> pd.DataFrame:
+        """Episodes with agents, models and outcome text (one row each)."""
+        where = "WHERE e.run_id = :run" if run_id is not None else ""
+        df = self._sql(
+            'SELECT e.id, e.run_id AS run, e."index", e.world_id AS world, e.matchup, e.status, e.turns,'
+            f" e.outcome, e.started_at FROM episodes e {where} ORDER BY e.id",
+            **({"run": run_id} if run_id is not None else {}),
+        )
+        seats = self._sql("SELECT episode_id, agent, label, config FROM seats ORDER BY id")
+        agents: dict[int, set[str]] = {}
+        models: dict[int, set[str]] = {}
+        for row in seats.itertuples():
+            agents.setdefault(row.episode_id, set()).add(row.agent)
+            model = _model_of(json.loads(row.config) if isinstance(row.config, str) else row.config)
+            if model:
+                models.setdefault(row.episode_id, set()).add(model)
+        df["agents"] = [", ".join(sorted(agents.get(i, ()))) for i in df["id"]]
+        df["models"] = [", ".join(sorted(models.get(i, ()))) for i in df["id"]]
+        df["outcome"] = [outcome_text(json.loads(o) if isinstance(o, str) else o) for o in df["outcome"]]
+        return df
+
+    def episode(self, episode_id: int) -> dict[str, Any]:
+        """One episode's row (``LookupError`` if there is none)."""
+        return self.reader.episode(episode_id)
+
+    def seats(self, episode_id: int) -> pd.DataFrame:
+        """The episode's seats in seat order."""
+        return self.reader.seats(episode_id)
+
+    def events(self, episode_id: int, after_id: int = 0) -> list[tuple[int, Event]]:
+        """The episode's events with their row ids, in order; only those with ``id > after_id`` (tailing)."""
+        with self.reader.engine.connect() as conn:
+            rows = conn.execute(
+                text(
+                    "SELECT id, turn, phase, kind, payload, actor, visible_to FROM events"
+                    " WHERE episode_id = :e AND id > :after ORDER BY seq"
+                ),
+                {"e": episode_id, "after": after_id},
+            ).all()
+        out = []
+        for row_id, turn, phase, kind, payload, actor, visible_to in rows:
+            visible = json.loads(visible_to)
+            out.append(
+                (
+                    row_id,
+                    Event(
+                        turn,
+                        phase,
+                        kind,
+                        json.loads(payload),
+                        actor,
+                        visible if visible == ALL else tuple(visible),
+                    ),
+                )
+            )
+        return out
+
+    def metrics(self, episode_id: int) -> pd.DataFrame:
+        """End-of-episode metrics of one episode."""
+        return self.reader.metrics(episode_id)
+
+    def llm_calls(self, episode_id: int) -> pd.DataFrame:
+        """Every LLM call of the episode (messages and parsed values decoded)."""
+        return self.reader.table("llm_calls", "episode_id = :e", {"e": episode_id})
+
+    # comparisons ---------------------------------------------------------------------------------
+    def seat_results(self, run_id: int) -> pd.DataFrame:
+        """One row per seat of the run's finished episodes: episode, player, label, agent, score, win."""
+        df = self._sql(
+            "SELECT s.episode_id, s.player_id, s.label, s.agent, s.score, e.outcome, e.matchup FROM seats s"
+            " JOIN episodes e ON e.id = s.episode_id WHERE e.run_id = :run AND e.status = 'complete'"
+            " ORDER BY s.id",
+            run=run_id,
+        )
+        wins = []
+        for row in df.itertuples():
+            outcome = json.loads(row.outcome) if isinstance(row.outcome, str) else (row.outcome or {})
+            if "winners" in outcome:
+                wins.append(float(row.player_id in outcome["winners"]))
+            elif "winner" in outcome:
+                wins.append(0.5 if outcome["winner"] is None else float(outcome["winner"] == row.player_id))
+            else:
+                wins.append(math.nan)
+        df["win"] = wins
+        return df.drop(columns=["outcome"])
+
+    def usage(self, run_id: int) -> pd.DataFrame:
+        """LLM calls, tokens and estimated cost per agent label of a run."""
+        return self._sql(
+            "SELECT s.label, count(c.id) AS calls, sum(c.cache_hit) AS cache_hits,"
+            " coalesce(sum(c.prompt_tokens), 0) + coalesce(sum(c.completion_tokens), 0) AS tokens,"
+            " sum(c.cost_usd) AS cost_usd FROM llm_calls c JOIN episodes e ON e.id = c.episode_id"
+            " JOIN seats s ON s.episode_id = c.episode_id AND s.player_id = c.player_id"
+            " WHERE e.run_id = :run GROUP BY s.label ORDER BY s.label",
+            run=run_id,
+        )
+
+
+def visible_events(events: Iterable[tuple[int, Event]], seat: PlayerId | None) -> list[tuple[int, Event]]:
+    """The events ``seat`` could see (all of them for the omniscient view, ``seat=None``)."""
+    return [(i, e) for i, e in events if seat is None or e.visible(seat)]
+
+
+def mean_ci(values: Iterable[float], z: float = 1.96) -> tuple[float, float, float]:
+    """Mean and a normal-approximation 95% interval (the mean itself for fewer than two values)."""
+    xs = [v for v in values if v == v]
+    if not xs:
+        return math.nan, math.nan, math.nan
+    mean = sum(xs) / len(xs)
+    if len(xs) < 2:
+        return mean, mean, mean
+    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
+    half = z * sd / math.sqrt(len(xs))
+    return mean, mean - half, mean + half

@@ -1,0 +1,357 @@
+"""The viewer's pages: runs and episodes, one episode (replay, live, LLM calls), comparisons."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from sim import registry
+from sim.types import Event
+from sim.viewer.data import ViewerData, mean_ci, visible_events
+from sim.viewer.renderers import EpisodeView, event_table, renderer_for
+
+LIVE = ("pending", "running")
+OMNISCIENT = "omniscient"
+
+
+def _query_int(name: str) -> int | None:
+    value = st.query_params.get(name)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+# runs ------------------------------------------------------------------------------------------
+def runs_page(data: ViewerData) -> None:
+    """Filterable runs and episodes; a selected episode opens through its deep link."""
+    st.title("Runs")
+    runs = data.runs()
+    if runs.empty:
+        st.info("This store has no runs yet. Play one with `sim run SCENARIO.yaml`.")
+        return
+    st.dataframe(runs, hide_index=True, width="stretch")
+    episodes = data.episodes()
+    st.subheader("Episodes")
+    cols = st.columns(5)
+    worlds = cols[0].multiselect("world", sorted(episodes["world"].unique()))
+    agents = cols[1].multiselect("agent", sorted({a for s in episodes["agents"] for a in s.split(", ") if a}))
+    models = cols[2].multiselect("model", sorted({m for s in episodes["models"] for m in s.split(", ") if m}))
+    outcome = cols[3].text_input("outcome contains")
+    run_ids = cols[4].multiselect("run", sorted(episodes["run"].unique()))
+    shown = episodes
+    if worlds:
+        shown = shown[shown["world"].isin(worlds)]
+    if agents:
+        shown = shown[shown["agents"].map(lambda s: any(a in s.split(", ") for a in agents))]
+    if models:
+        shown = shown[shown["models"].map(lambda s: any(m in s.split(", ") for m in models))]
+    if outcome:
+        shown = shown[shown["outcome"].str.contains(outcome, case=False, regex=False)]
+    if run_ids:
+        shown = shown[shown["run"].isin(run_ids)]
+    if len(shown) and shown["started_at"].notna().any():
+        dates = pd.to_datetime(shown["started_at"])
+        first, last = dates.min().date(), dates.max().date()
+        if first < last:
+            picked = st.slider("date", min_value=first, max_value=last, value=(first, last))
+            shown = shown[dates.dt.date.between(*picked)]
+    shown = shown.assign(link=[f"?episode={i}" for i in shown["id"]])
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        column_config={"link": st.column_config.LinkColumn("open", display_text="open")},
+    )
+    st.caption(f"{len(shown)} of {len(episodes)} episodes. Open one with `?episode=ID`.")
+
+
+# one episode ------------------------------------------------------------------------------------
+def episode_page(data: ViewerData) -> None:
+    """Replay (turn slider, step buttons, view as a seat), live tail, LLM calls, generic events."""
+    episodes = data.episodes()
+    if episodes.empty:
+        st.info("This store has no episodes yet.")
+        return
+    episode_id = _query_int("episode")
+    ids = list(episodes["id"])
+    if episode_id not in ids:
+        if episode_id is not None:
+            st.warning(f"There is no episode {episode_id} in this store.")
+        episode_id = ids[-1]
+    episode_id = st.sidebar.selectbox("episode", ids, index=ids.index(episode_id))
+    st.query_params["episode"] = str(episode_id)
+    episode = data.episode(int(episode_id))
+    live = episode["status"] in LIVE
+    st.title(f"Episode {episode_id}")
+    st.caption(
+        f"{episode['world_id']} · run {episode['run_id']} · {episode['matchup']} · status {episode['status']}"
+    )
+    seats = data.seats(int(episode_id))
+    options = [OMNISCIENT, *seats["player_id"]]
+    wanted = st.query_params.get("seat", OMNISCIENT)
+    seat_choice = st.selectbox(
+        "view as",
+        options,
+        index=options.index(wanted) if wanted in options else 0,
+        format_func=lambda p: p if p == OMNISCIENT else f"{p} ({_label(seats, p)})",
+        help="omniscient shows every event; a seat shows exactly what that seat observed",
+    )
+    st.query_params["seat"] = seat_choice
+    seat = None if seat_choice == OMNISCIENT else seat_choice
+    tabs = st.tabs(["Game", "LLM calls", "Events"])
+    state_key = f"events-{episode_id}"
+
+    @st.fragment(run_every=1.0 if live else None)
+    def game() -> None:
+        known: list[tuple[int, Event]] = st.session_state.setdefault(state_key, [])
+        last_id = known[-1][0] if known else 0
+        known.extend(data.events(int(episode_id), after_id=last_id))  # tail: only new rows
+        status = data.episode(int(episode_id))["status"]
+        if live and status not in LIVE:
+            st.rerun()  # finished while we watched: redraw the whole page once, without the timer
+        _game_tab(data, episode, seats, visible_events(known, seat), seat, status in LIVE, tabs)
+
+    game()
+    with tabs[1]:
+        _llm_calls(data, int(episode_id), seats)
+
+
+def _label(seats: pd.DataFrame, player: str) -> str:
+    row = seats[seats["player_id"] == player]
+    return str(row["label"].iloc[0]) if len(row) else player
+
+
+def _turn_controls(episode_id: int, last_turn: int, following: bool) -> int:
+    key = f"turn-{episode_id}"
+    if key not in st.session_state or following:
+        start = _query_int("turn")
+        st.session_state[key] = last_turn if start is None or following else min(max(start, 0), last_turn)
+    st.session_state[key] = min(st.session_state[key], last_turn)
+    cols = st.columns([1, 1, 1, 1, 8])
+    if cols[0].button("⏮", help="first turn", key=f"first-{episode_id}"):
+        st.session_state[key] = 0
+    if cols[1].button("◀", help="previous turn", key=f"prev-{episode_id}"):
+        st.session_state[key] = max(0, st.session_state[key] - 1)
+    if cols[2].button("▶", help="next turn", key=f"next-{episode_id}"):
+        st.session_state[key] = min(last_turn, st.session_state[key] + 1)
+    if cols[3].button("⏭", help="last turn", key=f"last-{episode_id}"):
+        st.session_state[key] = last_turn
+    if last_turn > 0:
+        cols[4].slider("turn", 0, last_turn, key=key)
+    return int(st.session_state[key])
+
+
+def _game_tab(
+    data: ViewerData,
+    episode: dict[str, Any],
+    seats: pd.DataFrame,
+    events: list[tuple[int, Event]],
+    seat: str | None,
+    live: bool,
+    tabs: Any,
+) -> None:
+    with tabs[0]:
+        if live:
+            st.caption("live: new events appear as they are written")
+        if not events:
+            st.info(
+                f"Episode {episode['id']} has no events yet."
+                if live
+                else f"Episode {episode['id']} has no events."
+            )
+            return
+        last_turn = max(e.turn for _, e in events)
+        following = live and st.toggle("follow the game", value=True, key=f"follow-{episode['id']}")
+        turn = _turn_controls(int(episode["id"]), last_turn, following)
+        st.query_params["turn"] = str(turn)
+        shown = [e for _, e in events if e.turn <= turn]
+        describe = _describer(episode)
+        view = EpisodeView(episode, seats, shown, turn, last_turn, seat, describe)
+        render = renderer_for(str(episode["world_id"]))
+        if render is not None:
+            render(view)
+        if episode.get("outcome") and view.finished:
+            st.success(f"Outcome: {json.dumps(episode['outcome'])[:400]}")
+        st.subheader("Transcript")
+        lines = []
+        current = None
+        for e in shown:
+            if e.turn != current:
+                current = e.turn
+                lines.append(f"**turn {current}**")
+            hidden = "" if e.visible_to == "all" else f" _(visible to {', '.join(e.visible_to) or 'nobody'})_"
+            lines.append(f"- {describe(e)}{hidden}")
+        st.markdown("\n".join(lines[-400:]))
+    with tabs[2]:
+        st.dataframe(event_table([e for _, e in events]), hide_index=True, width="stretch")
+
+
+def _describer(episode: dict[str, Any]) -> Any:
+    try:
+        world = registry.world_entry(str(episode["world_id"])).load()()
+    except registry.RegistryError:
+        world = None
+
+    def describe(event: Event) -> str:
+        if world is not None:
+            try:
+                return str(world.describe_event(event))
+            except (KeyError, TypeError, ValueError):
+                pass
+        return f"{event.kind} {event.actor or ''} {dict(event.payload)}"
+
+    return describe
+
+
+def _llm_calls(data: ViewerData, episode_id: int, seats: pd.DataFrame) -> None:
+    calls = data.llm_calls(episode_id)
+    if calls.empty:
+        st.info("No LLM calls in this episode.")
+        return
+    cols = st.columns(3)
+    by_seat = cols[0].multiselect("seat", sorted(calls["player_id"].dropna().unique()))
+    by_purpose = cols[1].multiselect("purpose", sorted(calls["purpose"].unique()))
+    only_invalid = cols[2].toggle("invalid only")
+    shown = calls
+    if by_seat:
+        shown = shown[shown["player_id"].isin(by_seat)]
+    if by_purpose:
+        shown = shown[shown["purpose"].isin(by_purpose)]
+    if only_invalid:
+        shown = shown[~shown["valid"].astype(bool)]
+    summary = shown[
+        [
+            "id",
+            "turn",
+            "player_id",
+            "purpose",
+            "model",
+            "valid",
+            "attempt",
+            "error_class",
+            "prompt_tokens",
+            "completion_tokens",
+            "cost_usd",
+            "latency_ms",
+            "cache_hit",
+        ]
+    ]
+    st.dataframe(summary, hide_index=True, width="stretch")
+    tokens = int(shown["prompt_tokens"].fillna(0).sum() + shown["completion_tokens"].fillna(0).sum())
+    cost = shown["cost_usd"].fillna(0).sum()
+    retries = int((shown["attempt"] > 1).sum())
+    st.caption(f"{len(shown)} calls · {tokens} tokens · ${cost:.4f} estimated · {retries} retries")
+    page_size = 20
+    pages_count = max(1, -(-len(shown) // page_size))
+    page = st.number_input("page", 1, pages_count, 1) if pages_count > 1 else 1
+    for row in shown.iloc[(page - 1) * page_size : page * page_size].itertuples():
+        flag = "✅" if row.valid else "❌"
+        with st.expander(
+            f"{flag} #{row.id} turn {row.turn} · {row.player_id} · {row.purpose} · attempt {row.attempt}"
+        ):
+            for message in row.messages or []:
+                st.markdown(f"**{message.get('role', '?')}**")
+                st.code(str(message.get("content", "")), language=None, wrap_lines=True)
+            st.markdown("**answer**")
+            st.code(row.response or "", language=None, wrap_lines=True)
+            st.markdown("**parsed**")
+            st.json(row.parsed if row.parsed is not None else {}, expanded=False)
+            if row.error:
+                st.error(f"{row.error_class}: {row.error}")
+            st.caption(
+                f"model {row.model} · tokens {row.prompt_tokens}+{row.completion_tokens}"
+                f" · cost {row.cost_usd} · {row.latency_ms or 0:.0f} ms · cache hit {bool(row.cache_hit)}"
+            )
+
+
+# comparisons -----------------------------------------------------------------------------------
+def compare_page(data: ViewerData) -> None:
+    """Per-agent scores and win rates with 95% intervals, a pairwise heatmap, cost and tokens."""
+    st.title("Compare agents")
+    runs = data.runs()
+    if runs.empty:
+        st.info("This store has no runs yet.")
+        return
+    ids = list(runs["id"])
+    wanted = _query_int("run")
+    run_id = st.selectbox(
+        "run",
+        ids,
+        index=ids.index(wanted) if wanted in ids else 0,
+        format_func=lambda i: f"{i}: {runs[runs.id == i]['name'].iloc[0]}",
+    )
+    st.query_params["run"] = str(run_id)
+    results = data.seat_results(int(run_id))
+    if results.empty:
+        st.info("No finished episodes in this run yet.")
+        return
+    rows = []
+    for label, group in results.groupby("label"):
+        score, low, high = mean_ci(group["score"].astype(float))
+        win, win_low, win_high = mean_ci(group["win"].astype(float))
+        rows.append(
+            {
+                "agent": label,
+                "seats": len(group),
+                "score": score,
+                "score_low": low,
+                "score_high": high,
+                "win_rate": win,
+                "win_low": win_low,
+                "win_high": win_high,
+            }
+        )
+    table = pd.DataFrame(rows)
+    st.dataframe(table, hide_index=True, width="stretch")
+    for column, title in (("score", "mean score"), ("win_rate", "win rate")):
+        stem = column.removesuffix("_rate")
+        base = alt.Chart(table).encode(y=alt.Y("agent:N", sort="-x"))
+        bars = base.mark_bar().encode(x=alt.X(f"{column}:Q", title=f"{title} (95% CI)"))
+        rules = base.mark_rule().encode(x=f"{stem}_low:Q", x2=f"{stem}_high:Q")
+        st.altair_chart(bars + rules, width="stretch")
+    pairs = _pairwise(results)
+    if not pairs.empty:
+        st.subheader("Pairwise mean score (row agent against column agent)")
+        heat = (
+            alt.Chart(pairs)
+            .mark_rect()
+            .encode(
+                x="opponent:N",
+                y="agent:N",
+                color="score:Q",
+                tooltip=["agent", "opponent", "score", "episodes"],
+            )
+        )
+        text = (
+            alt.Chart(pairs)
+            .mark_text()
+            .encode(x="opponent:N", y="agent:N", text=alt.Text("score:Q", format=".2f"))
+        )
+        st.altair_chart(heat + text, width="stretch")
+    usage = data.usage(int(run_id))
+    if not usage.empty:
+        st.subheader("LLM cost and tokens per agent")
+        st.dataframe(usage, hide_index=True, width="stretch")
+        st.altair_chart(alt.Chart(usage).mark_bar().encode(x="tokens:Q", y="label:N"), width="stretch")
+
+
+def _pairwise(results: pd.DataFrame) -> pd.DataFrame:
+    """Two-seat episodes: each agent's mean score against each opponent."""
+    sizes = results.groupby("episode_id")["player_id"].transform("count")
+    two = results[sizes == 2]
+    if two.empty:
+        return pd.DataFrame()
+    rows = []
+    for _, group in two.groupby("episode_id"):
+        a, b = group.iloc[0], group.iloc[1]
+        rows.append({"agent": a.label, "opponent": b.label, "score": a.score})
+        rows.append({"agent": b.label, "opponent": a.label, "score": b.score})
+    df = pd.DataFrame(rows)
+    return df.groupby(["agent", "opponent"], as_index=False).agg(
+        score=("score", "mean"), episodes=("score", "size")
+    )
