@@ -119,6 +119,7 @@ def view(
     db: Annotated[Path, typer.Option(help="SQLite file to browse")] = Path("runs/demo.db"),
     port: Annotated[int, typer.Option(help="port to serve on (0: Streamlit's default, 8501)")] = 0,
     headless: Annotated[bool, typer.Option(help="do not open a browser")] = False,
+    address: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
 ) -> None:
     """Open the viewer (Streamlit, usage statistics off) on a store; it only reads the file."""
     import subprocess
@@ -134,6 +135,7 @@ def view(
         "--browser.gatherUsageStats=false",
         f"--server.headless={'true' if headless else 'false'}",
         "--server.fileWatcherType=none",
+        f"--server.address={address}",
         *([f"--server.port={port}"] if port else []),
         "--",
         "--db",

@@ -1,0 +1,251 @@
+"""The viewer's pages under Streamlit's AppTest, against stores written by real ``sim run`` calls."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sim_cli import run_sim
+from streamlit.testing.v1 import AppTest
+
+from sim.llm.testserver import TestServer
+from sim.store.engine import open_engine
+from sim.store.reader import StoreReader
+from sim.store.writer import StoreWriter
+from sim.types import Event
+from worlds.avalon.world import AvalonWorld
+from worlds.repeated.world import RepeatedGameWorld
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+
+
+@pytest.fixture(scope="module")
+def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """A repeated-games tournament, an Avalon run with discussion, and an LLM run (test server)."""
+    tmp = tmp_path_factory.mktemp("viewer")
+    out = {"demo": tmp / "demo.db", "avalon": tmp / "avalon.db", "llm": tmp / "llm.db"}
+    assert (
+        run_sim(
+            "run", ROOT / "worlds/repeated/scenarios/demo.yaml", "--db", out["demo"], "--quiet"
+        ).returncode
+        == 0
+    )
+    avalon = ROOT / "worlds/avalon/scenarios/avalon_10p_all_roles.yaml"
+    assert run_sim("run", avalon, "--db", out["avalon"], "--quiet", "--set", "episodes=2").returncode == 0
+    with TestServer("tit_for_tat") as server:
+        preset = ROOT / "worlds/repeated/scenarios/llm_akata_pd.yaml"
+        result = run_sim(
+            "run",
+            preset,
+            "--db",
+            out["llm"],
+            "--quiet",
+            "--set",
+            f"tournament.focal.config.model.api_base={server.openai_base}",
+        )
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def app(db: Path, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
+    monkeypatch.setenv("SIM_VIEW_DB", str(db))
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def transcript_lines(
+    db: Path, episode: int, world: object, seat: str | None = None, last_turn: int | None = None
+) -> list[str]:
+    events = StoreReader(db).event_objects(episode)
+    return [
+        world.describe_event(e)  # type: ignore[attr-defined]
+        for e in events
+        if (seat is None or e.visible(seat)) and (last_turn is None or e.turn <= last_turn)
+    ]
+
+
+def test_runs_page_lists_runs_and_filters_episodes(
+    stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(stores["demo"], monkeypatch)
+    assert at.title[0].value == "Runs"
+    episodes = StoreReader(stores["demo"]).episodes()
+    assert f"{len(episodes)} of {len(episodes)} episodes" in at.main.caption[-1].value
+    agent = next(w for w in at.multiselect if w.label == "agent")
+    agent.select("tit_for_tat").run()
+    shown = int(at.main.caption[-1].value.split(" of ")[0])
+    assert 0 < shown < len(episodes)
+    assert at.dataframe[1].value["link"].str.startswith("?episode=").all()
+
+
+def test_episode_page_replays_turn_by_turn(stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    db = stores["demo"]
+    at = app(db, monkeypatch, episode="2")
+    assert at.title[0].value == "Episode 2" and "Transcript" in [s.value for s in at.subheader]
+    text = markdown(at)
+    assert all(line in text for line in transcript_lines(db, 2, RepeatedGameWorld()))
+    at.slider(key="turn-2").set_value(3).run()
+    text = markdown(at)
+    assert all(line in text for line in transcript_lines(db, 2, RepeatedGameWorld(), last_turn=3))
+    later = set(transcript_lines(db, 2, RepeatedGameWorld())) - set(
+        transcript_lines(db, 2, RepeatedGameWorld(), last_turn=3)
+    )
+    assert later and not any(line in text for line in later)
+    at.button(key="next-2").click().run()
+    assert at.query_params["turn"] == ["4"] or at.query_params["turn"] == "4"
+    at.button(key="first-2").click().run()
+    assert at.slider(key="turn-2").value == 0
+
+
+def test_view_as_a_seat_shows_only_what_it_saw(
+    stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = stores["avalon"]
+    omniscient = markdown(app(db, monkeypatch, episode="1"))
+    assert "(visible to nobody)" in omniscient  # the deal, for researchers
+    for seat in ("p0", "p7"):
+        text = markdown(app(db, monkeypatch, episode="1", seat=seat))
+        assert "(visible to nobody)" not in text
+        hidden = set(transcript_lines(db, 1, AvalonWorld())) - set(
+            transcript_lines(db, 1, AvalonWorld(), seat=seat)
+        )
+        assert hidden and not any(f"- {line}" in text for line in hidden)
+
+
+def test_avalon_renderer_tracks_and_reveal(stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(stores["avalon"], monkeypatch, episode="1", seat="p3")
+    headers = [s.value for s in at.subheader]
+    assert {"Quests", "Proposals and votes", "Roles", "Transcript"} <= set(headers)  # at the end: revealed
+    assert any("wins" in s.value for s in at.success)
+    at.slider(key="turn-1").set_value(5).run()
+    headers = [s.value for s in at.subheader]
+    assert "Roles" not in headers and not any("hidden from the seats" in h for h in headers)
+    assert any(" is " in i.value and "knows" in i.value for i in at.info)  # p3's own night knowledge
+    omniscient = app(stores["avalon"], monkeypatch, episode="1", turn="5")
+    assert "Roles (hidden from the seats)" in [s.value for s in omniscient.subheader]
+
+
+def test_llm_call_inspector(stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    db = stores["llm"]
+    calls = StoreReader(db).llm_calls()
+    episode = int(calls.episode_id.iloc[0])
+    at = app(db, monkeypatch, episode=str(episode))
+    mine = calls[calls.episode_id == episode]
+    assert len(at.expander) >= min(len(mine), 20)
+    assert f"{len(mine)} calls" in " ".join(c.value for c in at.caption)
+    assert any("Option" in c.value for c in at.code)  # the prompt text is shown
+    purpose = next(w for w in at.multiselect if w.label == "purpose")
+    purpose.select("repeated.act").run()
+    assert f"{len(mine[mine.purpose == 'repeated.act'])} calls" in " ".join(c.value for c in at.caption)
+
+
+def test_compare_page(stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    at = app(stores["demo"], monkeypatch, page="compare", run="1")
+    table = at.dataframe[0].value
+    assert set(table.columns) >= {"agent", "score", "score_low", "score_high", "win_rate"}
+    assert (table.score_low <= table.score).all() and (table.score <= table.score_high).all()
+    assert "Pairwise mean score (row agent against column agent)" in [s.value for s in at.subheader]
+    llm = app(stores["llm"], monkeypatch, page="compare", run="1")
+    assert "LLM cost and tokens per agent" in [s.value for s in llm.subheader]
+
+
+def test_clear_messages_for_missing_empty_old_and_eventless_stores(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = app(tmp_path / "nope.db", monkeypatch)
+    assert "No database at" in missing.error[0].value
+    empty = tmp_path / "empty.db"
+    open_engine(empty).dispose()
+    assert "no runs yet" in app(empty, monkeypatch).info[0].value
+    old = tmp_path / "old.db"
+    open_engine(old).dispose()
+    with sqlite3.connect(old) as conn:
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    assert "schema version 0" in app(old, monkeypatch).error[0].value
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"not a database at all" * 100)
+    assert "Cannot open this store" in app(junk, monkeypatch).error[0].value
+    eventless = tmp_path / "eventless.db"
+    writer, episode = _running_episode(eventless)
+    writer.finish_episode(episode, status="failed", turns=0, outcome=None)
+    writer.close()
+    assert any("has no events" in i.value for i in app(eventless, monkeypatch, episode=str(episode)).info)
+
+
+def _running_episode(db: Path) -> tuple[StoreWriter, int]:
+    writer = StoreWriter(open_engine(db))
+    run = writer.begin_run(
+        name="live", path=None, scenario={}, world_id="matrix/repeated-v1", seed=0, version="t"
+    )
+    seats = [{"player_id": p, "agent": "cooperator", "label": p, "config": {}} for p in ("p0", "p1")]
+    episode = writer.begin_episode(
+        run_id=run, index=0, matchup="p0 vs p1", world_id="matrix/repeated-v1", params={}, seed=1, seats=seats
+    )
+    writer.commit()
+    return writer, episode
+
+
+def _round(r: int) -> Event:
+    return Event(
+        r, "play", "round", {"round": r, "moves": {"p0": "C", "p1": "D"}, "payoffs": {"p0": 0.0, "p1": 5.0}}
+    )
+
+
+def test_live_episode_tails_new_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    db = tmp_path / "live.db"
+    writer, episode = _running_episode(db)
+    start = RepeatedGameWorld()
+    from sim.rng import stream
+    from worlds.repeated.params import RepeatedParams
+
+    writer.add_events(episode, start.reset(["p0", "p1"], RepeatedParams(rounds=5), stream(0, "w")))
+    writer.add_events(episode, [_round(1)])
+    writer.commit()
+    writer.sync()
+    at = app(db, monkeypatch, episode=str(episode))
+    assert any("new events appear" in c.value for c in at.caption)
+    before = markdown(at)
+    assert "**turn 1**" in before and "**turn 3**" not in before
+    writer.add_events(episode, [_round(2), _round(3)])
+    writer.commit()
+    writer.sync()
+    at.run()  # what the 1-second fragment timer does in the browser
+    after = markdown(at)
+    assert "**turn 2**" in after and "**turn 3**" in after
+    writer.finish_episode(episode, status="complete", turns=3, outcome={"winner": "p1"})
+    writer.finish_run(1, "complete")
+    writer.close()
+    at.run()
+    assert not any("new events appear" in c.value for c in at.caption)
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_the_viewer_never_writes_to_the_store(
+    stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for db in stores.values():
+        before = {p.name: _digest(p) for p in db.parent.glob(db.name + "*") if not p.name.endswith("-shm")}
+        for query in (
+            {},
+            {"episode": "1"},
+            {"episode": "1", "seat": "p1", "turn": "2"},
+            {"page": "compare", "run": "1"},
+        ):
+            app(db, monkeypatch, **query)
+        after = {p.name: _digest(p) for p in db.parent.glob(db.name + "*") if not p.name.endswith("-shm")}
+        assert after == before, db
