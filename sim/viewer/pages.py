@@ -175,6 +175,9 @@ def _game_tab(
         render = renderer_for(str(episode["world_id"]))
         if render is not None:
             render(view)
+        else:  # a world without a renderer: the generic event table
+            st.subheader("Events")
+            st.dataframe(event_table(shown), hide_index=True, width="stretch")
         if episode.get("outcome") and view.finished:
             st.success(f"Outcome: {json.dumps(episode['outcome'])[:400]}")
         st.subheader("Transcript")

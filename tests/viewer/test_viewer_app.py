@@ -248,3 +248,17 @@ def test_the_viewer_never_writes_to_the_store(
             app(db, monkeypatch, **query)
         after = {p.name: _digest(p) for p in db.parent.glob(db.name + "*") if not p.name.endswith("-shm")}
         assert after == before, db
+
+
+def test_a_world_without_a_renderer_gets_the_generic_event_table(
+    stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sim.viewer.pages
+
+    monkeypatch.setattr(sim.viewer.pages, "renderer_for", lambda world_id: None)
+    at = app(stores["demo"], monkeypatch, episode="1")
+    headers = [s.value for s in at.subheader]
+    assert "Events" in headers and "Transcript" in headers
+    table = at.dataframe[0].value
+    assert list(table.columns) == ["turn", "phase", "kind", "actor", "visible_to", "payload"]
+    assert len(table) == len(list(StoreReader(stores["demo"]).event_objects(1)))
