@@ -87,6 +87,10 @@ class ViewerData:
         df["outcome"] = [outcome_text(json.loads(o) if isinstance(o, str) else o) for o in df["outcome"]]
         return df
 
+    def episode_ids(self) -> list[int]:
+        """Every episode id, in order (cheap, for pickers)."""
+        return [int(i) for i in self._sql("SELECT id FROM episodes ORDER BY id")["id"]]
+
     def episode(self, episode_id: int) -> dict[str, Any]:
         """One episode's row (``LookupError`` if there is none)."""
         return self.reader.episode(episode_id)

@@ -73,12 +73,11 @@ def runs_page(data: ViewerData) -> None:
 # one episode ------------------------------------------------------------------------------------
 def episode_page(data: ViewerData) -> None:
     """Replay (turn slider, step buttons, view as a seat), live tail, LLM calls, generic events."""
-    episodes = data.episodes()
-    if episodes.empty:
+    ids = data.episode_ids()
+    if not ids:
         st.info("This store has no episodes yet.")
         return
     episode_id = _query_int("episode")
-    ids = list(episodes["id"])
     if episode_id not in ids:
         if episode_id is not None:
             st.warning(f"There is no episode {episode_id} in this store.")
