@@ -18,8 +18,9 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from agents.llm import parsing, prompts
-from sim.agent import AgentConfig, AgentServices, NoAnswer
-from sim.llm.client import CallContext, LLMClient
+from agents.llm.seat import LLMSeat
+from sim.agent import AgentConfig, NoAnswer
+from sim.llm.client import CallContext
 from sim.llm.settings import ModelSettings
 from sim.types import Action, ActionKind, Observation, PlayerId, WorldSpec
 
@@ -41,7 +42,7 @@ class LLMAgentConfig(AgentConfig):
     system: str | None = Field(None, description="an optional system message")
 
 
-class LLMAgent:
+class LLMAgent(LLMSeat):
     """An LLM in any seat of any world."""
 
     Config: ClassVar[type[AgentConfig]] = LLMAgentConfig
@@ -50,17 +51,13 @@ class LLMAgent:
     worlds: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, config: LLMAgentConfig):
+        super().__init__()
         self.config = config
-        self.services = AgentServices(None)
         self.rng = random.Random(0)
         self.seed = 0
         self.seat: PlayerId = ""
         self.world_id = ""
         self.predictions: dict[int, str] = {}
-
-    def attach(self, services: AgentServices) -> None:
-        """Take the run's LLM client and the episode id from the engine."""
-        self.services = services
 
     def reset(self, seat: PlayerId, world: WorldSpec, seed: int) -> None:
         """New episode: fresh RNG (option shuffles), no predictions."""
@@ -70,14 +67,6 @@ class LLMAgent:
         self.seed = seed
         self.rng = random.Random(seed)
         self.predictions = {}
-
-    @property
-    def client(self) -> LLMClient:
-        """The run's client (a private one when played without the engine's services)."""
-        if self.services.llm is None:
-            self.services = AgentServices(self.services.episode_id, LLMClient())
-        client: LLMClient = self.services.llm
-        return client
 
     async def act(self, observation: Observation) -> Action:
         """Ask the model for this seat's action."""

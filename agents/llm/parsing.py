@@ -6,6 +6,7 @@ schema) raises ``ValueError`` with a short reason, which the client sends back t
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from functools import lru_cache
 from typing import Any, Literal
@@ -24,23 +25,17 @@ class _Answer(BaseModel):
 
 def answer_model(spec: ActionSpec) -> type[BaseModel]:
     """A pydantic model of a legal answer: choices become a ``Literal`` (sent as ``response_format``)."""
-    return _answer_model(
-        spec.kind, spec.options, spec.min_count, spec.max_count, spec.max_chars, spec.minimum, spec.maximum
-    )
+    return _answer_model(_shape(spec))
+
+
+def _shape(spec: ActionSpec) -> ActionSpec:
+    """The spec without its fallback (a list for team proposals): hashable, so models are cached by it."""
+    return spec if spec.fallback is None else dataclasses.replace(spec, fallback=None)
 
 
 @lru_cache(maxsize=1024)
-def _answer_model(
-    kind: ActionKind,
-    options: tuple[str, ...],
-    min_count: int,
-    max_count: int,
-    max_chars: int | None,
-    minimum: float | None,
-    maximum: float | None,
-) -> type[BaseModel]:
+def _answer_model(spec: ActionSpec) -> type[BaseModel]:
     """Built once per distinct spec (pydantic class creation costs about a quarter millisecond)."""
-    spec = ActionSpec(kind, options, min_count, max_count, max_chars, minimum, maximum)
     if spec.kind is ActionKind.CHOICE:
         choice: Any = Literal[tuple(spec.options)]  # type: ignore[valid-type]
         return create_model("Answer", __base__=_Answer, choice=(choice, ...))
@@ -88,22 +83,11 @@ def parse_option(text: str, options: tuple[str, ...]) -> str:
 
 def staged_answer_model(spec: ActionSpec) -> type[BaseModel]:
     """A reasoning stage's answer: private ``think`` first, then ``speak`` (text actions) or the action."""
-    return _staged_answer_model(
-        spec.kind, spec.options, spec.min_count, spec.max_count, spec.max_chars, spec.minimum, spec.maximum
-    )
+    return _staged_answer_model(_shape(spec))
 
 
 @lru_cache(maxsize=1024)
-def _staged_answer_model(
-    kind: ActionKind,
-    options: tuple[str, ...],
-    min_count: int,
-    max_count: int,
-    max_chars: int | None,
-    minimum: float | None,
-    maximum: float | None,
-) -> type[BaseModel]:
-    spec = ActionSpec(kind, options, min_count, max_count, max_chars, minimum, maximum)
+def _staged_answer_model(spec: ActionSpec) -> type[BaseModel]:
     if spec.kind is ActionKind.TEXT:
         return create_model(
             "StagedAnswer", __base__=_Answer, think=(str, ...), speak=(str, Field(max_length=spec.max_chars))

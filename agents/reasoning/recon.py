@@ -29,8 +29,9 @@ from typing import Any, ClassVar
 from pydantic import BaseModel, Field
 
 from agents.llm import parsing, prompts
-from sim.agent import AgentConfig, AgentServices, NoAnswer
-from sim.llm.client import CallContext, LLMClient
+from agents.llm.seat import LLMSeat
+from sim.agent import AgentConfig, NoAnswer
+from sim.llm.client import CallContext
 from sim.llm.settings import ModelSettings
 from sim.types import Action, ActionKind, Observation, PlayerId, WorldSpec
 from worlds.avalon.text import role_title
@@ -81,7 +82,7 @@ class Memory:
     speeches: list[tuple[str, str]] = field(default_factory=list)  # (status text, speech) for the judge
 
 
-class ReConAgent:
+class ReConAgent(LLMSeat):
     """ReCon (all stages on by default) for any Avalon seat."""
 
     Config: ClassVar[type[AgentConfig]] = ReConConfig
@@ -90,29 +91,17 @@ class ReConAgent:
     worlds: ClassVar[tuple[str, ...] | None] = (AVALON,)
 
     def __init__(self, config: ReConConfig):
+        super().__init__()
         self.config = config
-        self.services = AgentServices(None)
         self.seat: PlayerId = ""
         self.seed = 0
         self.memory = Memory()
-
-    def attach(self, services: AgentServices) -> None:
-        """Take the run's LLM client and the episode id from the engine."""
-        self.services = services
 
     def reset(self, seat: PlayerId, world: WorldSpec, seed: int) -> None:
         """New game, empty memory."""
         self.seat = seat
         self.seed = seed
         self.memory = Memory()
-
-    @property
-    def client(self) -> LLMClient:
-        """The run's client (a private one when played without the engine's services)."""
-        if self.services.llm is None:
-            self.services = AgentServices(self.services.episode_id, LLMClient())
-        client: LLMClient = self.services.llm
-        return client
 
     # the pipeline -----------------------------------------------------------------------------
     async def act(self, obs: Observation) -> Action:
