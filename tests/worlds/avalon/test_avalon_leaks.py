@@ -73,7 +73,7 @@ def role_leaks(world: AvalonWorld, viewer: str, blob: str) -> list[str]:
 def bot_chooser(world: AvalonWorld):  # type: ignore[no-untyped-def]
     bots = {p: AvalonNaiveAgent() for p in world.players}
     for p, bot in bots.items():
-        bot.reset(p, AvalonWorld.spec, hash(p) % 1000)
+        bot.reset(p, AvalonWorld.spec, int(p[1:]))
     return lambda w, player, spec: bots[player].decide(w.observe(player))
 
 
