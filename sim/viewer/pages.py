@@ -117,7 +117,7 @@ def episode_page(data: ViewerData) -> None:
 
     game()
     with tabs[1]:
-        _llm_calls(data, int(episode_id), seats)
+        _llm_calls(data, int(episode_id), seat)
 
 
 def _label(seats: pd.DataFrame, player: str) -> str:
@@ -210,13 +210,14 @@ def _describer(episode: dict[str, Any]) -> Any:
     return describe
 
 
-def _llm_calls(data: ViewerData, episode_id: int, seats: pd.DataFrame) -> None:
+def _llm_calls(data: ViewerData, episode_id: int, seat: str | None) -> None:
     calls = data.llm_calls(episode_id)
     if calls.empty:
         st.info("No LLM calls in this episode.")
         return
     cols = st.columns(3)
-    by_seat = cols[0].multiselect("seat", sorted(calls["player_id"].dropna().unique()))
+    seats = sorted(calls["player_id"].dropna().unique())
+    by_seat = cols[0].multiselect("seat", seats, default=[seat] if seat in seats else [])  # viewing as a seat
     by_purpose = cols[1].multiselect("purpose", sorted(calls["purpose"].unique()))
     only_invalid = cols[2].toggle("invalid only")
     shown = calls
