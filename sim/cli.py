@@ -136,6 +136,7 @@ def view(
         f"--server.headless={'true' if headless else 'false'}",
         "--server.fileWatcherType=none",
         f"--server.address={address}",
+        "--client.toolbarMode=viewer",
         *([f"--server.port={port}"] if port else []),
         "--",
         "--db",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import altair as alt
@@ -11,7 +10,7 @@ import streamlit as st
 
 from sim import registry
 from sim.types import Event
-from sim.viewer.data import ViewerData, mean_ci, visible_events
+from sim.viewer.data import ViewerData, mean_ci, outcome_text, visible_events
 from sim.viewer.renderers import EpisodeView, event_table, renderer_for
 
 LIVE = ("pending", "running")
@@ -132,14 +131,15 @@ def _turn_controls(episode_id: int, last_turn: int, following: bool) -> int:
         st.session_state[key] = last_turn if start is None or following else min(max(start, 0), last_turn)
     st.session_state[key] = min(st.session_state[key], last_turn)
     cols = st.columns([1, 1, 1, 1, 8])
-    if cols[0].button("⏮", help="first turn", key=f"first-{episode_id}"):
-        st.session_state[key] = 0
-    if cols[1].button("◀", help="previous turn", key=f"prev-{episode_id}"):
-        st.session_state[key] = max(0, st.session_state[key] - 1)
-    if cols[2].button("▶", help="next turn", key=f"next-{episode_id}"):
-        st.session_state[key] = min(last_turn, st.session_state[key] + 1)
-    if cols[3].button("⏭", help="last turn", key=f"last-{episode_id}"):
-        st.session_state[key] = last_turn
+    steps = (
+        ("first", ":material/first_page:", "first turn", lambda t: 0),
+        ("prev", ":material/chevron_left:", "previous turn", lambda t: max(0, t - 1)),
+        ("next", ":material/chevron_right:", "next turn", lambda t: min(last_turn, t + 1)),
+        ("last", ":material/last_page:", "last turn", lambda t: last_turn),
+    )
+    for col, (name, icon, tip, move) in zip(cols, steps, strict=False):
+        if col.button("", icon=icon, help=tip, key=f"{name}-{episode_id}"):
+            st.session_state[key] = move(st.session_state[key])
     if last_turn > 0:
         cols[4].slider("turn", 0, last_turn, key=key)
     return int(st.session_state[key])
@@ -178,19 +178,26 @@ def _game_tab(
             st.subheader("Events")
             st.dataframe(event_table(shown), hide_index=True, width="stretch")
         if episode.get("outcome") and view.finished:
-            st.success(f"Outcome: {json.dumps(episode['outcome'])[:400]}")
+            st.success(f"Outcome: {outcome_text(episode['outcome']) or 'over'}")
+            with st.expander("outcome as stored"):
+                st.json(episode["outcome"])
         st.subheader("Transcript")
-        lines = []
-        current = None
-        for e in shown:
-            if e.turn != current:
-                current = e.turn
-                lines.append(f"**turn {current}**")
-            hidden = "" if e.visible_to == "all" else f" _(visible to {', '.join(e.visible_to) or 'nobody'})_"
-            lines.append(f"- {describe(e)}{hidden}")
-        st.markdown("\n".join(lines[-400:]))
+        st.markdown(_transcript(shown, describe))
     with tabs[2]:
         st.dataframe(event_table([e for _, e in events]), hide_index=True, width="stretch")
+
+
+def _transcript(events: list[Event], describe: Any, limit: int = 400) -> str:
+    """Markdown: a bold line per turn, then one bullet per event (the last ``limit`` events)."""
+    blocks: list[str] = []
+    current = None
+    for e in events[-limit:]:
+        if e.turn != current:
+            current = e.turn
+            blocks.append(f"\n**turn {current}**\n")
+        hidden = "" if e.visible_to == "all" else f" _(visible to {', '.join(e.visible_to) or 'nobody'})_"
+        blocks.append(f"- {describe(e)}{hidden}")
+    return "\n".join(blocks)
 
 
 def _describer(episode: dict[str, Any]) -> Any:

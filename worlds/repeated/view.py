@@ -55,7 +55,7 @@ def render(view: EpisodeView) -> None:
     chart = (
         alt.Chart(pd.DataFrame(series))
         .mark_line(point=True)
-        .encode(x="round:Q", y="score:Q", color="player:N")
+        .encode(x=alt.X("round:Q", axis=alt.Axis(tickMinStep=1, format="d")), y="score:Q", color="player:N")
     )
     st.altair_chart(chart, width="stretch")
     noise = view.of_kind("noise")
