@@ -1,0 +1,286 @@
+"""The viewer in a real browser: ``sim view`` serves a store from ``sim run``, headless chromium (driven
+through the DevTools protocol, see ``cdp.py``) opens an episode page, the transcript shows the world's
+event lines, and a screenshot is kept as a test artifact (``$SIM_TEST_ARTIFACTS`` or ``test-artifacts/``).
+
+Without chromium the test is skipped, except under CI (``$CI`` set), where it fails: ``.ci/run`` installs
+chromium with apt-get.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import os
+import re
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO
+
+import pytest
+from cdp import CDPConnection, CDPError, evaluate, page_url
+from sim_cli import ROOT, run_sim, sim_command, sim_env
+
+from sim import registry
+from sim.store.reader import StoreReader
+
+SCENARIO = ROOT / "worlds" / "repeated" / "scenarios" / "demo.yaml"
+EPISODE = 1
+SERVER_TIMEOUT = 60.0
+BROWSER_TIMEOUT = 30.0
+PAGE_TIMEOUT = 60.0
+SETTLE_TIMEOUT = 15.0
+# Streamlit is done: no element placeholders left and the "running" indicator is gone
+SETTLED = "!document.querySelector('[data-testid=stSkeleton], [data-testid=stStatusWidgetRunningIcon]')"
+INSTALL_HINT = (
+    "chromium is not installed (neither `chromium` nor `chromium-browser` on PATH); install it with "
+    "`sudo apt-get install -y chromium` (Debian/Ubuntu; .ci/run does this on CI)"
+)
+DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no proxy for 127.0.0.1
+
+
+def normalize(text: str) -> str:
+    """Whitespace collapsed to single spaces (HTML rendering collapses runs of spaces)."""
+    return " ".join(text.split())
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def tail(path: Path, limit: int = 4000) -> str:
+    """The end of a log file (empty if it does not exist)."""
+    try:
+        return path.read_text(errors="replace")[-limit:]
+    except OSError:
+        return ""
+
+
+def stop_group(process: subprocess.Popen[bytes]) -> None:
+    """Stop ``process`` and every process in its group (it was started in a new session): SIGTERM, then
+    SIGKILL for whatever is left after a few seconds."""
+    pgid = process.pid
+    for sig, grace in ((signal.SIGTERM, 10.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(pgid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + grace
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                try:
+                    os.killpg(pgid, 0)  # children of the leader may still be running
+                except ProcessLookupError:
+                    break
+            time.sleep(0.1)
+        else:
+            continue
+        break
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(timeout=5)
+
+
+def start(command: list[str], log: Path, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
+    """``command`` in a new session (so :func:`stop_group` reaches its children), output to ``log``."""
+    handle: IO[bytes] = log.open("wb")
+    try:
+        return subprocess.Popen(
+            command,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    finally:
+        handle.close()  # the child has its own descriptor
+
+
+def wait_for(what: str, check: Callable[[], object], timeout: float, failure: Callable[[], str]) -> object:
+    """Poll ``check`` until it returns something truthy; fail with ``failure()`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.25)
+    pytest.fail(f"{what}: not within {timeout:g} s\n{failure()}")
+
+
+def find_chromium() -> str:
+    """The chromium executable; skip the test without one (fail under CI)."""
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None:
+        if os.environ.get("CI"):
+            pytest.fail(INSTALL_HINT)
+        pytest.skip(INSTALL_HINT)
+    return binary
+
+
+def artifacts_dir() -> Path:
+    """Where screenshots go: ``$SIM_TEST_ARTIFACTS`` or ``test-artifacts/`` at the repository root."""
+    path = Path(os.environ.get("SIM_TEST_ARTIFACTS") or ROOT / "test-artifacts")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def chromium_binary() -> str:
+    return find_chromium()
+
+
+@pytest.fixture
+def demo_db(tmp_path: Path) -> Path:
+    """A store written by a real ``sim run`` of the demo tournament."""
+    db = tmp_path / "demo.db"
+    result = run_sim("run", SCENARIO, "--db", db, "--quiet")
+    assert result.returncode == 0, f"sim run failed:\n{result.stdout}\n{result.stderr}"
+    return db
+
+
+@pytest.fixture
+def viewer(demo_db: Path, tmp_path: Path) -> Iterator[str]:
+    """``sim view --headless`` on ``demo_db``; yields its base URL once ``/_stcore/health`` says ok."""
+    port = free_port()
+    log = tmp_path / "sim-view.log"
+    process = start(
+        [*sim_command(), "view", "--db", str(demo_db), "--port", str(port), "--headless"], log, sim_env()
+    )
+    base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            pytest.fail(f"sim view exited with {process.returncode} before answering:\n{tail(log)}")
+        try:
+            with DIRECT.open(f"{base}/_stcore/health", timeout=2) as response:
+                return bool(response.read().decode().strip() == "ok")
+        except (urllib.error.URLError, OSError):
+            return False
+
+    try:
+        wait_for("sim view health check", healthy, SERVER_TIMEOUT, lambda: f"sim view output:\n{tail(log)}")
+        yield base
+    finally:
+        stop_group(process)
+
+
+@pytest.fixture
+def browser(chromium_binary: str, tmp_path: Path) -> Iterator[str]:
+    """Headless chromium with a throwaway profile; yields the browser's DevTools websocket URL."""
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir()
+    log = tmp_path / "chromium.log"
+    command = [
+        chromium_binary,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,1600",
+        "--remote-debugging-port=0",
+        f"--user-data-dir={profile}",
+        "about:blank",
+    ]
+    process = start(command, log)
+    url: str | None = None
+
+    def devtools_url() -> str | None:
+        if process.poll() is not None:
+            pytest.fail(f"chromium exited with {process.returncode} at start:\n{tail(log)}")
+        try:  # first line: the port; second line: the browser endpoint's path
+            port, path = (profile / "DevToolsActivePort").read_text().split()[:2]
+            return f"ws://127.0.0.1:{port}{path}"
+        except (OSError, ValueError):
+            pass
+        found = re.search(r"DevTools listening on (ws://\S+)", tail(log, 100_000))
+        return found.group(1) if found else None
+
+    try:
+        url = str(
+            wait_for(
+                "chromium DevTools endpoint", devtools_url, BROWSER_TIMEOUT, lambda: f"chromium:\n{tail(log)}"
+            )
+        )
+        yield url
+    finally:
+        if url is not None:
+            # a clean shutdown first; stop_group takes care of whatever is left
+            with contextlib.suppress(CDPError, OSError), CDPConnection(url, timeout=5) as connection:
+                connection.send("Browser.close", timeout=5)
+        stop_group(process)
+
+
+def expected_lines(db: Path, episode_id: int) -> list[str]:
+    """``world.describe_event`` of every event of the episode, whitespace-normalized."""
+    reader = StoreReader(db)
+    try:
+        world = registry.world_entry(str(reader.episode(episode_id)["world_id"])).load()()
+        return [normalize(world.describe_event(event)) for event in reader.event_objects(episode_id)]
+    finally:
+        reader.engine.dispose()
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """Width and height from a PNG's IHDR chunk; asserts the signature and the chunk are there."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "screenshot is not a PNG"
+    assert data[12:16] == b"IHDR", "PNG without an IHDR chunk"
+    width, height = struct.unpack(">II", data[16:24])
+    return int(width), int(height)
+
+
+def test_episode_page_shows_transcript(
+    chromium_binary: str, demo_db: Path, viewer: str, browser: str
+) -> None:
+    lines = expected_lines(demo_db, EPISODE)
+    assert lines, "the demo episode has no events"
+    # the start line and the end-of-game line (the round lines' "->" comes out as "→" from st.markdown)
+    wanted = [lines[0], lines[-1]]
+    with CDPConnection(browser) as connection:
+        target = connection.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+    with CDPConnection(page_url(browser, target)) as page:
+        page.send("Page.navigate", {"url": f"{viewer}/?episode={EPISODE}"})
+        text = ""
+
+        def rendered() -> bool:
+            nonlocal text
+            try:
+                text = normalize(str(evaluate(page, "document.body ? document.body.innerText : ''") or ""))
+            except CDPError:
+                return False
+            return "Transcript" in text and all(line in text for line in wanted)
+
+        deadline = time.monotonic() + PAGE_TIMEOUT
+        while not rendered() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        settle_deadline = min(deadline, time.monotonic() + SETTLE_TIMEOUT)
+        while not evaluate(page, SETTLED) and time.monotonic() < settle_deadline:
+            time.sleep(0.25)  # charts and tables are still loading: the screenshot would show placeholders
+        time.sleep(0.5)  # let the last paint happen
+        shot = base64.b64decode(page.send("Page.captureScreenshot", {"format": "png"})["data"])
+    artifact = artifacts_dir() / f"viewer-episode-{EPISODE}.png"
+    artifact.write_bytes(shot)  # kept also when the page did not render, to see what it showed
+
+    missing = [line for line in ["Transcript", *wanted] if line not in text]
+    assert not missing, (
+        f"the episode page lacks {missing} after {PAGE_TIMEOUT:g} s (screenshot: {artifact});"
+        f" end of the page text:\n{text[-3000:]}"
+    )
+    width, height = png_size(shot)
+    assert width >= 640 and height >= 480, f"screenshot is only {width}x{height}"
+    assert len(shot) > 10_000, f"screenshot is only {len(shot)} bytes (a blank page?)"
