@@ -182,22 +182,23 @@ def _game_tab(
             with st.expander("outcome as stored"):
                 st.json(episode["outcome"])
         st.subheader("Transcript")
-        st.markdown(_transcript(shown, describe))
+        st.code(_transcript(shown, describe), language=None, wrap_lines=True)
     with tabs[2]:
         st.dataframe(event_table([e for _, e in events]), hide_index=True, width="stretch")
 
 
 def _transcript(events: list[Event], describe: Any, limit: int = 400) -> str:
-    """Markdown: a bold line per turn, then one bullet per event (the last ``limit`` events)."""
-    blocks: list[str] = []
+    """Plain text as ``sim replay`` prints it: a line per turn, then one line per event (the last
+    ``limit`` events), shown literally."""
+    lines: list[str] = []
     current = None
     for e in events[-limit:]:
         if e.turn != current:
             current = e.turn
-            blocks.append(f"\n**turn {current}**\n")
-        hidden = "" if e.visible_to == "all" else f" _(visible to {', '.join(e.visible_to) or 'nobody'})_"
-        blocks.append(f"- {describe(e)}{hidden}")
-    return "\n".join(blocks)
+            lines.append(f"-- turn {current}")
+        hidden = "" if e.visible_to == "all" else f"  (visible to: {', '.join(e.visible_to) or 'nobody'})"
+        lines.append(f"   {describe(e)}{hidden}")
+    return "\n".join(lines)
 
 
 def _describer(episode: dict[str, Any]) -> Any:
@@ -260,7 +261,7 @@ def _llm_calls(data: ViewerData, episode_id: int, seat: str | None) -> None:
     pages_count = max(1, -(-len(shown) // page_size))
     page = st.number_input("page", 1, pages_count, 1) if pages_count > 1 else 1
     for row in shown.iloc[(page - 1) * page_size : page * page_size].itertuples():
-        flag = "✅" if row.valid else "❌"
+        flag = "valid" if row.valid else "INVALID"
         with st.expander(
             f"{flag} #{row.id} turn {row.turn} · {row.player_id} · {row.purpose} · attempt {row.attempt}"
         ):

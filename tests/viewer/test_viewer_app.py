@@ -61,7 +61,8 @@ def app(db: Path, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
 
 
 def markdown(at: AppTest) -> str:
-    return "\n".join(m.value for m in at.markdown)
+    """Every text block of the page (markdown and code, where the transcript is)."""
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.code])
 
 
 def transcript_lines(
@@ -113,14 +114,14 @@ def test_view_as_a_seat_shows_only_what_it_saw(
 ) -> None:
     db = stores["avalon"]
     omniscient = markdown(app(db, monkeypatch, episode="1"))
-    assert "(visible to nobody)" in omniscient  # the deal, for researchers
+    assert "(visible to: nobody)" in omniscient  # the deal, for researchers
     for seat in ("p0", "p7"):
         text = markdown(app(db, monkeypatch, episode="1", seat=seat))
-        assert "(visible to nobody)" not in text
+        assert "(visible to: nobody)" not in text
         hidden = set(transcript_lines(db, 1, AvalonWorld())) - set(
             transcript_lines(db, 1, AvalonWorld(), seat=seat)
         )
-        assert hidden and not any(f"- {line}" in text for line in hidden)
+        assert hidden and not any(f"   {line}" in text for line in hidden)
 
 
 def test_avalon_renderer_tracks_and_reveal(stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -216,13 +217,13 @@ def test_live_episode_tails_new_events(tmp_path: Path, monkeypatch: pytest.Monke
     at = app(db, monkeypatch, episode=str(episode))
     assert any("new events appear" in c.value for c in at.caption)
     before = markdown(at)
-    assert "**turn 1**" in before and "**turn 3**" not in before
+    assert "-- turn 1" in before and "-- turn 3" not in before
     writer.add_events(episode, [_round(2), _round(3)])
     writer.commit()
     writer.sync()
     at.run()  # what the 1-second fragment timer does in the browser
     after = markdown(at)
-    assert "**turn 2**" in after and "**turn 3**" in after
+    assert "-- turn 2" in after and "-- turn 3" in after
     writer.finish_episode(episode, status="complete", turns=3, outcome={"winner": "p1"})
     writer.finish_run(1, "complete")
     writer.close()

@@ -23,7 +23,7 @@ def render(view: EpisodeView) -> None:
         zip(cols, start["quest_sizes"], start["fails_required"], strict=True)
     ):
         result = quests.get(i + 1)
-        mark = "⬜" if result is None else ("🟦 success" if result["success"] else "🟥 fail")
+        mark = "-" if result is None else ("success" if result["success"] else "fail")
         col.metric(
             f"Quest {i + 1}", mark, f"{size} players" + (", 2 fails" if fails == 2 else ""), delta_color="off"
         )
