@@ -4,6 +4,14 @@
   ``LITELLM_OFFLINE_MODE`` are set (no price-map fetch, no hub downloads).
 - A per-model ``asyncio.Semaphore`` queues callers beyond ``max_parallel`` (litellm's Router rejects
   them instead); ``aiolimiter`` enforces ``rpm``. Every call has an explicit ``timeout``.
+- A slot is held only while the request is at the provider, not while litellm prepares it or
+  turns the answer into a ``ModelResponse`` and prices it (about 6 ms of CPU per call on the dev
+  box, half of it before the request): where litellm sends through the openai SDK (``openai/``),
+  ``litellm.aclient_session`` is an httpx client built like litellm's default one whose ``send``
+  takes the caller's slot, then the ``rpm`` token, around the HTTP exchange (the caller's slot
+  travels in a context variable). Other routes (``hosted_vllm/``, ``ollama_chat/`` in litellm 1.110,
+  or a session someone else set) hold the slot around the whole ``litellm.acompletion`` call, as
+  does every route until one of its requests was seen at our session (:meth:`LLMClient._send`).
 - Rate limits, timeouts, connection errors and 5xx are retried with jittered exponential backoff
   (tenacity). A refused connection is ``InternalServerError`` for ``openai/`` and
   ``APIConnectionError`` for ``ollama_chat/``: both are retried.
@@ -11,18 +19,18 @@
   that does not validate is re-asked with the error appended, up to ``reasks`` times.
 - Every attempt becomes one ``llm_calls`` row through ``record``; API keys are read from the
   environment variable named in the settings and never stored.
-- Once litellm is imported, and again after the first answer over the network (litellm's lazy
-  imports), the objects alive then are moved out of the cyclic garbage collector's reach
-  (``gc.freeze()``, see :func:`_freeze_long_lived`): a full collection then no longer stops the event
-  loop (and every call in flight) for 0.1-0.2 s.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
+import atexit
+import contextvars
+import json
 import os
+import sys
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -90,32 +98,115 @@ class Answer:
     messages: Messages = field(default_factory=list)
 
 
-_frozen: set[str] = set()  # the stages of _freeze_long_lived done in this process
-
-
-def _freeze_long_lived(stage: str) -> None:
-    """``gc.freeze()`` once per ``stage`` ("import", "first answer") in this process.
-
-    Importing litellm (with the engine's own imports, ~0.5M objects) and its lazy imports on the
-    first call leave long-lived objects that the cyclic GC would otherwise rescan on every full
-    collection: 0.13-0.23 s each on the 2-core dev box, in the middle of a run, during which the
-    event loop stops and every call in flight waits for it. Frozen objects are still freed by
-    reference counting; only garbage cycles that exist at the moment of freezing are never
-    collected.
-    """
-    if stage not in _frozen:
-        _frozen.add(stage)
-        gc.freeze()
-
-
 def _litellm() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
     import litellm
 
     litellm.suppress_debug_info = True
-    _freeze_long_lived("import")
     return litellm
+
+
+class _Slot:
+    """One ``acompletion`` call's claim on its model's slots, read by our HTTP session."""
+
+    __slots__ = ("active", "limiter", "seen", "semaphore", "take")
+
+    def __init__(self, semaphore: asyncio.Semaphore, limiter: Any, take: bool) -> None:
+        self.semaphore = semaphore
+        self.limiter = limiter
+        self.take = take  # True: the session acquires the slot per request; False: the caller holds it
+        self.seen = False  # a request of this call went through the session
+        self.active = True  # False once the call returned (litellm's logging tasks copy the context)
+
+
+_SLOT: contextvars.ContextVar[_Slot | None] = contextvars.ContextVar("sim_llm_slot", default=None)
+_SESSIONS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = weakref.WeakKeyDictionary()
+_SESSION_CLASS: list[Any] = []  # the httpx.AsyncClient subclass, made on first use ([None]: unavailable)
+_AT_SESSION: dict[tuple[Any, ...], bool] = {}  # route (see _route) -> its requests go through our session
+
+
+def _session(litellm: Any) -> Any | None:
+    """Our session for the running event loop, made ``litellm.aclient_session``; None if unavailable.
+
+    One per event loop, as litellm keeps one SDK client (and so one HTTP client) per loop. Left alone,
+    and None, when someone else set ``litellm.aclient_session`` or this litellm lacks the helpers.
+    """
+    current = litellm.aclient_session
+    loop = asyncio.get_running_loop()
+    ours = _SESSIONS.get(loop)
+    if current is not None and current is ours:
+        return ours
+    if current is not None and not getattr(current, "sim_slots", False):
+        return None
+    if ours is None:
+        if _SESSION_CLASS == [None]:
+            return None
+        ours = _new_session()
+        if ours is None:
+            _SESSION_CLASS[:] = [None]
+            return None
+        _SESSIONS[loop] = ours
+    litellm.aclient_session = ours
+    return ours
+
+
+def _forget_sessions() -> None:
+    """At exit, drop our references to the sessions (else they outlive the modules they need)."""
+    _SESSIONS.clear()
+    litellm: Any = sys.modules.get("litellm")
+    if litellm is not None and getattr(litellm.aclient_session, "sim_slots", False):
+        litellm.aclient_session = None
+
+
+def _new_session() -> Any | None:
+    """An httpx client built as litellm 1.110 builds its default one for OpenAI-compatible providers
+    (``BaseOpenAILLM._get_async_http_client``: transport, proxy mounts, SSL, redirects, HTTP/2), whose
+    ``send`` takes the caller's slot, then its ``rpm`` token, around the exchange (the body of a
+    non-streamed answer is read inside ``send``)."""
+    try:
+        import ssl
+
+        import httpx
+        from litellm.llms.custom_httpx.http_handler import (
+            AsyncHTTPHandler,
+            get_ssl_configuration,
+            http2_enabled,
+        )
+
+        if not _SESSION_CLASS:
+            atexit.register(_forget_sessions)
+
+            class SlotClient(httpx.AsyncClient):
+                sim_slots = True
+
+                async def send(self, request: httpx.Request, **kwargs: Any) -> httpx.Response:
+                    slot = _SLOT.get()
+                    if slot is None or not slot.active:
+                        return await super().send(request, **kwargs)
+                    slot.seen = True
+                    if not slot.take:
+                        return await super().send(request, **kwargs)
+                    async with slot.semaphore:
+                        if slot.limiter is not None:
+                            await slot.limiter.acquire()
+                        return await super().send(request, **kwargs)
+
+            _SESSION_CLASS.append(SlotClient)
+        ssl_config = get_ssl_configuration()
+        transport = AsyncHTTPHandler.create_async_transport(
+            ssl_context=ssl_config if isinstance(ssl_config, ssl.SSLContext) else None,
+            ssl_verify=ssl_config if isinstance(ssl_config, bool) else None,
+        )
+        return _SESSION_CLASS[0](
+            verify=ssl_config,
+            transport=transport,
+            mounts=AsyncHTTPHandler.create_httpx_proxy_mounts(transport, verify=ssl_config, cert=None),
+            follow_redirects=True,
+            http2=http2_enabled(),
+        )
+    except (ImportError, AttributeError, TypeError):  # another litellm: slots around whole calls
+        return None
 
 
 def _retryable(litellm: Any) -> tuple[type[BaseException], ...]:
@@ -264,7 +355,6 @@ class LLMClient:
                 f"{_short_error(exc)}"
             ) from exc
         latency_ms = (time.perf_counter() - started) * 1000
-        _freeze_long_lived("first answer")
         text = response.choices[0].message.content or ""
         usage = getattr(response, "usage", None)
         meta: dict[str, Any] = {
@@ -304,12 +394,43 @@ class LLMClient:
         )
         async for attempt in retrying:
             with attempt:
-                async with self._semaphore(settings):
-                    limiter = self._limiter(settings)
-                    if limiter is not None:
-                        await limiter.acquire()
-                    return await litellm.acompletion(**kwargs)
+                return await self._send(settings, litellm, kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(self, settings: ModelSettings, litellm: Any, kwargs: dict[str, Any]) -> Any:
+        """One ``acompletion``, its model's slot (and ``rpm`` token) held only around the HTTP exchange
+        where the route is known to go through our session, else around the whole call.
+
+        A route (model, server, key, timeout, extra parameters: what picks litellm's cached SDK
+        client) starts with slots around whole calls; once one of its requests is seen at our session,
+        its later calls in this process leave the slot to the session. A call in that mode whose
+        request was not seen there puts the route back.
+        """
+        semaphore, limiter = self._semaphore(settings), self._limiter(settings)
+        route = _route(settings)
+        session = _session(litellm)
+        if session is not None and _AT_SESSION.get(route):
+            slot = _Slot(semaphore, limiter, take=True)
+            token = _SLOT.set(slot)
+            try:
+                return await litellm.acompletion(**kwargs)
+            finally:
+                slot.active = False
+                _SLOT.reset(token)
+                if not slot.seen:
+                    _AT_SESSION[route] = False
+        async with semaphore:
+            if limiter is not None:
+                await limiter.acquire()
+            slot = _Slot(semaphore, limiter, take=False)
+            token = _SLOT.set(slot)
+            try:
+                return await litellm.acompletion(**kwargs)
+            finally:
+                slot.active = False
+                _SLOT.reset(token)
+                if slot.seen and session is not None:
+                    _AT_SESSION[route] = True
 
     def _semaphore(self, settings: ModelSettings) -> asyncio.Semaphore:
         semaphore = self._semaphores.get(settings.model)
@@ -366,6 +487,11 @@ class LLMClient:
                 "cache_hit": bool(meta.get("cache_hit")),
             }
         )
+
+
+def _route(settings: ModelSettings) -> tuple[Any, ...]:
+    extra = json.dumps(settings.extra, sort_keys=True, default=str) if settings.extra else ""
+    return (settings.model, settings.api_base, settings.api_key_env, settings.timeout, extra)
 
 
 def _retry_after(exc: BaseException | None) -> float | None:

@@ -7,7 +7,8 @@ reached. A *policy* turns each chat request into the assistant's reply text; per
 Endpoints: ``POST /v1/chat/completions`` (litellm ``openai/...``), ``POST /api/chat``
 (``ollama_chat/...``), ``POST /api/generate`` (``ollama/...``), ``GET /v1/models``, ``GET /health``,
 and Ollama's ``GET /api/tags`` and ``POST /api/show`` (litellm asks for model info after an Ollama
-call, to price it). Only chat requests are recorded. ``"stream": true`` is refused with 400.
+call, to price it). Only chat requests are recorded (``requests``, ``count``, and ``max_in_flight``:
+the most answered at once). ``"stream": true`` is refused with 400.
 Responses are deterministic: constant ``created``, ids from the request number, usage counted in
 whitespace-separated words.
 
@@ -531,6 +532,8 @@ class TestServer:
         self.verbose = verbose
         self._port = port
         self._requests: list[Request] = []
+        self._in_flight = 0
+        self._max_in_flight = 0
         self._models: list[str] = []
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -601,6 +604,12 @@ class TestServer:
             return len(self._requests)
 
     @property
+    def max_in_flight(self) -> int:
+        """Most chat requests being answered at once (latency included) since start or reset()."""
+        with self._lock:
+            return self._max_in_flight
+
+    @property
     def models(self) -> list[str]:
         """Model names seen in chat requests since start or reset(), in first-seen order."""
         with self._lock:
@@ -611,6 +620,7 @@ class TestServer:
         with self._lock:
             self._requests.clear()
             self._models.clear()
+            self._max_in_flight = self._in_flight
 
     def set_faults(self, faults: Iterable[str | None] | FaultPlan | None) -> None:
         """Replace the pending faults."""
@@ -644,6 +654,16 @@ class TestServer:
     # request handling
 
     def _serve_chat(self, h: _Handler, path: str, body: dict[str, Any]) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._max_in_flight = max(self._max_in_flight, self._in_flight)
+        try:
+            self._answer_chat(h, path, body)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
+    def _answer_chat(self, h: _Handler, path: str, body: dict[str, Any]) -> None:
         model = str(body.get("model") or "")
         messages = _messages_of(path, body)
         with self._lock:
