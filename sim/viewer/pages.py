@@ -104,19 +104,25 @@ def episode_page(data: ViewerData) -> None:
     tabs = st.tabs(["Game", "LLM calls", "Events"])
     state_key = f"events-{episode_id}"
 
+    # The fragment re-runs alone every second while the episode is live; it may only draw into its
+    # own body (so it is called inside the Game tab) and tails new event rows by id.
     @st.fragment(run_every=1.0 if live else None)
     def game() -> None:
         known: list[tuple[int, Event]] = st.session_state.setdefault(state_key, [])
         last_id = known[-1][0] if known else 0
-        known.extend(data.events(int(episode_id), after_id=last_id))  # tail: only new rows
-        status = data.episode(int(episode_id))["status"]
-        if live and status not in LIVE:
+        known.extend(data.events(int(episode_id), after_id=last_id))
+        current = data.episode(int(episode_id))
+        if live and current["status"] not in LIVE:
             st.rerun()  # finished while we watched: redraw the whole page once, without the timer
-        _game_tab(data, episode, seats, visible_events(known, seat), seat, status in LIVE, tabs)
+        _game_tab(current, seats, visible_events(known, seat), seat)
 
-    game()
+    with tabs[0]:
+        game()
     with tabs[1]:
         _llm_calls(data, int(episode_id), seat)
+    with tabs[2]:
+        events = visible_events(st.session_state.get(state_key, []), seat)
+        st.dataframe(event_table([e for _, e in events]), hide_index=True, width="stretch")
 
 
 def _label(seats: pd.DataFrame, player: str) -> str:
@@ -146,45 +152,37 @@ def _turn_controls(episode_id: int, last_turn: int, following: bool) -> int:
 
 
 def _game_tab(
-    data: ViewerData,
-    episode: dict[str, Any],
-    seats: pd.DataFrame,
-    events: list[tuple[int, Event]],
-    seat: str | None,
-    live: bool,
-    tabs: Any,
+    episode: dict[str, Any], seats: pd.DataFrame, events: list[tuple[int, Event]], seat: str | None
 ) -> None:
-    with tabs[0]:
-        if live:
-            st.caption("live: new events appear as they are written")
-        if not events:
-            st.info(
-                f"Episode {episode['id']} has no events yet."
-                if live
-                else f"Episode {episode['id']} has no events."
-            )
-            return
-        last_turn = max(e.turn for _, e in events)
-        following = live and st.toggle("follow the game", value=True, key=f"follow-{episode['id']}")
-        turn = _turn_controls(int(episode["id"]), last_turn, following)
-        st.query_params["turn"] = str(turn)
-        shown = [e for _, e in events if e.turn <= turn]
-        describe = _describer(episode)
-        view = EpisodeView(episode, seats, shown, turn, last_turn, seat, describe)
-        render = renderer_for(str(episode["world_id"]))
-        if render is not None:
-            render(view)
-        else:  # a world without a renderer: the generic event table
-            st.subheader("Events")
-            st.dataframe(event_table(shown), hide_index=True, width="stretch")
-        if episode.get("outcome") and view.finished:
-            st.success(f"Outcome: {outcome_text(episode['outcome']) or 'over'}")
-            with st.expander("outcome as stored"):
-                st.json(episode["outcome"])
-        st.subheader("Transcript")
-        st.code(_transcript(shown, describe), language=None, wrap_lines=True)
-    with tabs[2]:
-        st.dataframe(event_table([e for _, e in events]), hide_index=True, width="stretch")
+    live = episode["status"] in LIVE
+    if live:
+        st.caption("live: new events appear as they are written")
+    if not events:
+        st.info(
+            f"Episode {episode['id']} has no events yet."
+            if live
+            else f"Episode {episode['id']} has no events."
+        )
+        return
+    last_turn = max(e.turn for _, e in events)
+    following = live and st.toggle("follow the game", value=True, key=f"follow-{episode['id']}")
+    turn = _turn_controls(int(episode["id"]), last_turn, following)
+    st.query_params["turn"] = str(turn)
+    shown = [e for _, e in events if e.turn <= turn]
+    describe = _describer(episode)
+    view = EpisodeView(episode, seats, shown, turn, last_turn, seat, describe)
+    render = renderer_for(str(episode["world_id"]))
+    if render is not None:
+        render(view)
+    else:  # a world without a renderer: the generic event table
+        st.subheader("Events")
+        st.dataframe(event_table(shown), hide_index=True, width="stretch")
+    if episode.get("outcome") and view.finished:
+        st.success(f"Outcome: {outcome_text(episode['outcome']) or 'over'}")
+        with st.expander("outcome as stored"):
+            st.json(episode["outcome"])
+    st.subheader("Transcript")
+    st.code(_transcript(shown, describe), language=None, wrap_lines=True)
 
 
 def _transcript(events: list[Event], describe: Any, limit: int = 400) -> str:

@@ -29,7 +29,13 @@ from cdp import CDPConnection, CDPError, evaluate, page_url
 from sim_cli import ROOT, run_sim, sim_command, sim_env
 
 from sim import registry
+from sim.rng import stream
+from sim.store.engine import open_engine
 from sim.store.reader import StoreReader
+from sim.store.writer import StoreWriter
+from sim.types import Event
+from worlds.repeated.params import RepeatedParams
+from worlds.repeated.world import RepeatedGameWorld
 
 SCENARIO = ROOT / "worlds" / "repeated" / "scenarios" / "demo.yaml"
 EPISODE = 1
@@ -149,13 +155,13 @@ def demo_db(tmp_path: Path) -> Path:
     return db
 
 
-@pytest.fixture
-def viewer(demo_db: Path, tmp_path: Path) -> Iterator[str]:
-    """``sim view --headless`` on ``demo_db``; yields its base URL once ``/_stcore/health`` says ok."""
+@contextlib.contextmanager
+def serving(db: Path, tmp_path: Path) -> Iterator[str]:
+    """``sim view --headless`` on ``db``; yields its base URL once ``/_stcore/health`` says ok."""
     port = free_port()
-    log = tmp_path / "sim-view.log"
+    log = tmp_path / f"sim-view-{port}.log"
     process = start(
-        [*sim_command(), "view", "--db", str(demo_db), "--port", str(port), "--headless"], log, sim_env()
+        [*sim_command(), "view", "--db", str(db), "--port", str(port), "--headless"], log, sim_env()
     )
     base = f"http://127.0.0.1:{port}"
 
@@ -173,6 +179,13 @@ def viewer(demo_db: Path, tmp_path: Path) -> Iterator[str]:
         yield base
     finally:
         stop_group(process)
+
+
+@pytest.fixture
+def viewer(demo_db: Path, tmp_path: Path) -> Iterator[str]:
+    """The viewer on the demo store."""
+    with serving(demo_db, tmp_path) as base:
+        yield base
 
 
 @pytest.fixture
@@ -283,3 +296,69 @@ def test_episode_page_shows_transcript(
     width, height = png_size(shot)
     assert width >= 640 and height >= 480, f"screenshot is only {width}x{height}"
     assert len(shot) > 10_000, f"screenshot is only {len(shot)} bytes (a blank page?)"
+
+
+def _round(r: int) -> Event:
+    return Event(
+        r, "play", "round", {"round": r, "moves": {"p0": "C", "p1": "D"}, "payoffs": {"p0": 0.0, "p1": 5.0}}
+    )
+
+
+def test_a_running_episode_updates_without_a_reload(
+    chromium_binary: str, browser: str, tmp_path: Path
+) -> None:
+    """Events written while the page is open appear by themselves; the page is never reloaded."""
+    db = tmp_path / "live.db"
+    writer = StoreWriter(open_engine(db))
+    run = writer.begin_run(
+        name="live", path=None, scenario={}, world_id="matrix/repeated-v1", seed=0, version="t"
+    )
+    seats = [{"player_id": p, "agent": "cooperator", "label": p, "config": {}} for p in ("p0", "p1")]
+    episode = writer.begin_episode(
+        run_id=run, index=0, matchup="p0 vs p1", world_id="matrix/repeated-v1", params={}, seed=1, seats=seats
+    )
+    world = RepeatedGameWorld()
+    writer.add_events(episode, world.reset(["p0", "p1"], RepeatedParams(rounds=5), stream(0, "w")))
+    writer.add_events(episode, [_round(1)])
+    writer.commit()
+    writer.sync()
+    first, later = normalize(world.describe_event(_round(1))), normalize(world.describe_event(_round(3)))
+    try:
+        with serving(db, tmp_path) as base, CDPConnection(browser) as connection:
+            target = connection.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+            with CDPConnection(page_url(browser, target)) as page:
+                page.send("Page.navigate", {"url": f"{base}/?episode={episode}"})
+
+                def text() -> str:
+                    try:
+                        return normalize(
+                            str(evaluate(page, "document.body ? document.body.innerText : ''") or "")
+                        )
+                    except CDPError:
+                        return ""
+
+                wait_for(
+                    "the first round on the page",
+                    lambda: first in text(),
+                    PAGE_TIMEOUT,
+                    lambda: text()[-2000:],
+                )
+                evaluate(page, "window.simMarker = 'same page'")
+                writer.add_events(episode, [_round(2), _round(3)])
+                writer.commit()
+                writer.sync()
+                wait_for(
+                    "a round written after the page opened",
+                    lambda: later in text(),
+                    30.0,
+                    lambda: text()[-2000:],
+                )
+                writer.finish_episode(episode, status="complete", turns=3, outcome={"winner": "p1"})
+                writer.commit()
+                writer.sync()
+                wait_for(
+                    "the finished status", lambda: "status complete" in text(), 30.0, lambda: text()[-2000:]
+                )
+                assert evaluate(page, "window.simMarker") == "same page", "the page was reloaded"
+    finally:
+        writer.close()
