@@ -620,7 +620,7 @@ class TestServer:
         with self._lock:
             self._requests.clear()
             self._models.clear()
-            self._max_in_flight = self._in_flight
+            self._max_in_flight = 0  # requests answered before the reset may still be closing
 
     def set_faults(self, faults: Iterable[str | None] | FaultPlan | None) -> None:
         """Replace the pending faults."""
