@@ -7,14 +7,13 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from live_store import round_event, running_episode
 from sim_cli import run_sim
 from streamlit.testing.v1 import AppTest
 
 from sim.llm.testserver import TestServer
 from sim.store.engine import open_engine
 from sim.store.reader import StoreReader
-from sim.store.writer import StoreWriter
-from sim.types import Event
 from worlds.avalon.world import AvalonWorld
 from worlds.repeated.world import RepeatedGameWorld
 
@@ -178,47 +177,28 @@ def test_clear_messages_for_missing_empty_old_and_eventless_stores(
     junk.write_bytes(b"not a database at all" * 100)
     assert "Cannot open this store" in app(junk, monkeypatch).error[0].value
     eventless = tmp_path / "eventless.db"
-    writer, episode = _running_episode(eventless)
+    writer, episode = running_episode(eventless)
     writer.finish_episode(episode, status="failed", turns=0, outcome=None)
     writer.close()
     assert any("has no events" in i.value for i in app(eventless, monkeypatch, episode=str(episode)).info)
 
 
-def _running_episode(db: Path) -> tuple[StoreWriter, int]:
-    writer = StoreWriter(open_engine(db))
-    run = writer.begin_run(
-        name="live", path=None, scenario={}, world_id="matrix/repeated-v1", seed=0, version="t"
-    )
-    seats = [{"player_id": p, "agent": "cooperator", "label": p, "config": {}} for p in ("p0", "p1")]
-    episode = writer.begin_episode(
-        run_id=run, index=0, matchup="p0 vs p1", world_id="matrix/repeated-v1", params={}, seed=1, seats=seats
-    )
-    writer.commit()
-    return writer, episode
-
-
-def _round(r: int) -> Event:
-    return Event(
-        r, "play", "round", {"round": r, "moves": {"p0": "C", "p1": "D"}, "payoffs": {"p0": 0.0, "p1": 5.0}}
-    )
-
-
 def test_live_episode_tails_new_events(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     db = tmp_path / "live.db"
-    writer, episode = _running_episode(db)
+    writer, episode = running_episode(db)
     start = RepeatedGameWorld()
     from sim.rng import stream
     from worlds.repeated.params import RepeatedParams
 
     writer.add_events(episode, start.reset(["p0", "p1"], RepeatedParams(rounds=5), stream(0, "w")))
-    writer.add_events(episode, [_round(1)])
+    writer.add_events(episode, [round_event(1)])
     writer.commit()
     writer.sync()
     at = app(db, monkeypatch, episode=str(episode))
     assert any("new events appear" in c.value for c in at.caption)
     before = markdown(at)
     assert "-- turn 1" in before and "-- turn 3" not in before
-    writer.add_events(episode, [_round(2), _round(3)])
+    writer.add_events(episode, [round_event(2), round_event(3)])
     writer.commit()
     writer.sync()
     at.run()  # what the 1-second fragment timer does in the browser

@@ -26,14 +26,12 @@ from typing import IO
 
 import pytest
 from cdp import CDPConnection, CDPError, evaluate, page_url
+from live_store import round_event, running_episode
 from sim_cli import ROOT, run_sim, sim_command, sim_env
 
 from sim import registry
 from sim.rng import stream
-from sim.store.engine import open_engine
 from sim.store.reader import StoreReader
-from sim.store.writer import StoreWriter
-from sim.types import Event
 from worlds.repeated.params import RepeatedParams
 from worlds.repeated.world import RepeatedGameWorld
 
@@ -298,31 +296,21 @@ def test_episode_page_shows_transcript(
     assert len(shot) > 10_000, f"screenshot is only {len(shot)} bytes (a blank page?)"
 
 
-def _round(r: int) -> Event:
-    return Event(
-        r, "play", "round", {"round": r, "moves": {"p0": "C", "p1": "D"}, "payoffs": {"p0": 0.0, "p1": 5.0}}
-    )
-
-
 def test_a_running_episode_updates_without_a_reload(
     chromium_binary: str, browser: str, tmp_path: Path
 ) -> None:
     """Events written while the page is open appear by themselves; the page is never reloaded."""
     db = tmp_path / "live.db"
-    writer = StoreWriter(open_engine(db))
-    run = writer.begin_run(
-        name="live", path=None, scenario={}, world_id="matrix/repeated-v1", seed=0, version="t"
-    )
-    seats = [{"player_id": p, "agent": "cooperator", "label": p, "config": {}} for p in ("p0", "p1")]
-    episode = writer.begin_episode(
-        run_id=run, index=0, matchup="p0 vs p1", world_id="matrix/repeated-v1", params={}, seed=1, seats=seats
-    )
+    writer, episode = running_episode(db)
     world = RepeatedGameWorld()
     writer.add_events(episode, world.reset(["p0", "p1"], RepeatedParams(rounds=5), stream(0, "w")))
-    writer.add_events(episode, [_round(1)])
+    writer.add_events(episode, [round_event(1)])
     writer.commit()
     writer.sync()
-    first, later = normalize(world.describe_event(_round(1))), normalize(world.describe_event(_round(3)))
+    first, later = (
+        normalize(world.describe_event(round_event(1))),
+        normalize(world.describe_event(round_event(3))),
+    )
     try:
         with serving(db, tmp_path) as base, CDPConnection(browser) as connection:
             target = connection.send("Target.createTarget", {"url": "about:blank"})["targetId"]
@@ -344,7 +332,7 @@ def test_a_running_episode_updates_without_a_reload(
                     lambda: text()[-2000:],
                 )
                 evaluate(page, "window.simMarker = 'same page'")
-                writer.add_events(episode, [_round(2), _round(3)])
+                writer.add_events(episode, [round_event(2), round_event(3)])
                 writer.commit()
                 writer.sync()
                 wait_for(
