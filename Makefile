@@ -20,13 +20,13 @@ demo: $(STAMP)
 	$(BIN)/sim run worlds/repeated/scenarios/demo.yaml --db $(DEMO_DB)
 
 test: $(STAMP)
-	$(BIN)/ruff check sim worlds agents tests bench
+	$(BIN)/ruff check app.py sim worlds agents tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check sim worlds agents tests bench
-	$(BIN)/ruff format --check sim worlds agents tests bench
+	$(BIN)/ruff check app.py sim worlds agents tests bench
+	$(BIN)/ruff format --check app.py sim worlds agents tests bench
 
 $(VENV)/.bench-stamp: $(STAMP) requirements-bench.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-bench.lock
