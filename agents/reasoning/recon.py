@@ -34,6 +34,7 @@ from sim.agent import AgentConfig, NoAnswer
 from sim.llm.client import CallContext
 from sim.llm.settings import ModelSettings
 from sim.types import Action, ActionKind, Observation, PlayerId, WorldSpec
+from worlds.avalon.roles import is_evil
 from worlds.avalon.text import role_title
 
 AVALON = "social/avalon-v1"
@@ -140,6 +141,7 @@ class ReConAgent(LLMSeat):
         talk = obs.legal.kind is ActionKind.TEXT
         others = [p for p in obs.public["players"] if p != obs.player]
         kept = memory.thoughts[-self.config.thoughts_kept :] if self.config.thoughts_kept else []
+        belief = json.dumps(memory.belief) if memory.belief else ""
         return {
             "status": obs.text,
             "player": obs.player,
@@ -150,8 +152,8 @@ class ReConAgent(LLMSeat):
             "talk": talk,
             "roles": ", ".join(role_title(r) for r in obs.public["role_set"]),
             "others": ", ".join(others),
-            "belief": json.dumps(memory.belief) if memory.belief else "",
-            "previous": json.dumps(memory.belief) if memory.belief else "",
+            "belief": belief,
+            "previous": belief,
             "thoughts": kept,
             "analysis": analysis if analysis is not None else (memory.analysis or ""),
             "think": str(getattr(draft, "think", "")) if draft is not None else "",
@@ -236,7 +238,7 @@ class ReConAgent(LLMSeat):
         belief = self.memory.belief
         if not roles or not belief:
             return {}
-        evil = {p: roles[p] not in ("merlin", "percival", "servant") for p in belief}
+        evil = {p: is_evil(roles[p]) for p in belief}
         hits = [(b["evil_probability"] > 0.5) == evil[p] for p, b in belief.items()]
         out: dict[str, float | None] = {"deduction_accuracy": sum(hits) / len(hits)}
         named = [b["role"] == roles[p] for p, b in belief.items() if b["role"] != "unknown"]

@@ -28,14 +28,12 @@ from typing import Any
 
 from agents.scripted.base import ScriptedAgent
 from sim.types import Action, ActionKind, Observation
-
-EVIL_ROLES = frozenset({"assassin", "morgana", "mordred", "oberon", "minion"})
-MINION_LIKE = EVIL_ROLES - {"assassin"}
+from worlds.avalon.roles import is_evil
 
 
 def evil_total(public: Mapping[str, Any]) -> int:
     """Evil seats in the game (from the public role set)."""
-    return sum(k for r, k in public["role_set"].items() if r in EVIL_ROLES)
+    return sum(k for r, k in public["role_set"].items() if is_evil(r))
 
 
 class SideFilter:
@@ -203,5 +201,5 @@ class AvalonNaiveAgent(ScriptedAgent):
             return {}
         beliefs = self._beliefs(final).p_evil()
         others = [p for p in roles if p != final.player]
-        hits = sum((beliefs[p] > 0.5) == (roles[p] in EVIL_ROLES) for p in others)
+        hits = sum((beliefs[p] > 0.5) == is_evil(roles[p]) for p in others)
         return {"deduction_accuracy": hits / len(others)}

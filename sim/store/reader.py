@@ -117,8 +117,13 @@ class StoreReader:
         )
         with self.engine.connect() as conn:
             rows = conn.execute(sql, {"e": episode_id}).all()
-        for turn, phase, kind, payload, actor, visible_to in rows:
-            visible = json.loads(visible_to)
-            yield Event(
-                turn, phase, kind, json.loads(payload), actor, visible if visible == ALL else tuple(visible)
-            )
+        for row in rows:
+            yield event_from_row(*row)
+
+
+def event_from_row(
+    turn: int, phase: str, kind: str, payload: str, actor: str | None, visible_to: str
+) -> Event:
+    """An :class:`Event` from the JSON columns of its ``events`` row."""
+    visible = json.loads(visible_to)
+    return Event(turn, phase, kind, json.loads(payload), actor, visible if visible == ALL else tuple(visible))

@@ -15,8 +15,8 @@ import pandas as pd
 from sqlalchemy import text
 
 from sim.store.engine import StoreError
-from sim.store.reader import StoreReader
-from sim.types import ALL, Event, PlayerId
+from sim.store.reader import StoreReader, event_from_row
+from sim.types import Event, PlayerId
 
 
 class ViewerError(RuntimeError):
@@ -109,23 +109,7 @@ class ViewerData:
                 ),
                 {"e": episode_id, "after": after_id},
             ).all()
-        out = []
-        for row_id, turn, phase, kind, payload, actor, visible_to in rows:
-            visible = json.loads(visible_to)
-            out.append(
-                (
-                    row_id,
-                    Event(
-                        turn,
-                        phase,
-                        kind,
-                        json.loads(payload),
-                        actor,
-                        visible if visible == ALL else tuple(visible),
-                    ),
-                )
-            )
-        return out
+        return [(row_id, event_from_row(*row)) for row_id, *row in rows]
 
     def metrics(self, episode_id: int) -> pd.DataFrame:
         """End-of-episode metrics of one episode."""

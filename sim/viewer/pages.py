@@ -8,13 +8,14 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from sim import registry
+from sim.transcript import describe, event_lines, world_of
 from sim.types import Event
 from sim.viewer.data import ViewerData, mean_ci, outcome_text, visible_events
 from sim.viewer.renderers import EpisodeView, event_table, renderer_for
 
 LIVE = ("pending", "running")
 OMNISCIENT = "omniscient"
+TRANSCRIPT_LINES = 800  # the end of a long episode's transcript
 
 
 def _query_int(name: str) -> int | None:
@@ -114,7 +115,7 @@ def episode_page(data: ViewerData) -> None:
         current = data.episode(int(episode_id))
         if live and current["status"] not in LIVE:
             st.rerun()  # finished while we watched: redraw the whole page once, without the timer
-        _game_tab(current, seats, visible_events(known, seat), seat)
+        _game_tab(data, current, seats, visible_events(known, seat), seat)
 
     with tabs[0]:
         game()
@@ -152,7 +153,11 @@ def _turn_controls(episode_id: int, last_turn: int, following: bool) -> int:
 
 
 def _game_tab(
-    episode: dict[str, Any], seats: pd.DataFrame, events: list[tuple[int, Event]], seat: str | None
+    data: ViewerData,
+    episode: dict[str, Any],
+    seats: pd.DataFrame,
+    events: list[tuple[int, Event]],
+    seat: str | None,
 ) -> None:
     live = episode["status"] in LIVE
     if live:
@@ -169,8 +174,8 @@ def _game_tab(
     turn = _turn_controls(int(episode["id"]), last_turn, following)
     st.query_params["turn"] = str(turn)
     shown = [e for _, e in events if e.turn <= turn]
-    describe = _describer(episode)
-    view = EpisodeView(episode, seats, shown, turn, last_turn, seat, describe)
+    world = world_of(data.reader, episode)
+    view = EpisodeView(episode, seats, shown, turn, last_turn, seat, lambda e: describe(world, e))
     render = renderer_for(str(episode["world_id"]))
     if render is not None:
         render(view)
@@ -182,38 +187,7 @@ def _game_tab(
         with st.expander("outcome as stored"):
             st.json(episode["outcome"])
     st.subheader("Transcript")
-    st.code(_transcript(shown, describe), language=None, wrap_lines=True)
-
-
-def _transcript(events: list[Event], describe: Any, limit: int = 400) -> str:
-    """Plain text as ``sim replay`` prints it: a line per turn, then one line per event (the last
-    ``limit`` events), shown literally."""
-    lines: list[str] = []
-    current = None
-    for e in events[-limit:]:
-        if e.turn != current:
-            current = e.turn
-            lines.append(f"-- turn {current}")
-        hidden = "" if e.visible_to == "all" else f"  (visible to: {', '.join(e.visible_to) or 'nobody'})"
-        lines.append(f"   {describe(e)}{hidden}")
-    return "\n".join(lines)
-
-
-def _describer(episode: dict[str, Any]) -> Any:
-    try:
-        world = registry.world_entry(str(episode["world_id"])).load()()
-    except registry.RegistryError:
-        world = None
-
-    def describe(event: Event) -> str:
-        if world is not None:
-            try:
-                return str(world.describe_event(event))
-            except (KeyError, TypeError, ValueError):
-                pass
-        return f"{event.kind} {event.actor or ''} {dict(event.payload)}"
-
-    return describe
+    st.code("\n".join(list(event_lines(world, shown))[-TRANSCRIPT_LINES:]), language=None, wrap_lines=True)
 
 
 def _llm_calls(data: ViewerData, episode_id: int, seat: str | None) -> None:

@@ -67,6 +67,11 @@ TITLES: Mapping[Role, str] = {
 }
 
 
+def is_evil(role: str) -> bool:
+    """Whether a role, given by its value (``"morgana"``), is on the evil side."""
+    return Role(role).side is Side.EVIL
+
+
 def evil_count(n_players: int) -> int:
     """Evil players at the table: 2, 2, 3, 3, 3, 4 for 5..10 players (ceil(n / 3))."""
     _check_count(n_players)
