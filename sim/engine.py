@@ -102,6 +102,7 @@ async def play_episode(
     plain = {p: decide for p, decide in inline.items() if not agents[p].needs_text}  # no text to render
     turns = 0
     truncated = False
+    asked: dict[tuple[PlayerId, ...], int] = {}  # how many turns each group of seats was asked
     while True:
         actors = world.to_act()
         if not actors:
@@ -126,14 +127,16 @@ async def play_episode(
                 if note.kind == "invalid" and note.actor is not None:
                     model.seats[note.actor].invalid_actions += 1
         sink.emit(events)
-        for p in actors:
-            seats[p].decisions += 1
+        asked[actors] = asked.get(actors, 0) + 1  # one dict update a turn; per seat after the loop
         turns += 1
         sink.turns = turns
         model.advance()
     outcome = dict(world.outcome())
     if truncated:
         outcome["truncated"] = True
+    for group, count in asked.items():
+        for p in group:
+            seats[p].decisions += count
     summary = {p: dict(v) for p, v in world.episode_metrics().items()}
     for p, seat in seats.items():  # the engine's own numbers, for every world
         engine_numbers = {"engine.decisions": float(seat.decisions)}

@@ -251,3 +251,10 @@ def test_a_scripted_agent_that_only_overrides_act_is_awaited() -> None:
 
     result, _, _ = play(RepeatedGameWorld, PD3, {"p0": ActOnly(), "p1": s.Cooperator()})
     assert result.returns == {"p0": 15, "p1": 0}
+
+
+def test_engine_metrics_count_decisions_and_the_invalid_rate() -> None:
+    result, _, _ = play(RepeatedGameWorld, PD3, {"p0": Stubborn(), "p1": s.Cooperator()})
+    assert result.metrics["p0"]["engine.decisions"] == result.metrics["p1"]["engine.decisions"] == 3.0
+    assert result.metrics["p0"]["engine.invalid_rate"] == 1.0  # every answer of p0 fell back
+    assert result.metrics["p1"]["engine.invalid_rate"] == 0.0
