@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.scenario import EpisodePlan, ScenarioError, load_scenario
+from sim.scenario import EpisodePlan, LoadedScenario, ScenarioError, SeatSpec, load_scenario
 
 if TYPE_CHECKING:
     from sim.engine import EpisodeResult
@@ -69,11 +70,11 @@ def run_command(
                 "the current one is marked interrupted"
             )
             return 130
-    console.print(summary_table(summary, by_seat=loaded.scenario.seats is not None))
-    report = getattr(loaded.world_cls, "run_report", None)  # world-level numbers (Avalon: win rate by side)
-    if report is not None:
-        episodes = [{"outcome": r.outcome, "metrics": r.metrics} for _, r in summary.episodes]
-        console.print(report_table(report(episodes)))
+    console.print(summary_table(summary, by_seat=loaded.scenario.seats is not None, rated=_rated(loaded)))
+    episodes = [{"outcome": r.outcome, "metrics": r.metrics} for _, r in summary.episodes]
+    report = loaded.world_cls.run_report(episodes)  # world-level numbers (Avalon: win rate by side)
+    if report:
+        console.print(report_table(report))
     db_text, first = escape(str(summary.db)), summary.episodes[0][1].episode_id
     console.print(
         f"Stored run {summary.run_id} ({len(summary.episodes)} episodes) in "
@@ -83,11 +84,19 @@ def run_command(
     return 0
 
 
-def summary_table(summary: RunSummary, by_seat: bool = False) -> Table:
+def _rated(loaded: LoadedScenario) -> Callable[[SeatSpec], bool]:
+    """Whether a seat's results count (seats of unrated roles, a narrator say, have no wins or losses)."""
+    spec = loaded.world_cls.spec
+    return lambda seat: spec.role(seat.role or spec.default_role.name).rated
+
+
+def summary_table(
+    summary: RunSummary, by_seat: bool = False, rated: Callable[[SeatSpec], bool] = lambda seat: True
+) -> Table:
     """Scores and outcomes over the run's episodes, per agent (tournaments) or per seat (``by_seat``)."""
     stats: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for plan, result in summary.episodes:
-        winner = result.outcome.get("winner")
+        outcome = result.outcome
         for (player, score), seat in zip(result.returns.items(), plan.seats, strict=True):
             s = stats[seat.display(), player if by_seat else ""]
             s["seats"] += 1
@@ -99,11 +108,8 @@ def summary_table(summary: RunSummary, by_seat: bool = False) -> Table:
                 s["tokens"] += usage.prompt_tokens + usage.completion_tokens
                 s["cost"] += usage.cost_usd
                 s["unpriced"] += not usage.cost_known
-            if "winners" in result.outcome:  # team games: the seats of the winning side
-                s["wins" if player in result.outcome["winners"] else "losses"] += 1
-            elif "winner" in result.outcome:
-                key = "draws" if winner is None else ("wins" if winner == player else "losses")
-                s[key] += 1
+            if rated(seat):
+                s[{"win": "wins", "draw": "draws", "loss": "losses"}[outcome.result(player)]] += 1
     n = len(summary.episodes)
     table = Table(title=f"run {summary.run_id}: {n} episode{'s' if n != 1 else ''}", title_justify="left")
     table.add_column("agent", no_wrap=True)

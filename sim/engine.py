@@ -16,12 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.agent import Agent, AgentError, AgentServices, InlineAgent, NoAnswer
+from sim.agent import Agent, AgentError, AgentServices, NoAnswer
 from sim.episode import EpisodeModel
 from sim.rng import derive_seed, stream
 from sim.scenario import EngineSettings
 from sim.store.writer import StoreWriter
-from sim.types import Action, Event, IllegalActionError, Observation, PlayerId
+from sim.types import Action, ActionSpec, Event, IllegalActionError, Observation, Outcome, PlayerId
 from sim.world import World
 
 
@@ -32,9 +32,9 @@ class EpisodeResult:
     episode_id: int | None
     turns: int
     returns: dict[PlayerId, float]
-    outcome: dict[str, Any]
+    outcome: Outcome
     invalid: dict[PlayerId, int] = field(default_factory=dict)
-    metrics: dict[PlayerId, dict[str, float]] = field(default_factory=dict)
+    metrics: dict[PlayerId, dict[str, float | None]] = field(default_factory=dict)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -76,17 +76,17 @@ async def play_episode(
     labels: Mapping[PlayerId, str] | None = None,
     stop: threading.Event | None = None,
     llm: Any = None,
+    roles: Mapping[PlayerId, str] | None = None,
 ) -> EpisodeResult:
     """Play one episode to the end and return its result (events went to ``sink``).
 
-    ``llm`` is the run's LLM client, lent to agents that have an ``attach(services)`` method.
+    ``llm`` is the run's LLM client, lent to every agent through ``attach``; ``roles`` gives each
+    seat its declared seat role (None: the world's default role for every seat).
     """
     players = list(agents)
     spec = type(world).spec
     for player, agent in agents.items():
-        attach = getattr(agent, "attach", None)
-        if attach is not None:
-            attach(AgentServices(sink.episode_id, llm))
+        agent.attach(AgentServices(sink.episode_id, llm))
         agent.reset(player, spec, derive_seed(seed, "seat", player))
     model = EpisodeModel(
         world,
@@ -94,10 +94,10 @@ async def play_episode(
         derive_seed(seed, "mesa"),
         settings.metrics_every,
     )
-    sink.emit(world.reset(players, params, stream(seed, "world")))
+    sink.emit(world.reset(players, params, stream(seed, "world"), roles))
     seats = model.seats
     # Seats whose agents never wait on I/O are asked inline, without a coroutine per seat and turn.
-    inline = {p: a.decide for p, a in agents.items() if not a.concurrent and isinstance(a, InlineAgent)}
+    inline = {p: a.decide for p, a in agents.items() if a.answers_inline()}
     all_inline = len(inline) == len(agents)
     plain = {p: decide for p, decide in inline.items() if not agents[p].needs_text}  # no text to render
     turns = 0
@@ -131,24 +131,25 @@ async def play_episode(
         turns += 1
         sink.turns = turns
         model.advance()
-    outcome = dict(world.outcome())
+    outcome = world.outcome()
     if truncated:
-        outcome["truncated"] = True
+        outcome = outcome.with_details(truncated=True)
     for group, count in asked.items():
         for p in group:
             seats[p].decisions += count
-    summary = {p: dict(v) for p, v in world.episode_metrics().items()}
+    summary: dict[PlayerId, dict[str, float | None]] = {
+        p: dict(v) for p, v in world.episode_metrics().items()
+    }
     for p, seat in seats.items():  # the engine's own numbers, for every world
-        engine_numbers = {"engine.decisions": float(seat.decisions)}
+        engine_numbers: dict[str, float | None] = {"engine.decisions": float(seat.decisions)}
         if seat.decisions:
             engine_numbers["engine.invalid_rate"] = seat.invalid_actions / seat.decisions
         summary.setdefault(p, {}).update(engine_numbers)
     for p, agent in agents.items():  # agents may add their own numbers (an LLM's prediction accuracy, ...)
-        own = getattr(agent, "episode_metrics", None)
-        if own is not None:
-            numbers = own(world.observe(p))
-            if inspect.isawaitable(numbers):  # an LLM judge scoring the seat's play, for example
-                numbers = await numbers
+        numbers = agent.episode_metrics(world.observe(p))
+        if inspect.isawaitable(numbers):  # an LLM agent asking something at the end, for example
+            numbers = await numbers
+        if numbers:
             summary.setdefault(p, {}).update({f"agent.{k}": v for k, v in numbers.items()})
     if sink.writer is not None and sink.episode_id is not None:
         sink.writer.add_turn_metrics(sink.episode_id, model.metric_series())
@@ -168,7 +169,7 @@ async def play_episode(
 class _Attempts:
     """One seat's tries at a legal action this turn: feedback on each failure, then the fallback."""
 
-    __slots__ = ("errors", "notes", "obs", "player")
+    __slots__ = ("errors", "legal", "notes", "obs", "player")
 
     def __init__(
         self,
@@ -183,13 +184,16 @@ class _Attempts:
         if agent.needs_text and observation is None:
             obs = obs.with_text(world.render(obs))
         self.obs = obs if feedback is None else obs.with_feedback(feedback)
+        if obs.legal is None:
+            raise _not_actionable(player)
+        self.legal: ActionSpec = obs.legal
         self.player = player
         self.notes = notes
         self.errors: list[str] = [] if feedback is None else [feedback]
 
     def accept(self, action: Action) -> bool:
         """Whether ``action`` is legal; logs its rationale privately if so, records the reason if not."""
-        error = self.obs.legal.check(action)
+        error = self.legal.check(action)
         if error is None:
             if action.rationale or action.notes:
                 payload: dict[str, Any] = {"text": action.rationale}
@@ -227,7 +231,7 @@ class _Attempts:
 
     def fallback(self) -> Action:
         """The world's declared fallback, logged as an ``invalid`` event visible to the seat."""
-        return _fallback(self.obs, self.player, self.errors, self.notes)
+        return _fallback(self.obs, self.legal, self.player, self.errors, self.notes)
 
 
 def _collect_inline(
@@ -247,8 +251,11 @@ def _collect_inline(
             actions[p] = _ask_inline(world, p, agents[p], inline[p], settings, notes)
             continue
         obs = world.observe(p)  # the hot path: one legal answer without a rationale
+        legal = obs.legal
+        if legal is None:
+            raise _not_actionable(p)
         action = decide(obs)
-        if action.rationale or action.notes or obs.legal.check(action) is not None:
+        if action.rationale or action.notes or legal.check(action) is not None:
             action = _ask_inline(world, p, agents[p], decide, settings, notes, (obs, action))
         actions[p] = action
     return actions
@@ -322,10 +329,16 @@ async def _ask(
     return attempts.fallback()
 
 
-def _fallback(obs: Observation, player: PlayerId, errors: list[str], notes: list[Event]) -> Action:
-    if obs.legal.fallback is None:
+def _not_actionable(player: PlayerId) -> RuntimeError:
+    return RuntimeError(f"the world asks {player} to act but gives it no legal actions (legal is None)")
+
+
+def _fallback(
+    obs: Observation, legal: ActionSpec, player: PlayerId, errors: list[str], notes: list[Event]
+) -> Action:
+    if legal.fallback is None:
         raise AgentError(f"{player} gave no legal action ({errors[-1]}) and the world declares no fallback")
-    fallback = obs.legal.fallback_action()
+    fallback = legal.fallback_action()
     notes.append(
         Event(
             obs.turn,
@@ -355,5 +368,7 @@ async def _repair(
         except IllegalActionError as again:
             exc = again
     obs = world.observe(exc.player)
-    actions[exc.player] = _fallback(obs, exc.player, [exc.reason], notes)
+    if obs.legal is None:
+        raise _not_actionable(exc.player)
+    actions[exc.player] = _fallback(obs, obs.legal, exc.player, [exc.reason], notes)
     return world.step(actions)

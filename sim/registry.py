@@ -1,8 +1,9 @@
 """World and agent registries with lazy ``module:attr`` entry points.
 
-Built-in and third-party worlds and agents register through Python entry points (groups
-``sim.worlds`` and ``sim.agents`` in a package's pyproject), so nothing is imported until used.
-A scenario may also name any ``module:attr`` directly.
+Built-in and third-party worlds, agents, prompt packs, viewers and evaluators register through
+Python entry points (groups ``sim.worlds``, ``sim.agents``, ``sim.prompts`` and ``sim.viewers``
+keyed by world id, and ``sim.evaluators``), so nothing is imported until used. A scenario may also
+name any ``module:attr`` directly.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from typing import Any
 
 WORLD_GROUP = "sim.worlds"
 AGENT_GROUP = "sim.agents"
+PROMPT_GROUP = "sim.prompts"
+VIEWER_GROUP = "sim.viewers"
+EVALUATOR_GROUP = "sim.evaluators"
 
 
 class RegistryError(LookupError):
@@ -72,6 +76,26 @@ def worlds() -> dict[str, Entry]:
 def agents() -> dict[str, Entry]:
     """All registered agents by name."""
     return _entries(AGENT_GROUP)
+
+
+def prompt_packs() -> dict[str, Entry]:
+    """All registered prompt packs by world id."""
+    return _entries(PROMPT_GROUP)
+
+
+def viewers() -> dict[str, Entry]:
+    """All registered viewer renderers by world id."""
+    return _entries(VIEWER_GROUP)
+
+
+def evaluators() -> dict[str, Entry]:
+    """All registered evaluators by name."""
+    return _entries(EVALUATOR_GROUP)
+
+
+def evaluator_entry(name: str) -> Entry:
+    """The entry for an evaluator name (or a ``module:attr``)."""
+    return _resolve("evaluator", name, evaluators())
 
 
 def _resolve(kind: str, name: str, entries: dict[str, Entry]) -> Entry:

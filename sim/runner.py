@@ -213,6 +213,7 @@ async def _play(
             labels={p: s.display() for p, s in zip(players, plan.seats, strict=True)},
             stop=stop,
             llm=llm,
+            roles=loaded.roles(plan),
         )
     except (KeyboardInterrupt, asyncio.CancelledError) as exc:
         writer.finish_episode(

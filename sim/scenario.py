@@ -16,10 +16,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim import registry
-from sim.agent import Agent
+from sim.agent import Agent, AgentBase
 from sim.rng import derive_seed
-from sim.types import WorldSpec
-from sim.world import World
+from sim.types import PlayerId
+from sim.world import World, WorldBase
 
 #: The key path shown for problems with the file as a whole (no single key to blame).
 TOP_LEVEL = "(top level)"
@@ -64,6 +64,9 @@ class SeatSpec(_Strict):
 
     agent: str = Field(min_length=1)
     label: str | None = None
+    role: str | None = Field(
+        None, min_length=1, description="a seat role the world declares (default: its first)"
+    )
     config: dict[str, Any] = Field(default_factory=dict)
 
     def display(self) -> str:
@@ -160,6 +163,11 @@ class LoadedScenario:
     def plans(self) -> list[EpisodePlan]:
         """Every episode of the run, in order."""
         return expand(self.scenario)
+
+    def roles(self, plan: EpisodePlan) -> dict[PlayerId, str]:
+        """Each seat's role in the episode (the world's default role where the seat names none)."""
+        default = self.world_cls.spec.default_role.name
+        return {f"p{i}": seat.role or default for i, seat in enumerate(plan.seats)}
 
     def make_agent(self, seat: SeatSpec) -> Agent:
         """A fresh agent instance for ``seat`` (one per seat and per episode, in self-play too)."""
@@ -289,10 +297,10 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
         world_cls = registry.world_entry(scenario.world).load()
     except registry.RegistryError as exc:
         raise ScenarioError(source, [("world", str(exc))]) from None
-    spec = getattr(world_cls, "spec", None)
-    if not isinstance(world_cls, type) or not isinstance(spec, WorldSpec):
-        message = f"{scenario.world!r} is not a world class (no WorldSpec 'spec')"
+    if not (isinstance(world_cls, type) and issubclass(world_cls, WorldBase)):
+        message = f"{scenario.world!r} is not a world class (a sim.world.WorldBase subclass)"
         raise ScenarioError(source, [("world", message)])
+    spec = world_cls.spec
     params_model: Any = spec.params_model
     try:
         params = params_model.model_validate(scenario.params)
@@ -305,10 +313,11 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
             needs = f"{spec.min_players}-{spec.max_players}"
             problems.append(("seats", f"{spec.id} needs {needs} seats, got {len(scenario.seats)}"))
         else:
-            check = getattr(world_cls, "check_players", None)  # worlds whose params depend on the seat count
-            problem = check(params, len(scenario.seats)) if check is not None else None
+            problem = world_cls.check_players(params, len(scenario.seats))
             if problem:
                 problems.append(("params", f"{problem} (with {len(scenario.seats)} seats)"))
+            assigned = [s.role or spec.default_role.name for s in scenario.seats]
+            problems.extend(("seats", p) for p in spec.role_problems(assigned))
     else:
         assert scenario.tournament is not None
         if spec.min_players > 2 or spec.max_players < 2:
@@ -316,6 +325,11 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
                 f"tournaments pair two agents; {spec.id} needs {spec.min_players}-{spec.max_players} seats"
             )
             problems.append(("tournament", message))
+        elif spec.role_problems([spec.default_role.name] * 2):
+            problems.append(("tournament", f"tournaments pair two players; {spec.id} has other seat roles"))
+        for where, seat in scenario.tournament.all_seats():
+            if seat.role is not None:
+                problems.append((f"{where}.role", "tournament seats take the world's default role"))
     seat_list = (
         [(f"seats[{i}]", s) for i, s in enumerate(scenario.seats)]
         if scenario.seats is not None
@@ -330,20 +344,20 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
         except registry.RegistryError as exc:
             problems.append((f"{where}.agent", str(exc)))
             continue
-        config_cls = getattr(cls, "Config", None)
-        if not (isinstance(cls, type) and isinstance(config_cls, type) and issubclass(config_cls, BaseModel)):
-            message = f"{seat.agent!r} is not an agent class (no pydantic 'Config')"
+        if not (isinstance(cls, type) and issubclass(cls, AgentBase)):
+            message = f"{seat.agent!r} is not an agent class (a sim.agent.AgentBase subclass)"
             problems.append((f"{where}.agent", message))
             continue
-        worlds = getattr(cls, "worlds", None)
-        if worlds and spec.id not in worlds:
-            problems.append((f"{where}.agent", f"{seat.agent!r} plays {', '.join(worlds)}, not {spec.id}"))
+        if not cls.plays(spec.id):
+            plays = ", ".join(cls.worlds or ())
+            problems.append((f"{where}.agent", f"{seat.agent!r} plays {plays}, not {spec.id}"))
             continue
         try:
-            config_cls.model_validate(seat.config)
+            config = cls.Config.model_validate(seat.config)
         except ValidationError as exc:
             problems.extend(_problems(exc, f"{where}.config"))
             continue
+        problems.extend((f"{where}.config.{key}", message) for key, message in cls.check_config(config, spec))
         agent_classes[seat.agent] = cls
     if problems:
         raise ScenarioError(source, problems)

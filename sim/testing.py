@@ -16,14 +16,12 @@ from sim.scenario import EngineSettings
 from sim.types import Action, ActionSpec, Event, PlayerId
 from sim.world import World
 
-ActionChooser = Callable[[World, PlayerId, ActionSpec], Action]
+ActionChooser = Callable[[World, PlayerId, ActionSpec | None], Action]
 
 
 def example_params(world_cls: type[World]) -> list[BaseModel]:
     """The world's declared example parameter sets (``examples``), or its defaults."""
-    spec = world_cls.spec
-    examples: tuple[dict[str, Any], ...] = getattr(world_cls, "examples", ({},))
-    return [spec.params_model.model_validate(e) for e in examples]
+    return [world_cls.spec.params_model.model_validate(e) for e in world_cls.examples]
 
 
 def drive(
@@ -75,7 +73,11 @@ def play(
 
 def random_chooser(seed: int) -> ActionChooser:
     """A chooser that samples uniformly random legal actions from its own RNG."""
-    from agents.scripted.random_legal import sample_action
-
     rng = random.Random(seed)
-    return lambda world, player, spec: sample_action(spec, rng)
+
+    def choose(world: World, player: PlayerId, spec: ActionSpec | None) -> Action:
+        if spec is None:
+            raise AssertionError(f"{player} is to act but has no legal actions")
+        return spec.sample(rng)
+
+    return choose

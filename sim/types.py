@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import functools
 import itertools
 import math
+import random
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple, TypeVar, overload
 
 import orjson
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 T = TypeVar("T")
 PlayerId = str
@@ -73,22 +75,30 @@ class HistoryView(Sequence[T]):
 
 
 class ActionKind(enum.StrEnum):
-    """What shape of answer an action is."""
+    """What shape of answer an action is.
+
+    STRUCTURED: a JSON object validated by a pydantic ``schema`` (a narrator's verdict, an accusation
+    with a target). ONE_OF: pick a branch, then its argument (``{"branch": "kill", "value": "p3"}``;
+    a branch without an argument takes ``"value": null``).
+    """
 
     CHOICE = "choice"
     TEXT = "text"
     NUMBER = "number"
     MULTI_CHOICE = "multi_choice"
+    STRUCTURED = "structured"
+    ONE_OF = "one_of"
 
 
 _CHOICE = ActionKind.CHOICE
 
 
 class Dynamics(enum.StrEnum):
-    """Whether seats move one at a time or together."""
+    """Whether seats move one at a time, together, or some phases each way."""
 
     SEQUENTIAL = "sequential"
     SIMULTANEOUS = "simultaneous"
+    MIXED = "mixed"  # e.g. Avalon: one leader proposes, then everyone votes at once
 
 
 class Action(NamedTuple):
@@ -113,6 +123,10 @@ class ActionSpec:
     minimum: float | None = None
     maximum: float | None = None
     fallback: Any = None
+    #: STRUCTURED: the pydantic model an answer must validate against.
+    schema: type[BaseModel] | None = None
+    #: ONE_OF: each branch's name and the spec of its argument (None: the branch takes no argument).
+    branches: tuple[tuple[str, ActionSpec | None], ...] = ()
 
     def check(self, action: object) -> str | None:
         """Return why ``action`` is illegal under this spec, or None if it is legal."""
@@ -146,23 +160,82 @@ class ActionSpec:
                 return f"{value} is below the minimum {self.minimum}"
             if self.maximum is not None and value > self.maximum:
                 return f"{value} is above the maximum {self.maximum}"
+        elif self.kind is ActionKind.STRUCTURED:
+            return _check_structured(self, value)
+        elif self.kind is ActionKind.ONE_OF:
+            return _check_one_of(self, value)
         return None
+
+    def branch(self, name: str) -> ActionSpec | None:
+        """ONE_OF: the argument spec of branch ``name`` (KeyError if there is no such branch)."""
+        for branch, spec in self.branches:
+            if branch == name:
+                return spec
+        raise KeyError(name)
 
     def fallback_action(self) -> Action:
         """The world's declared replacement for an invalid answer."""
         return Action(self.kind, self.fallback, rationale=None)
 
+    def sample(self, rng: random.Random) -> Action:
+        """A uniformly drawn legal action (seeded by ``rng``; see :mod:`sim.actions`)."""
+        from sim.actions import sample
+
+        return sample(self, rng)
+
+    def json_schema(self) -> dict[str, Any]:
+        """The JSON schema of a legal answer, as LLMs are asked for it (see :mod:`sim.actions`)."""
+        from sim.actions import answer_model
+
+        return answer_model(self).model_json_schema()
+
+
+def _check_structured(spec: ActionSpec, value: object) -> str | None:
+    if spec.schema is None:
+        return "this structured action declares no schema"
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json")
+    if not isinstance(value, Mapping):
+        return f"expected a JSON object, got {type(value).__name__}"
+    try:
+        spec.schema.model_validate(dict(value))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(object)"
+        return f"{where}: {first['msg']}"
+    return None
+
+
+def _check_one_of(spec: ActionSpec, value: object) -> str | None:
+    if not isinstance(value, Mapping) or set(value) != {"branch", "value"}:
+        return f"expected {{'branch': ..., 'value': ...}}, got {value!r}"
+    name = value["branch"]
+    names = [b for b, _ in spec.branches]
+    if name not in names:
+        return f"{name!r} is not one of the branches {names}"
+    argument = spec.branch(name)
+    if argument is None:
+        return None if value["value"] is None else f"branch {name!r} takes no argument"
+    problem = argument.check(Action(argument.kind, value["value"]))
+    return None if problem is None else f"{name}: {problem}"
+
 
 class Observation(NamedTuple):
-    """Everything one seat may know right now. Built fresh for each seat; never a live object."""
+    """Everything one seat may know right now. Built fresh for each seat; never a live object.
+
+    ``phase`` is a member of the world's declared phase enum (a ``StrEnum``, so it compares equal to
+    its value); ``public`` and ``private`` are instances of the world's declared observation types
+    (:class:`View` subclasses: typed fields, and read-only mappings for templates and JSON);
+    ``legal`` is None when the seat is not to act now.
+    """
 
     player: PlayerId
     turn: int
     phase: str
-    public: Mapping[str, Any]
-    private: Mapping[str, Any]
+    public: Any
+    private: Any
     history: Sequence[Any]
-    legal: ActionSpec
+    legal: ActionSpec | None
     text: str = ""
     feedback: str | None = None
 
@@ -190,9 +263,143 @@ class Event(NamedTuple):
         return self.visible_to == ALL or player in self.visible_to
 
 
+class View(Mapping[str, Any]):
+    """Base of a world's typed observation parts: a frozen dataclass whose fields also read as a
+    read-only mapping (``view.quest`` and ``view["quest"]``), so templates and JSON see plain keys.
+
+    A field that is None is absent from the mapping (and from the JSON): an optional fact the seat
+    is not told is not there at all. Subclasses are declared ``@dataclass(frozen=True, slots=True)``.
+    """
+
+    __slots__ = ()
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in _view_fields(type(self)):
+            raise KeyError(key)
+        value = getattr(self, key)
+        if value is None:
+            raise KeyError(key)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name in _view_fields(type(self)) if getattr(self, name) is not None)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+@functools.cache
+def _view_fields(cls: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(cls))
+
+
+@dataclass(frozen=True, slots=True)
+class EmptyView(View):
+    """An observation part with nothing in it (a world without private state, say)."""
+
+
+class DefaultPhase(enum.StrEnum):
+    """The phase of a world with only one."""
+
+    PLAY = "play"
+
+
+@dataclass(frozen=True, slots=True)
+class SeatRole:
+    """A kind of seat a world declares: ``count`` seats of it (a range), whether its results count in
+    scores and ratings (``rated``), and whether it sees everything (``omniscient``: a narrator or
+    referee, an LLM or a bot like any seat)."""
+
+    name: str
+    min_count: int = 1
+    max_count: int = 1_000
+    rated: bool = True
+    omniscient: bool = False
+    description: str = ""
+
+
+PLAYER_ROLE = SeatRole("player", 1, 1_000, description="a player")
+
+
+class Outcome(Mapping[str, Any]):
+    """How an episode ended, read one way by the run summary, the viewer and ratings.
+
+    ``winners`` are the seats that won (several for a team); ``draw`` is True when nobody won by the
+    rules (a tie); ``reason`` says how it ended; ``details`` holds the world's own facts (scores,
+    roles, ...). It reads as one flat read-only mapping (the details' keys plus ``winners``,
+    ``reason`` and ``draw``), which is also its stored JSON form (``episodes.outcome``).
+    """
+
+    __slots__ = ("details", "draw", "reason", "winners")
+    _OWN = ("winners", "reason", "draw")
+
+    def __init__(
+        self,
+        winners: Sequence[PlayerId] = (),
+        reason: str = "",
+        draw: bool = False,
+        details: Mapping[str, Any] | None = None,
+    ):
+        self.winners: tuple[PlayerId, ...] = tuple(winners)
+        self.reason = reason
+        self.draw = draw
+        self.details: Mapping[str, Any] = {k: v for k, v in (details or {}).items() if k not in self._OWN}
+
+    def result(self, player: PlayerId) -> Literal["win", "draw", "loss"]:
+        """This seat's result."""
+        if player in self.winners:
+            return "win"
+        return "draw" if self.draw else "loss"
+
+    def with_details(self, **extra: Any) -> Outcome:
+        """A copy with more details (the engine's ``truncated``, say)."""
+        return Outcome(self.winners, self.reason, self.draw, {**self.details, **extra})
+
+    def to_json(self) -> dict[str, Any]:
+        """The stored form (an ``episodes.outcome`` value)."""
+        return {str(k): to_jsonable(v) for k, v in self.items()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any] | None) -> Outcome:
+        """Read a stored outcome, including those written before ``winners`` and ``draw`` existed."""
+        if not data:
+            return cls(reason="none")
+        if "winners" in data:
+            winners = tuple(data["winners"] or ())
+        elif data.get("winner") is not None:
+            winners = (data["winner"],)
+        else:
+            winners = ()
+        legacy_draw = "winner" in data and data.get("winner") is None and not winners
+        return cls(winners, str(data.get("reason") or ""), bool(data.get("draw", legacy_draw)), data)
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "winners":
+            return list(self.winners)
+        if key == "reason":
+            return self.reason
+        if key == "draw":
+            return self.draw
+        return self.details[key]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.details
+        yield from self._OWN
+
+    def __len__(self) -> int:
+        return len(self.details) + len(self._OWN)
+
+    def __repr__(self) -> str:
+        return (
+            f"Outcome(winners={self.winners!r}, reason={self.reason!r}, draw={self.draw}, "
+            f"details={dict(self.details)!r})"
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class WorldSpec:
-    """Static description of a world: its id, seat counts, dynamics and parameter model."""
+    """Static description of a world: its id, seat counts and roles, dynamics, phases, observation
+    types and parameter model."""
 
     id: str
     title: str
@@ -202,6 +409,46 @@ class WorldSpec:
     hidden_info: bool
     max_turns: int
     params_model: type[BaseModel] = field(compare=False)
+    #: The world's phase enum: every ``Observation.phase`` and event phase is one of its members.
+    phases: type[enum.StrEnum] = field(default=DefaultPhase, compare=False)
+    #: The types of ``Observation.public`` and ``Observation.private``.
+    public_type: type = field(default=View, compare=False)
+    private_type: type = field(default=View, compare=False)
+    #: Seat roles; the first is the default for seats that name none.
+    roles: tuple[SeatRole, ...] = (PLAYER_ROLE,)
+
+    def role(self, name: str) -> SeatRole:
+        """The declared role ``name`` (KeyError if there is none)."""
+        for role in self.roles:
+            if role.name == name:
+                return role
+        raise KeyError(name)
+
+    @property
+    def default_role(self) -> SeatRole:
+        """The role of a seat that names none."""
+        return self.roles[0]
+
+    def role_problems(self, assigned: Sequence[str]) -> list[str]:
+        """Why seats with these roles (in seat order) cannot play this world, if they cannot."""
+        known = {r.name for r in self.roles}
+        problems = [
+            f"unknown role {r!r}; {self.id} has {', '.join(sorted(known))}"
+            for r in dict.fromkeys(assigned)
+            if r not in known
+        ]
+        if problems:
+            return problems
+        for role in self.roles:
+            n = sum(r == role.name for r in assigned)
+            if not role.min_count <= n <= role.max_count:
+                span = (
+                    f"{role.min_count}"
+                    if role.min_count == role.max_count
+                    else f"{role.min_count}-{role.max_count}"
+                )
+                problems.append(f"{self.id} needs {span} seat(s) of role {role.name!r}, got {n}")
+        return problems
 
 
 class IllegalActionError(ValueError):
@@ -217,12 +464,12 @@ def to_jsonable(obj: Any) -> Any:
     """Turn named tuples, dataclasses, enums, tuples and mappings into plain JSON values."""
     if isinstance(obj, tuple) and hasattr(obj, "_asdict"):
         return {k: to_jsonable(v) for k, v in obj._asdict().items()}
+    if isinstance(obj, Mapping):  # before dataclasses: a View reads as the mapping of its set fields
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
     if isinstance(obj, enum.Enum):
         return obj.value
-    if isinstance(obj, Mapping):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple | HistoryView):
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, type):

@@ -1,74 +1,125 @@
-"""The World protocol: a pure, seeded state machine over typed actions. No LLM, no I/O."""
+"""The world contract: a pure, seeded state machine over typed actions. No LLM, no I/O.
+
+:class:`WorldBase` declares every hook the engine, the scenario loader, the CLI, the viewer and the
+conformance suite use, with defaults for the optional ones; nothing is discovered with ``getattr``.
+A world subclasses it, sets ``spec`` (a :class:`sim.types.WorldSpec` naming its phase enum,
+observation types and seat roles), and implements the abstract methods.
+"""
 
 from __future__ import annotations
 
+import abc
 import random
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
-from sim.types import Action, ActionSpec, Event, Observation, PlayerId, WorldSpec
+from sim.types import ActionSpec, Event, Observation, Outcome, PlayerId, WorldSpec, dumps
 
 
-@runtime_checkable
-class World(Protocol):
+class WorldBase(abc.ABC):
     """A world. The engine owns the loop; the world owns the rules and who sees what."""
 
     spec: ClassVar[WorldSpec]
+    #: Parameter sets the conformance suite plays (each validated by ``spec.params_model``).
+    examples: ClassVar[tuple[dict[str, Any], ...]] = ({},)
 
-    def reset(self, players: Sequence[PlayerId], params: BaseModel, rng: random.Random) -> list[Event]:
-        """Start an episode and return its opening events."""
-        ...
+    # the episode ----------------------------------------------------------------------------
+    @abc.abstractmethod
+    def reset(
+        self,
+        players: Sequence[PlayerId],
+        params: BaseModel,
+        rng: random.Random,
+        roles: Mapping[PlayerId, str] | None = None,
+    ) -> list[Event]:
+        """Start an episode and return its opening events. ``roles`` gives each seat its declared
+        seat role (None: every seat has the spec's default role)."""
 
+    @abc.abstractmethod
     def to_act(self) -> tuple[PlayerId, ...]:
         """Seats that must act now (all of them act on the same state); empty iff terminal."""
-        ...
 
-    def legal_actions(self, player: PlayerId) -> ActionSpec:
-        """What ``player`` may answer now."""
-        ...
+    @abc.abstractmethod
+    def legal_actions(self, player: PlayerId) -> ActionSpec | None:
+        """What ``player`` may answer now; None when it is not to act."""
 
+    @abc.abstractmethod
     def observe(self, player: PlayerId) -> Observation:
         """A fresh observation for ``player``; calling it changes nothing."""
-        ...
 
-    def render(self, observation: Observation) -> str:
-        """The observation as text for a reader (LLM prompt context or a human)."""
-        ...
-
-    def step(self, actions: Mapping[PlayerId, Action]) -> list[Event]:
+    @abc.abstractmethod
+    def step(self, actions: Mapping[PlayerId, Any]) -> list[Event]:
         """Apply one action per seat in ``to_act()``; raise IllegalActionError (no change) if illegal."""
-        ...
 
+    @abc.abstractmethod
     def is_terminal(self) -> bool:
         """Whether the episode is over."""
-        ...
 
+    @abc.abstractmethod
     def returns(self) -> dict[PlayerId, float]:
         """Each seat's score so far (final once terminal)."""
-        ...
+
+    @abc.abstractmethod
+    def outcome(self) -> Outcome:
+        """How the episode ended (winners, reason, draw, the world's details)."""
+
+    @abc.abstractmethod
+    def snapshot(self) -> dict[str, Any]:
+        """The full state as JSON (debugging; checking that rejected actions change nothing)."""
+
+    # optional hooks, with defaults -------------------------------------------------------------
+    def render(self, observation: Observation) -> str:
+        """The observation as text for a reader (LLM prompt context or a human). Default: JSON."""
+        return dumps(
+            {"phase": observation.phase, "public": observation.public, "private": observation.private}
+        )
 
     def return_bounds(self) -> tuple[float, float]:
-        """The lowest and highest return any seat can get in this episode."""
-        ...
-
-    def outcome(self) -> dict[str, Any]:
-        """A JSON summary of how the episode ended (winner, reason, ...)."""
-        ...
-
-    def snapshot(self) -> dict[str, Any]:
-        """The full state as JSON (for debugging and for checking that rejected actions change nothing)."""
-        ...
+        """The lowest and highest return any seat can get in this episode (default: unbounded)."""
+        return float("-inf"), float("inf")
 
     def turn_metrics(self) -> Mapping[PlayerId, Mapping[str, float]]:
         """Per-seat numbers collected every turn (cumulative score, ...), as a new mapping each call."""
-        ...
+        return {}
 
     def episode_metrics(self) -> Mapping[PlayerId, Mapping[str, float]]:
         """Per-seat summary metrics once the episode is over."""
-        ...
+        return {}
 
     def describe_event(self, event: Event) -> str:
         """One readable line for a transcript."""
-        ...
+        return describe_generic(event)
+
+    def permute_secrets(self, viewer: PlayerId, rng: random.Random) -> bool:
+        """Right after ``reset``: change the hidden state to another deal that ``viewer`` cannot tell
+        apart from this one (the conformance suite then checks that ``viewer`` sees exactly the same
+        game). Returns False when there is no such other deal. Worlds with ``hidden_info`` implement it."""
+        return False
+
+    @classmethod
+    def check_players(cls, params: BaseModel, n_players: int) -> str | None:
+        """Why ``params`` cannot seat ``n_players`` (for worlds whose params depend on it), or None."""
+        return None
+
+    @classmethod
+    def run_report(cls, episodes: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+        """World-level numbers over a run's episodes (``{"outcome": ..., "metrics": ...}`` each)."""
+        return {}
+
+
+#: The world contract, by its old name.
+World = WorldBase
+
+
+def describe_generic(event: Event) -> str:
+    """A transcript line for any event: the engine's own kinds spelled out, others as their payload."""
+    p = event.payload
+    if event.kind == "rationale":
+        return f"rationale of {event.actor}: {p.get('text')}"
+    if event.kind == "rejected":
+        return f"rejected answer from {event.actor} (try {p['attempt']}): {p['error']}"
+    if event.kind == "invalid":
+        return f"invalid answer from {event.actor}: {p['errors'][-1]} -> fallback {p['fallback']}"
+    return f"{event.kind} {event.actor or ''} {dict(p)}"

@@ -46,13 +46,11 @@ class LLMAgent(LLMSeat):
     """An LLM in any seat of any world."""
 
     Config: ClassVar[type[AgentConfig]] = LLMAgentConfig
-    concurrent: ClassVar[bool] = True
-    needs_text: ClassVar[bool] = True
     worlds: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, config: LLMAgentConfig):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
+        self.config: LLMAgentConfig = config
         self.rng = random.Random(0)
         self.seed = 0
         self.seat: PlayerId = ""

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from sim.agent import AgentServices
+from typing import ClassVar
+
+from sim.agent import AgentBase, AgentConfig, AgentServices
 from sim.llm.client import LLMClient
 
 
-class LLMSeat:
-    """Base of LLM agents: keeps the engine's services and gives the run's client."""
+class LLMSeat(AgentBase):
+    """Base of LLM agents: waits on I/O (``concurrent``), reads the observation text, and uses the
+    run's LLM client from the engine's services."""
 
-    def __init__(self) -> None:
-        self.services = AgentServices(None)
+    concurrent: ClassVar[bool] = True
+    needs_text: bool = True
 
-    def attach(self, services: AgentServices) -> None:
-        """Take the run's LLM client and the episode id from the engine."""
-        self.services = services
+    def __init__(self, config: AgentConfig | None = None) -> None:
+        super().__init__(config)
 
     @property
     def client(self) -> LLMClient:

@@ -87,13 +87,11 @@ class ReConAgent(LLMSeat):
     """ReCon (all stages on by default) for any Avalon seat."""
 
     Config: ClassVar[type[AgentConfig]] = ReConConfig
-    concurrent: ClassVar[bool] = True
-    needs_text: ClassVar[bool] = True
     worlds: ClassVar[tuple[str, ...] | None] = (AVALON,)
 
     def __init__(self, config: ReConConfig):
-        super().__init__()
-        self.config = config
+        super().__init__(config)
+        self.config: ReConConfig = config
         self.seat: PlayerId = ""
         self.seed = 0
         self.memory = Memory()
@@ -138,7 +136,7 @@ class ReConAgent(LLMSeat):
     ) -> dict[str, Any]:
         """The context every stage template gets (pure: built from the observation and own memory)."""
         private, memory = obs.private, self.memory
-        talk = obs.legal.kind is ActionKind.TEXT
+        talk = obs.legal is not None and obs.legal.kind is ActionKind.TEXT
         others = [p for p in obs.public["players"] if p != obs.player]
         kept = memory.thoughts[-self.config.thoughts_kept :] if self.config.thoughts_kept else []
         belief = json.dumps(memory.belief) if memory.belief else ""

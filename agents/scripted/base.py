@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
-from typing import ClassVar
 
-from sim.agent import AgentConfig
+from sim.agent import AgentBase, AgentConfig
 from sim.types import Action, Observation, PlayerId, WorldSpec
 
 
-class ScriptedAgent:
+class ScriptedAgent(AgentBase):
     """A bot: no I/O, with its own seeded RNG. Subclasses implement the synchronous ``decide``;
-    ``act`` wraps it for the async protocol, and the engine calls ``decide`` directly when it can."""
-
-    Config: ClassVar[type[AgentConfig]] = AgentConfig
-    concurrent: ClassVar[bool] = False
-    needs_text: ClassVar[bool] = False
-    #: World ids this agent can play (None = any world).
-    worlds: ClassVar[tuple[str, ...] | None] = None
+    ``act`` wraps it for the async protocol, and the engine calls ``decide`` directly when it can.
+    A subclass may instead override ``act`` alone (it is then always awaited)."""
 
     def __init__(self, config: AgentConfig | None = None):
-        self.config = config if config is not None else self.Config()
+        super().__init__(config)
         self.rng = random.Random(0)
         self.seat: PlayerId = ""
 
@@ -30,9 +23,10 @@ class ScriptedAgent:
         self.seat = seat
         self.rng = random.Random(seed)
 
-    #: Subclasses define ``decide(observation) -> Action``; the engine then calls it directly, and
-    #: ``act`` wraps it for the async protocol. A subclass may instead override ``act`` alone.
-    decide: Callable[[Observation], Action]
+    @classmethod
+    def answers_inline(cls) -> bool:
+        """Bots that keep ``act`` as it is answer inline through ``decide``."""
+        return not cls.concurrent and cls.act is ScriptedAgent.act
 
     async def act(self, observation: Observation) -> Action:
         """Choose an action (the async protocol method)."""

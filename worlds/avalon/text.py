@@ -138,7 +138,7 @@ def instruction_text(obs: Observation) -> str:
     if phase == "end":
         roles = ", ".join(f"{p} ({role_title(r)})" for p, r in pub["roles"].items())
         return f"The game is over: {pub['winner']} wins ({pub['reason'].replace('_', ' ')}). Roles: {roles}."
-    if not obs.legal.options and obs.legal.kind.value == "choice":
+    if obs.legal is None:
         return f"Waiting for others ({phase})."
     if phase == "propose":
         size = pub["quest_sizes"][pub["quest"] - 1]

@@ -40,9 +40,11 @@ from sim.types import (
     HistoryView,
     IllegalActionError,
     Observation,
+    Outcome,
     PlayerId,
 )
 from sim.types import WorldSpec as Spec
+from sim.world import WorldBase
 from worlds.avalon import metrics, text
 from worlds.avalon.params import AvalonParams
 from worlds.avalon.roles import (
@@ -131,7 +133,7 @@ class AssassinationRecord(NamedTuple):
     correct: bool
 
 
-class AvalonWorld:
+class AvalonWorld(WorldBase):
     """Avalon as a pure state machine: one phase at a time, simultaneous votes and quest cards."""
 
     spec: ClassVar[Spec] = Spec(
@@ -153,14 +155,14 @@ class AvalonWorld:
         {"roles": ["merlin", "assassin"], "discussion": False, "evil_confer": False, "seating": "fixed"},
     )
 
-    @staticmethod
-    def run_report(episodes: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+    @classmethod
+    def run_report(cls, episodes: Sequence[Mapping[str, Any]]) -> dict[str, float]:
         """Win rate by side, how evil won, assassination accuracy and seat means over a run's episodes
         (``{"outcome": ..., "metrics": ...}`` each)."""
         return metrics.aggregate(episodes)
 
-    @staticmethod
-    def check_players(params: BaseModel, n_players: int) -> str | None:
+    @classmethod
+    def check_players(cls, params: BaseModel, n_players: int) -> str | None:
         """Why ``params`` cannot seat ``n_players`` (the role set does not fit), or None."""
         assert isinstance(params, AvalonParams)
         try:
@@ -170,7 +172,13 @@ class AvalonWorld:
         return None
 
     # setup ----------------------------------------------------------------------------------
-    def reset(self, players: Sequence[PlayerId], params: BaseModel, rng: random.Random) -> list[Event]:
+    def reset(
+        self,
+        players: Sequence[PlayerId],
+        params: BaseModel,
+        rng: random.Random,
+        roles: Mapping[PlayerId, str] | None = None,
+    ) -> list[Event]:
         """Deal the roles, tell each seat what it sees at night, and give the first leader the token."""
         assert isinstance(params, AvalonParams)
         self.params = params
@@ -269,12 +277,12 @@ class AvalonWorld:
             return (self._assassin(),)
         return ()
 
-    def legal_actions(self, player: PlayerId) -> ActionSpec:
-        """What ``player`` may answer now (an empty choice if it is not its turn)."""
+    def legal_actions(self, player: PlayerId) -> ActionSpec | None:
+        """What ``player`` may answer now (None if it is not its turn)."""
         if player not in self.roles:
             raise KeyError(f"{player!r} is not a seat of this game")
         if player not in self.to_act():
-            return ActionSpec(ActionKind.CHOICE, ())
+            return None
         phase = self.phase
         if phase is Phase.PROPOSE:
             size = self.sizes[self.quest]
@@ -353,7 +361,9 @@ class AvalonWorld:
         for p in actions:
             if p not in actors:
                 raise IllegalActionError(p, f"it is not {p}'s turn")
-            problem = self.legal_actions(p).check(actions[p])
+            legal = self.legal_actions(p)
+            assert legal is not None
+            problem = legal.check(actions[p])
             if problem is not None:
                 raise IllegalActionError(p, problem)
         self.steps += 1
@@ -512,7 +522,7 @@ class AvalonWorld:
         self.reason = reason
         self.team = ()
         self.speakers = []
-        return self._event("end", self.outcome())
+        return self._event("end", self._outcome_details())
 
     def is_terminal(self) -> bool:
         """Whether a side has won."""
@@ -531,8 +541,12 @@ class AvalonWorld:
         """A seat wins (1) or not (0)."""
         return 0.0, 1.0
 
-    def outcome(self) -> dict[str, Any]:
-        """Winning side, how, the winners, the full deal, and the assassination if any."""
+    def outcome(self) -> Outcome:
+        """The seats of the winning side win; details: the side, the full deal, quests, assassination."""
+        return Outcome(self.winners(), self.reason, False, self._outcome_details())
+
+    def _outcome_details(self) -> dict[str, Any]:
+        """Winning side, how, the winners, the full deal, and the assassination if any (the end event)."""
         return {
             "winner": self.winner.value if self.winner else None,
             "winners": list(self.winners()),

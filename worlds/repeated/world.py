@@ -18,9 +18,10 @@ the other seat.
 
 from __future__ import annotations
 
+import enum
 import random
 from collections.abc import Mapping, Sequence
-from types import MappingProxyType
+from dataclasses import dataclass
 from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel
@@ -34,15 +35,58 @@ from sim.types import (
     HistoryView,
     IllegalActionError,
     Observation,
+    Outcome,
     PlayerId,
+    View,
 )
 from sim.types import WorldSpec as Spec
+from sim.world import WorldBase
 from worlds.repeated import metrics, text
 from worlds.repeated.games import MatrixGame
 from worlds.repeated.params import RepeatedParams
 
-PHASE = "play"
-_EMPTY: Mapping[str, Any] = MappingProxyType({})
+
+class Phase(enum.StrEnum):
+    """A repeated game has one phase: both seats choose."""
+
+    PLAY = "play"
+
+
+PHASE = Phase.PLAY
+
+
+@dataclass(frozen=True, slots=True)
+class StageOutcome(View):
+    """One cell of the stage game from a seat's own perspective."""
+
+    own: str
+    other: str
+    own_points: float
+    other_points: float
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatedPublic(View):
+    """What both seats know, each from its own perspective: the stage game and, if told, the horizon."""
+
+    game: str
+    options: tuple[str, str]
+    outcomes: tuple[StageOutcome, ...]
+    horizon_known: bool
+    horizon: str | None = None  # "fixed" or "geometric", only when the horizon is known
+    rounds: int | None = None
+    stop_probability: float | None = None
+    max_rounds: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatedPrivate(View):
+    """A seat's own secret: the moves it intended when noise flipped them (only with noise)."""
+
+    intended: Sequence[str] | None = None
+
+
+_EMPTY = RepeatedPrivate()
 
 
 class RoundRecord(NamedTuple):
@@ -55,7 +99,7 @@ class RoundRecord(NamedTuple):
     other_points: float
 
 
-class RepeatedGameWorld:
+class RepeatedGameWorld(WorldBase):
     """A finitely repeated 2x2 game between two seats."""
 
     spec: ClassVar[Spec] = Spec(
@@ -67,6 +111,9 @@ class RepeatedGameWorld:
         hidden_info=True,
         max_turns=100_000,
         params_model=RepeatedParams,
+        phases=Phase,
+        public_type=RepeatedPublic,
+        private_type=RepeatedPrivate,
     )
     #: Parameter sets the conformance suite plays (defaults, noise, a hidden geometric horizon, a 144-game).
     examples: ClassVar[tuple[dict[str, Any], ...]] = (
@@ -76,7 +123,13 @@ class RepeatedGameWorld:
         {"game": "rg_6_7", "labels": ["X", "Q"], "rounds": 5},
     )
 
-    def reset(self, players: Sequence[PlayerId], params: BaseModel, rng: random.Random) -> list[Event]:
+    def reset(
+        self,
+        players: Sequence[PlayerId],
+        params: BaseModel,
+        rng: random.Random,
+        roles: Mapping[PlayerId, str] | None = None,
+    ) -> list[Event]:
         """Start a match between two seats."""
         assert isinstance(params, RepeatedParams)
         if len(players) != 2:
@@ -93,7 +146,7 @@ class RepeatedGameWorld:
         self.histories: list[list[RoundRecord]] = [[], []]
         labels = self.game.labels
         self._seats = {p: i for i, p in enumerate(players)}
-        self._private = [_EMPTY, _EMPTY]
+        self._private: list[RepeatedPrivate] = [_EMPTY, _EMPTY]
         self._observations: list[Observation | None] = [None, None]
         self._intended_labels: list[list[str]] = [[], []]
         self._labels = labels
@@ -103,7 +156,7 @@ class RepeatedGameWorld:
         self._stop_probability = params.stop_probability
         self._round_cap = params.round_cap
         self._legal = ActionSpec(ActionKind.CHOICE, labels, fallback=labels[params.fallback])
-        self._public = [MappingProxyType(self._static_public(s)) for s in (0, 1)]
+        self._public = [self._static_public(s) for s in (0, 1)]
         start = Event(
             0,
             PHASE,
@@ -132,39 +185,25 @@ class RepeatedGameWorld:
             }
         return {"horizon": "fixed", "rounds": p.rounds}
 
-    def _static_public(self, seat: int) -> dict[str, Any]:
+    def _static_public(self, seat: int) -> RepeatedPublic:
         labels = self._labels
         outcomes = tuple(
-            MappingProxyType(
-                {
-                    "own": labels[a],
-                    "other": labels[b],
-                    "own_points": self._payoff[seat][a][b],
-                    "other_points": self._payoff[1 - seat][b][a],
-                }
-            )
+            StageOutcome(labels[a], labels[b], self._payoff[seat][a][b], self._payoff[1 - seat][b][a])
             for a in (0, 1)
             for b in (0, 1)
         )
-        public: dict[str, Any] = {
-            "game": self.game.name,
-            "options": labels,
-            "outcomes": outcomes,
-            "horizon_known": self.params.horizon_known,
-        }
-        if self.params.horizon_known:
-            public.update(self._horizon())
-        return public
+        horizon = self._horizon() if self.params.horizon_known else {}
+        return RepeatedPublic(self.game.name, labels, outcomes, self.params.horizon_known, **horizon)
 
     # protocol -------------------------------------------------------------------------------
     def to_act(self) -> tuple[PlayerId, ...]:
         """Both seats act every round until the game is over."""
         return () if self.over else self.players
 
-    def legal_actions(self, player: PlayerId) -> ActionSpec:
-        """Choose one of the two options."""
+    def legal_actions(self, player: PlayerId) -> ActionSpec | None:
+        """Choose one of the two options (None once the game is over)."""
         self._seat(player)
-        return self._legal
+        return None if self.over else self._legal
 
     def observe(self, player: PlayerId) -> Observation:
         """The seat's view: its own payoffs, the round (``turn``), and the played history."""
@@ -179,7 +218,7 @@ class RepeatedGameWorld:
             self._public[seat],
             self._private[seat],
             HistoryView(self.histories[seat]),
-            self._legal,
+            None if self.over else self._legal,
         )
         return obs
 
@@ -267,7 +306,7 @@ class RepeatedGameWorld:
         self.intended.append((i, j))
         for seat, want in enumerate((i, j)):
             self._intended_labels[seat].append(self._labels[want])
-            self._private[seat] = MappingProxyType({"intended": HistoryView(self._intended_labels[seat])})
+            self._private[seat] = RepeatedPrivate(HistoryView(self._intended_labels[seat]))
         return played[0], played[1]
 
     def is_terminal(self) -> bool:
@@ -285,11 +324,12 @@ class RepeatedGameWorld:
         hi = max(self.game.max_payoff(0), self.game.max_payoff(1), 0.0)
         return lo * cap, hi * cap
 
-    def outcome(self) -> dict[str, Any]:
-        """Rounds played, scores and the winner (None on a draw)."""
+    def outcome(self) -> Outcome:
+        """The seat with more points wins (a draw on equal points); details: rounds, scores, winner."""
         s0, s1 = self.scores
         winner = None if s0 == s1 else self.players[0 if s0 > s1 else 1]
-        return {"rounds": len(self.moves), "scores": self.returns(), "winner": winner}
+        details = {"rounds": len(self.moves), "scores": self.returns(), "winner": winner}
+        return Outcome((winner,) if winner else (), "points", winner is None, details)
 
     def snapshot(self) -> dict[str, Any]:
         """Full state as JSON."""

@@ -36,11 +36,12 @@ def prompt_texts(obs: Observation) -> str:
     """Everything a ReCon seat would send for this observation, at every stage."""
     agent = ReConAgent(ReConConfig(model=ModelSettings(model="openai/none")))
     agent.reset(obs.player, AvalonWorld.spec, 0)
-    model_draft = {"think": "draft", **({"speak": "hi"} if obs.legal.kind is ActionKind.TEXT else {})}
+    legal = obs.legal  # None when it is not this seat's turn
+    model_draft = {"think": "draft", **({"speak": "hi"} if legal and legal.kind is ActionKind.TEXT else {})}
     from agents.llm import parsing
 
     draft = None
-    if obs.legal.options or obs.legal.kind is ActionKind.TEXT:
+    if legal is not None:
         value = {"choice": obs.legal.fallback, "choices": obs.legal.fallback}
         fields = parsing.staged_answer_model(obs.legal).model_fields
         draft = parsing.staged_answer_model(obs.legal).model_validate(
