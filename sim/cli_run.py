@@ -97,10 +97,11 @@ def summary_table(
     stats: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for plan, result in summary.episodes:
         outcome = result.outcome
-        for (player, score), seat in zip(result.returns.items(), plan.seats, strict=True):
+        for i, seat in enumerate(plan.seats):
+            player = f"p{i}"  # seat order, whatever order the world lists its returns in
             s = stats[seat.display(), player if by_seat else ""]
             s["seats"] += 1
-            s["score"] += score
+            s["score"] += result.returns.get(player, 0.0)
             s["invalid"] += result.invalid.get(player, 0)
             usage = summary.llm_usage.get((result.episode_id, player))
             if usage is not None:

@@ -351,6 +351,20 @@ class Outcome(Mapping[str, Any]):
             return "win"
         return "draw" if self.draw else "loss"
 
+    def points(self, player: PlayerId) -> float:
+        """1 for a win, 0.5 for a draw, 0 for a loss: the one win-rate convention (viewer, ratings)."""
+        return {"win": 1.0, "draw": 0.5, "loss": 0.0}[self.result(player)]
+
+    def label(self) -> str:
+        """A short text: ``good (hammer)``, ``p0 (horizon)``, ``draw``; empty for an empty outcome."""
+        if self.draw:
+            return "draw"
+        winner = self.details.get("winner")
+        name = str(winner) if winner is not None else ", ".join(self.winners)
+        if not name:
+            return ""
+        return f"{name} ({self.reason})" if self.reason else name
+
     def with_details(self, **extra: Any) -> Outcome:
         """A copy with more details (the engine's ``truncated``, say)."""
         return Outcome(self.winners, self.reason, self.draw, {**self.details, **extra})

@@ -6,56 +6,31 @@ schema) raises ``ValueError`` with a short reason, which the client sends back t
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from sim import actions
+from sim.actions import AnswerBase
 from sim.types import ActionKind, ActionSpec
 
 _OPTION = re.compile(r"\b(?:Option|Recipe|Approach)\s+([^\s.,;:!?\"')]+)", re.IGNORECASE)
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
 
-class _Answer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+_Answer = AnswerBase
 
 
 def answer_model(spec: ActionSpec) -> type[BaseModel]:
-    """A pydantic model of a legal answer: choices become a ``Literal`` (sent as ``response_format``)."""
-    return _answer_model(_shape(spec))
-
-
-def _shape(spec: ActionSpec) -> ActionSpec:
-    """The spec without its fallback (a list for team proposals): hashable, so models are cached by it."""
-    return spec if spec.fallback is None else dataclasses.replace(spec, fallback=None)
-
-
-@lru_cache(maxsize=1024)
-def _answer_model(spec: ActionSpec) -> type[BaseModel]:
-    """Built once per distinct spec (pydantic class creation costs about a quarter millisecond)."""
-    if spec.kind is ActionKind.CHOICE:
-        choice: Any = Literal[tuple(spec.options)]  # type: ignore[valid-type]
-        return create_model("Answer", __base__=_Answer, choice=(choice, ...))
-    if spec.kind is ActionKind.MULTI_CHOICE:
-        item: Any = Literal[tuple(spec.options)]  # type: ignore[valid-type]
-        return create_model(
-            "Answer",
-            __base__=_Answer,
-            choices=(list[item], Field(min_length=spec.min_count, max_length=spec.max_count)),
-        )
-    if spec.kind is ActionKind.NUMBER:
-        return create_model(
-            "Answer", __base__=_Answer, number=(float, Field(ge=spec.minimum, le=spec.maximum))
-        )
-    return create_model("Answer", __base__=_Answer, text=(str, Field(max_length=spec.max_chars)))
+    """A pydantic model of a legal answer (:func:`sim.actions.answer_model`, sent as ``response_format``)."""
+    return actions.answer_model(spec)
 
 
 def answer_value(answer: BaseModel) -> Any:
     """The action value inside a validated answer."""
-    return next(iter(answer.model_dump().values()))
+    return actions.answer_value(answer)
 
 
 def parse_json_answer(text: str, model: type[BaseModel]) -> BaseModel:
@@ -83,7 +58,7 @@ def parse_option(text: str, options: tuple[str, ...]) -> str:
 
 def staged_answer_model(spec: ActionSpec) -> type[BaseModel]:
     """A reasoning stage's answer: private ``think`` first, then ``speak`` (text actions) or the action."""
-    return _staged_answer_model(_shape(spec))
+    return _staged_answer_model(actions.shape(spec))
 
 
 @lru_cache(maxsize=1024)

@@ -12,7 +12,8 @@ from sim.types import Action, Observation
 
 
 class ReplayConfig(AgentConfig):
-    """``actions``: values in order (or mappings with ``value`` and optional ``rationale``)."""
+    """``actions``: values in order (or mappings of ``value`` and optional ``rationale`` only; a ONE_OF
+    value ``{branch: ..., value: ...}`` is a value)."""
 
     actions: list[Any] = Field(min_length=1)
 
@@ -36,11 +37,15 @@ class ReplayAgent(ScriptedAgent):
                 f"replay for {self.seat}: ran out of actions at turn {observation.turn} after {len(actions)}"
             )
         item = actions[self.position]
-        value, rationale = (
-            (item.get("value"), item.get("rationale")) if isinstance(item, dict) else (item, None)
-        )
-        action = Action(observation.legal.kind, value, rationale)
-        problem = observation.legal.check(action)
+        wrapped = isinstance(item, dict) and "value" in item and set(item) <= {"value", "rationale"}
+        value, rationale = (item["value"], item.get("rationale")) if wrapped else (item, None)
+        legal = observation.legal
+        if legal is None:
+            raise AgentError(
+                f"replay for {self.seat}: asked to act at turn {observation.turn} with nothing legal"
+            )
+        action = Action(legal.kind, value, rationale)
+        problem = legal.check(action)
         if problem is not None:
             raise AgentError(
                 f"replay for {self.seat}: action #{self.position + 1} {value!r} is illegal at turn "

@@ -219,7 +219,7 @@ class StoreWriter:
         append = self._events.append
         for e in events:
             visible = _ALL_JSON if e.visible_to == "all" else dumps(e.visible_to)
-            append((episode_id, seq, e.turn, e.phase, e.kind, e.actor, visible, dumps(e.payload)))
+            append((episode_id, seq, e.turn, str(e.phase), e.kind, e.actor, visible, dumps(e.payload)))
             seq += 1
         self._seq[episode_id] = seq
         if len(self._events) >= self.flush_rows or time.monotonic() - self._last_commit >= self.flush_seconds:

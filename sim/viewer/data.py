@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from sim.store.engine import StoreError
 from sim.store.reader import StoreReader, event_from_row
-from sim.types import Event, PlayerId
+from sim.types import Event, Outcome, PlayerId
 
 
 class ViewerError(RuntimeError):
@@ -27,11 +27,7 @@ def outcome_text(outcome: dict[str, Any] | None) -> str:
     """A short outcome: ``good (hammer)``, ``p0``, ``draw``, or the empty string while running."""
     if not outcome:
         return ""
-    winner = outcome.get("winner")
-    reason = outcome.get("reason")
-    if winner is None:
-        return "draw" if "winner" in outcome else ""
-    return f"{winner} ({reason})" if reason else str(winner)
+    return Outcome.from_json(outcome).label()
 
 
 def _model_of(config: Any) -> str:
@@ -130,13 +126,8 @@ class ViewerData:
         )
         wins = []
         for row in df.itertuples():
-            outcome = json.loads(row.outcome) if isinstance(row.outcome, str) else (row.outcome or {})
-            if "winners" in outcome:
-                wins.append(float(row.player_id in outcome["winners"]))
-            elif "winner" in outcome:
-                wins.append(0.5 if outcome["winner"] is None else float(outcome["winner"] == row.player_id))
-            else:
-                wins.append(math.nan)
+            stored = json.loads(row.outcome) if isinstance(row.outcome, str) else row.outcome
+            wins.append(Outcome.from_json(stored).points(row.player_id) if stored else math.nan)
         df["win"] = wins
         return df.drop(columns=["outcome"])
 

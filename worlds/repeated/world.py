@@ -140,6 +140,7 @@ class RepeatedGameWorld(WorldBase):
         self.rng = rng
         self.round = 1
         self.over = False
+        self.end_reason = ""
         self.moves: list[tuple[int, int]] = []
         self.intended: list[tuple[int, int]] = []
         self.scores = [0.0, 0.0]
@@ -259,19 +260,13 @@ class RepeatedGameWorld(WorldBase):
         else:
             self.over = r >= self._round_cap
         if self.over:
+            self.end_reason = (
+                "horizon"
+                if self._stop_probability is None
+                else ("cap" if r >= self._round_cap else "stopped")
+            )
             events.append(
-                Event(
-                    r,
-                    PHASE,
-                    "end",
-                    {
-                        "rounds": r,
-                        "scores": self.returns(),
-                        "reason": "horizon"
-                        if self._stop_probability is None
-                        else ("cap" if r >= self._round_cap else "stopped"),
-                    },
-                )
+                Event(r, PHASE, "end", {"rounds": r, "scores": self.returns(), "reason": self.end_reason})
             )
         else:
             self.round = r + 1
@@ -329,7 +324,7 @@ class RepeatedGameWorld(WorldBase):
         s0, s1 = self.scores
         winner = None if s0 == s1 else self.players[0 if s0 > s1 else 1]
         details = {"rounds": len(self.moves), "scores": self.returns(), "winner": winner}
-        return Outcome((winner,) if winner else (), "points", winner is None, details)
+        return Outcome((winner,) if winner else (), self.end_reason, winner is None, details)
 
     def snapshot(self) -> dict[str, Any]:
         """Full state as JSON."""
