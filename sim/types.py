@@ -239,6 +239,12 @@ class Observation(NamedTuple):
     text: str = ""
     feedback: str | None = None
 
+    def action_spec(self) -> ActionSpec:
+        """The legal actions of a seat that is to act (a seat asked to act always has them)."""
+        if self.legal is None:
+            raise ValueError(f"{self.player} is not to act now (phase {self.phase})")
+        return self.legal
+
     def with_text(self, text: str) -> Observation:
         """A copy carrying its rendered text."""
         return self._replace(text=text)
