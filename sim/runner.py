@@ -187,8 +187,9 @@ async def _play(
     seed = loaded.episode_seed(plan)
     players = seat_ids(len(plan.seats))
     agents = {p: loaded.make_agent(seat) for p, seat in zip(players, plan.seats, strict=True)}
+    roles = loaded.roles(plan)
     seats = [
-        {"player_id": p, "agent": s.agent, "label": s.display(), "config": s.config}
+        {"player_id": p, "agent": s.agent, "label": s.display(), "config": s.config, "role": roles[p]}
         for p, s in zip(players, plan.seats, strict=True)
     ]
     writer.begin_episode(
@@ -213,7 +214,7 @@ async def _play(
             labels={p: s.display() for p, s in zip(players, plan.seats, strict=True)},
             stop=stop,
             llm=llm,
-            roles=loaded.roles(plan),
+            roles=roles,
         )
     except (KeyboardInterrupt, asyncio.CancelledError) as exc:
         writer.finish_episode(

@@ -84,6 +84,8 @@ def test_a_bot_referee_rules_sees_everything_and_is_not_rated(tmp_path: Path) ->
     assert all("p1" not in r.outcome.winners for _, r in summary.episodes)
     verdicts = rows(summary.db, "SELECT actor, payload FROM events WHERE kind = 'verdict'")
     assert verdicts and {a for a, _ in verdicts} == {"p1"}
+    stored_roles = rows(summary.db, "SELECT DISTINCT player_id, role FROM seats ORDER BY player_id")
+    assert stored_roles == [("p0", "player"), ("p1", "referee"), ("p2", "player")]
     setup = rows(summary.db, "SELECT payload, visible_to FROM events WHERE kind = 'setup'")
     assert all(json.loads(v) == ["p1"] for _, v in setup)
     # the referee ruled truthfully: the closest guess scored each time
