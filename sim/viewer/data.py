@@ -5,6 +5,7 @@ Streamlit-free, so every query is testable on its own; ``app.py`` caches these c
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Iterable
@@ -14,6 +15,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 
+from sim import registry
 from sim.store.engine import StoreError
 from sim.store.reader import StoreReader, event_from_row
 from sim.types import Event, Outcome, PlayerId
@@ -28,6 +30,16 @@ def outcome_text(outcome: dict[str, Any] | None) -> str:
     if not outcome:
         return ""
     return Outcome.from_json(outcome).label()
+
+
+@functools.cache
+def _rated(world_id: str, role: str) -> bool:
+    """Whether seats of ``role`` count in wins (a referee's do not); unknown worlds and roles count."""
+    try:
+        spec = registry.world_entry(world_id).load().spec
+        return bool(spec.role(role).rated)
+    except (registry.RegistryError, KeyError, AttributeError):
+        return True
 
 
 def _model_of(config: Any) -> str:
@@ -119,7 +131,9 @@ class ViewerData:
     def seat_results(self, run_id: int) -> pd.DataFrame:
         """One row per seat of the run's finished episodes: episode, player, label, agent, score, win."""
         df = self._sql(
-            "SELECT s.episode_id, s.player_id, s.label, s.agent, s.score, e.outcome, e.matchup FROM seats s"
+            "SELECT s.episode_id, s.player_id, s.label, s.agent, s.score, s.role,"
+            " json_extract(r.scenario, '$.world') AS world_id, e.outcome, e.matchup FROM seats s"
+            " JOIN runs r ON r.id = :run"
             " JOIN episodes e ON e.id = s.episode_id WHERE e.run_id = :run AND e.status = 'complete'"
             " ORDER BY s.id",
             run=run_id,
@@ -127,9 +141,10 @@ class ViewerData:
         wins = []
         for row in df.itertuples():
             stored = json.loads(row.outcome) if isinstance(row.outcome, str) else row.outcome
-            wins.append(Outcome.from_json(stored).points(row.player_id) if stored else math.nan)
+            rated = _rated(str(row.world_id), str(row.role))
+            wins.append(Outcome.from_json(stored).points(row.player_id) if stored and rated else math.nan)
         df["win"] = wins
-        return df.drop(columns=["outcome"])
+        return df.drop(columns=["outcome", "world_id"])
 
     def usage(self, run_id: int) -> pd.DataFrame:
         """LLM calls, tokens and estimated cost per agent label of a run."""

@@ -92,6 +92,11 @@ def test_a_bot_referee_rules_sees_everything_and_is_not_rated(tmp_path: Path) ->
     from sim.cli_run import summary_table
 
     table = summary_table(summary, by_seat=True, rated=lambda seat: seat.role != "referee")
+    from sim.viewer.data import ViewerData
+
+    results = ViewerData(summary.db).seat_results(summary.run_id)
+    assert results[results.player_id == "p1"].win.isna().all()  # the referee is left out of win rates
+    assert results[results.player_id != "p1"].win.notna().all()
     cells = {row: [c._cells[i] for c in table.columns] for i, row in enumerate(range(table.row_count))}
     referee_row = next(r for r in cells.values() if r[-1] == "p1")
     assert referee_row[4:7] == ["0", "0", "0"]  # no wins, draws or losses for the unrated seat
