@@ -207,3 +207,19 @@ class NaiveProber(Strategy):
         if not history:
             return 0
         return 1 if self.rng.random() < self.config.p else 0
+
+
+class GoByMajority(Strategy):
+    """Axelrod's soft Go By Majority: C while the opponent's cooperations are at least its defections."""
+
+    def reset(self, seat, world, seed) -> None:  # type: ignore[no-untyped-def]
+        """Forget the count."""
+        super().reset(seat, world, seed)
+        self.counted = 0
+        self.defections = 0
+
+    def choose(self, history, observation) -> int:  # type: ignore[no-untyped-def]
+        """D iff the opponent has defected more often than it cooperated (a tie cooperates)."""
+        self.defections += sum(self._is_d(observation, r.other) for r in history[self.counted :])
+        self.counted = len(history)
+        return int(2 * self.defections > self.counted)

@@ -63,17 +63,24 @@ def test_random_play_terminates_and_to_act_empty_iff_terminal(world_id: str, exa
 
 @pytest.mark.parametrize(("world_id", "example", "n"), CASES)
 def test_observe_is_idempotent_and_changes_nothing(world_id: str, example: int, n: int) -> None:
+    """Observations are stable and typed as declared: phase enum, public/private types, legal iff to act."""
     cls, params = _world(world_id, example)
+    spec = cls.spec
     world = cls()
 
     def check(w) -> None:  # type: ignore[no-untyped-def]
         before = w.snapshot()
+        actors = w.to_act()
         for p in seat_ids(n):
             first = w.observe(p)
             w.observe(seat_ids(n)[-1])
             assert w.observe(p) == first
             assert dumps(first) == dumps(w.observe(p))
             assert first.player == p
+            assert isinstance(first.phase, spec.phases), f"phase {first.phase!r} is not a {spec.phases}"
+            assert isinstance(first.public, spec.public_type), type(first.public)
+            assert isinstance(first.private, spec.private_type), type(first.private)
+            assert (first.legal is None) == (p not in actors), f"{p}: legal {first.legal} but to_act {actors}"
         assert w.snapshot() == before
 
     drive(world, params, n, 3, random_chooser(3), on_turn=check)

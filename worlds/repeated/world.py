@@ -176,6 +176,30 @@ class RepeatedGameWorld(WorldBase):
         setup = Event(0, PHASE, "setup", {**self._horizon(), "noise": params.noise}, visible_to=())
         return [start, setup]
 
+    def permute_secrets(self, viewer: PlayerId, rng: random.Random) -> bool:
+        """Deal another hidden horizon: a fixed game gets another round count, a geometric one another
+        stop probability and cap (the stop draws then fall differently). Kind and RNG draws stay the same,
+        so noise flips are unchanged. The other seat's intended moves come from its actions, not from a
+        deal. False when the horizon is known: then nothing dealt is hidden from ``viewer``."""
+        self._seat(viewer)
+        if self.params.horizon_known:
+            return False
+        if self.params.geometric:
+            p = self.params.stop_probability
+            new_p = p
+            while new_p == p:
+                new_p = 1.0 - rng.random()  # in (0, 1]
+            update: dict[str, Any] = {
+                "stop_probability": new_p,
+                "max_rounds": _another_count(self._round_cap, rng),
+            }
+            self._stop_probability = new_p
+        else:
+            update = {"rounds": _another_count(self._round_cap, rng)}
+        self.params = self.params.model_copy(update=update)
+        self._round_cap = self.params.round_cap
+        return True
+
     def _horizon(self) -> dict[str, Any]:
         p = self.params
         if p.geometric:
@@ -357,3 +381,9 @@ class RepeatedGameWorld(WorldBase):
             return self._seats[player]
         except KeyError:
             raise KeyError(f"{player!r} is not a seat of this game") from None
+
+
+def _another_count(current: int, rng: random.Random, limit: int = 100_000) -> int:
+    """A round count in 1..min(2 * current + 1, limit) other than ``current``."""
+    pick = rng.randint(1, min(2 * current + 1, limit) - 1)
+    return pick + 1 if pick >= current else pick
