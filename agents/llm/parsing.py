@@ -1,4 +1,4 @@
-"""The one place where model answers become actions: answer schemas from an ActionSpec, and parsers.
+"""The one place where model answers become actions: answer schemas (``sim.actions``) and parsers.
 
 Nothing here guesses: an answer that does not name exactly one legal option (or does not match the
 schema) raises ``ValueError`` with a short reason, which the client sends back to the model.
@@ -6,13 +6,14 @@ schema) raises ``ValueError`` with a short reason, which the client sends back t
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from functools import lru_cache
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+from sim.actions import answer_model, answer_value, shape
+from sim.prompts import Prompt
 from sim.types import ActionKind, ActionSpec
 
 _OPTION = re.compile(r"\b(?:Option|Recipe|Approach)\s+([^\s.,;:!?\"')]+)", re.IGNORECASE)
@@ -23,39 +24,12 @@ class _Answer(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-def answer_model(spec: ActionSpec) -> type[BaseModel]:
-    """A pydantic model of a legal answer: choices become a ``Literal`` (sent as ``response_format``)."""
-    return _answer_model(_shape(spec))
-
-
-def _shape(spec: ActionSpec) -> ActionSpec:
-    """The spec without its fallback (a list for team proposals): hashable, so models are cached by it."""
-    return spec if spec.fallback is None else dataclasses.replace(spec, fallback=None)
-
-
-@lru_cache(maxsize=1024)
-def _answer_model(spec: ActionSpec) -> type[BaseModel]:
-    """Built once per distinct spec (pydantic class creation costs about a quarter millisecond)."""
-    if spec.kind is ActionKind.CHOICE:
-        choice: Any = Literal[tuple(spec.options)]  # type: ignore[valid-type]
-        return create_model("Answer", __base__=_Answer, choice=(choice, ...))
-    if spec.kind is ActionKind.MULTI_CHOICE:
-        item: Any = Literal[tuple(spec.options)]  # type: ignore[valid-type]
-        return create_model(
-            "Answer",
-            __base__=_Answer,
-            choices=(list[item], Field(min_length=spec.min_count, max_length=spec.max_count)),
-        )
-    if spec.kind is ActionKind.NUMBER:
-        return create_model(
-            "Answer", __base__=_Answer, number=(float, Field(ge=spec.minimum, le=spec.maximum))
-        )
-    return create_model("Answer", __base__=_Answer, text=(str, Field(max_length=spec.max_chars)))
-
-
-def answer_value(answer: BaseModel) -> Any:
-    """The action value inside a validated answer."""
-    return next(iter(answer.model_dump().values()))
+def parse_answer(text: str, prompt: Prompt) -> Any:
+    """The action value an answer to ``prompt`` gives: JSON against the prompt's answer model (always
+    for JSON prompts, and for completion-style answers that are JSON), else a bare option label."""
+    if prompt.answer == "json" or text.lstrip().startswith("{"):
+        return answer_value(parse_json_answer(text, prompt.model))
+    return parse_option(text, prompt.options)
 
 
 def parse_json_answer(text: str, model: type[BaseModel]) -> BaseModel:
@@ -83,7 +57,7 @@ def parse_option(text: str, options: tuple[str, ...]) -> str:
 
 def staged_answer_model(spec: ActionSpec) -> type[BaseModel]:
     """A reasoning stage's answer: private ``think`` first, then ``speak`` (text actions) or the action."""
-    return _staged_answer_model(_shape(spec))
+    return _staged_answer_model(shape(spec))
 
 
 @lru_cache(maxsize=1024)
@@ -118,10 +92,10 @@ def belief_model(others: tuple[str, ...], roles: tuple[str, ...]) -> type[BaseMo
     """A belief about every other player; ``role`` is one of the game's roles or ``"unknown"``."""
     role: Any = Literal[(*roles, "unknown")]  # type: ignore[valid-type]
     entry = create_model("Belief", __base__=PlayerBelief, role=(role, ...))
-    return create_model("Beliefs", __base__=_Answer, **{p: (entry, ...) for p in others})
+    fields: dict[str, Any] = {p: (entry, ...) for p in others}
+    return create_model("Beliefs", __base__=_Answer, **fields)
 
 
 JUDGE_DIMENSIONS = ("concealment", "logic", "contribution", "persuasiveness", "information", "creativity")
-JudgeScores = create_model(
-    "JudgeScores", __base__=_Answer, **{d: (int, Field(ge=1, le=10)) for d in JUDGE_DIMENSIONS}
-)
+_JUDGE_FIELDS: dict[str, Any] = {d: (int, Field(ge=1, le=10)) for d in JUDGE_DIMENSIONS}
+JudgeScores = create_model("JudgeScores", __base__=_Answer, **_JUDGE_FIELDS)
