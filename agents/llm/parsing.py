@@ -1,4 +1,4 @@
-"""The one place where model answers become actions: answer schemas from an ActionSpec, and parsers.
+"""The one place where model answers become actions: answer schemas (``sim.actions``) and parsers.
 
 Nothing here guesses: an answer that does not name exactly one legal option (or does not match the
 schema) raises ``ValueError`` with a short reason, which the client sends back to the model.
@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from sim import actions
-from sim.actions import AnswerBase
+from sim.actions import AnswerBase, answer_model, answer_value, shape
+from sim.prompts import Prompt
 from sim.types import ActionKind, ActionSpec
 
 _OPTION = re.compile(r"\b(?:Option|Recipe|Approach)\s+([^\s.,;:!?\"')]+)", re.IGNORECASE)
@@ -23,14 +23,12 @@ _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 _Answer = AnswerBase
 
 
-def answer_model(spec: ActionSpec) -> type[BaseModel]:
-    """A pydantic model of a legal answer (:func:`sim.actions.answer_model`, sent as ``response_format``)."""
-    return actions.answer_model(spec)
-
-
-def answer_value(answer: BaseModel) -> Any:
-    """The action value inside a validated answer."""
-    return actions.answer_value(answer)
+def parse_answer(text: str, prompt: Prompt) -> Any:
+    """The action value an answer to ``prompt`` gives: JSON against the prompt's answer model (always
+    for JSON prompts, and for completion-style answers that are JSON), else a bare option label."""
+    if prompt.answer == "json" or text.lstrip().startswith("{"):
+        return answer_value(parse_json_answer(text, prompt.model))
+    return parse_option(text, prompt.options)
 
 
 def parse_json_answer(text: str, model: type[BaseModel]) -> BaseModel:
@@ -58,7 +56,7 @@ def parse_option(text: str, options: tuple[str, ...]) -> str:
 
 def staged_answer_model(spec: ActionSpec) -> type[BaseModel]:
     """A reasoning stage's answer: private ``think`` first, then ``speak`` (text actions) or the action."""
-    return _staged_answer_model(actions.shape(spec))
+    return _staged_answer_model(shape(spec))
 
 
 @lru_cache(maxsize=1024)
@@ -93,10 +91,10 @@ def belief_model(others: tuple[str, ...], roles: tuple[str, ...]) -> type[BaseMo
     """A belief about every other player; ``role`` is one of the game's roles or ``"unknown"``."""
     role: Any = Literal[(*roles, "unknown")]  # type: ignore[valid-type]
     entry = create_model("Belief", __base__=PlayerBelief, role=(role, ...))
-    return create_model("Beliefs", __base__=_Answer, **{p: (entry, ...) for p in others})
+    fields: dict[str, Any] = {p: (entry, ...) for p in others}
+    return create_model("Beliefs", __base__=_Answer, **fields)
 
 
 JUDGE_DIMENSIONS = ("concealment", "logic", "contribution", "persuasiveness", "information", "creativity")
-JudgeScores = create_model(
-    "JudgeScores", __base__=_Answer, **{d: (int, Field(ge=1, le=10)) for d in JUDGE_DIMENSIONS}
-)
+_JUDGE_FIELDS: dict[str, Any] = {d: (int, Field(ge=1, le=10)) for d in JUDGE_DIMENSIONS}
+JudgeScores = create_model("JudgeScores", __base__=_Answer, **_JUDGE_FIELDS)

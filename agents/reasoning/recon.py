@@ -28,16 +28,17 @@ from typing import Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from agents.llm import parsing, prompts
+from agents.llm import parsing
 from agents.llm.seat import LLMSeat
 from sim.agent import AgentConfig, NoAnswer
 from sim.llm.client import CallContext
 from sim.llm.settings import ModelSettings
+from sim.prompts import prompt_pack
 from sim.types import Action, ActionKind, Observation, PlayerId, WorldSpec
 from worlds.avalon.roles import is_evil
 from worlds.avalon.text import role_title
+from worlds.avalon.world import AvalonWorld
 
-AVALON = "social/avalon-v1"
 GOALS = {"good": "three successful quests, and keeping Merlin hidden", "evil": "three failed quests"}
 
 
@@ -87,7 +88,7 @@ class ReConAgent(LLMSeat):
     """ReCon (all stages on by default) for any Avalon seat."""
 
     Config: ClassVar[type[AgentConfig]] = ReConConfig
-    worlds: ClassVar[tuple[str, ...] | None] = (AVALON,)
+    worlds: ClassVar[tuple[str, ...] | None] = (AvalonWorld.spec.id,)
 
     def __init__(self, config: ReConConfig):
         super().__init__(config)
@@ -95,6 +96,7 @@ class ReConAgent(LLMSeat):
         self.seat: PlayerId = ""
         self.seed = 0
         self.memory = Memory()
+        self.pack = prompt_pack(AvalonWorld.spec.id)  # the stage templates
 
     def reset(self, seat: PlayerId, world: WorldSpec, seed: int) -> None:
         """New game, empty memory."""
@@ -162,8 +164,8 @@ class ReConAgent(LLMSeat):
     def messages(self, template: str, context: dict[str, Any]) -> list[dict[str, Any]]:
         """System message (persona) and the stage's user message."""
         return [
-            {"role": "system", "content": prompts.render("avalon/system.j2", **context)},
-            {"role": "user", "content": prompts.render(f"avalon/{template}.j2", **context)},
+            {"role": "system", "content": self.pack.render("system.j2", **context)},
+            {"role": "user", "content": self.pack.render(f"{template}.j2", **context)},
         ]
 
     # stages ------------------------------------------------------------------------------------
@@ -250,7 +252,7 @@ class ReConAgent(LLMSeat):
         role, side = role_title(final.private["role"]), final.private["side"]
         scores: list[dict[str, int]] = []
         for status, speech in self.memory.speeches:
-            prompt = prompts.render("avalon/judge.j2", role=role, side=side, status=status, speech=speech)
+            prompt = self.pack.render("judge.j2", role=role, side=side, status=status, speech=speech)
             answer = await self.client.ask(
                 self.config.judge,
                 [{"role": "user", "content": prompt}],

@@ -1,47 +1,22 @@
-"""Text rendering of repeated-game observations and events (Akata et al.'s phrasing)."""
+"""Text of repeated-game observations (the prompt pack's template of Akata et al.'s phrasing) and events."""
 
 from __future__ import annotations
 
 from sim.types import Event, Observation
+from worlds.repeated.prompt_pack import RepeatedPromptPack
 
 
 def _points(x: float) -> str:
     return f"{x:g}"
 
 
+_PACK = RepeatedPromptPack()
+
+
 def render_observation(obs: Observation) -> str:
-    """The rules from the seat's own perspective, one line per past round, and the question."""
-    pub = obs.public
-    a, b = pub["options"]
-    lines = [
-        f"You are playing a game repeatedly with another player. In this game, you can choose between "
-        f"Option {a} and Option {b}."
-    ]
-    if pub.get("horizon") == "fixed":
-        lines.append(f"You will play {pub['rounds']} rounds in total with the same player.")
-    elif pub.get("horizon") == "geometric":
-        lines.append(
-            f"You will play an indefinite number of rounds with the same player: after each round the "
-            f"game ends with probability {pub['stop_probability']:g}."
-        )
-    lines.append("The rules of the game are as follows:")
-    for o in pub["outcomes"]:
-        lines.append(
-            f"If you choose Option {o['own']} and the other player chooses Option {o['other']}, then you "
-            f"win {_points(o['own_points'])} points and the other player wins "
-            f"{_points(o['other_points'])} points."
-        )
-    for r in obs.history:
-        lines.append(
-            f"In round {r.round}, you chose Option {r.own} and the other player chose Option {r.other}. "
-            f"Thus, you won {_points(r.own_points)} points and the other player won "
-            f"{_points(r.other_points)} points."
-        )
-    lines.append(f"You are currently playing round {obs.turn}.")
-    lines.append(f"Q: Which Option do you choose, Option {a} or Option {b}?")
-    if obs.feedback:
-        lines.append(f"(Your previous answer was rejected: {obs.feedback})")
-    return "\n".join(lines)
+    """Akata's prompt in the game framing (the prompt pack's ``text.j2``): the rules from the seat's
+    own perspective, one line per past round, and the question."""
+    return _PACK.world_text(obs)
 
 
 def describe_event(event: Event) -> str:

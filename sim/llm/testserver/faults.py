@@ -1,0 +1,64 @@
+"""Per-request faults: a plan consumed one per chat request, and what each fault answers.
+
+Faults as litellm 1.110 raises them: "429" ``RateLimitError``, "500" ``InternalServerError``, "503"
+``ServiceUnavailableError``, "hang" ``Timeout`` (with a short ``timeout=``), "malformed"
+``InternalServerError`` for ``openai/`` but ``APIConnectionError`` for ``ollama_chat/``;
+"bad_content" and "illegal" succeed with content that fails validation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+BAD_CONTENT = "I think I'll cooperate!"
+FAULTS = frozenset({"429", "500", "503", "hang", "malformed", "bad_content", "illegal"})
+
+
+class HTTPFault(NamedTuple):
+    """An error response: status, message, OpenAI error type and code, extra headers."""
+
+    status: int
+    message: str
+    kind: str
+    code: str
+    headers: dict[str, str] | None = None
+
+
+#: Faults answered with an HTTP error instead of the policy's reply.
+HTTP_FAULTS: dict[str, HTTPFault] = {
+    "429": HTTPFault(
+        429,
+        "rate limit reached (test server fault)",
+        "rate_limit_error",
+        "rate_limit_exceeded",
+        {"Retry-After": "0"},
+    ),
+    "500": HTTPFault(500, "internal server error (test server fault)", "server_error", "server_error"),
+    "503": HTTPFault(503, "service unavailable (test server fault)", "server_error", "service_unavailable"),
+}
+
+
+@dataclass
+class FaultPlan:
+    """Fault names (or None for a normal answer) consumed one per chat request, in order; then none."""
+
+    faults: list[str | None] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        unknown = [f for f in self.faults if f is not None and f not in FAULTS]
+        if unknown:
+            raise ValueError(f"unknown faults {unknown}; known: {', '.join(sorted(FAULTS))}")
+        self.faults = list(self.faults)
+
+    def take(self) -> str | None:
+        """The next fault (not thread-safe: the server calls it under its lock)."""
+        return self.faults.pop(0) if self.faults else None
+
+
+def illegal(values: list[Any]) -> str:
+    """A value not among ``values`` ("Z", "ZZ", ...): what the "illegal" fault picks."""
+    bad = "Z"
+    while bad in [str(v) for v in values]:
+        bad += "Z"
+    return bad
