@@ -17,6 +17,7 @@ import yaml
 
 from sim.store.engine import StoreError, open_engine
 from sim.store.export import export_store
+from sim.store.models import SCHEMA_VERSION
 from sim.store.reader import TABLES, StoreReader
 
 ROOT = Path(__file__).parent.parent
@@ -62,7 +63,8 @@ def test_pragmas_and_schema_version(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
-        assert conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar() == "1"
+        version = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar()
+        assert version == str(SCHEMA_VERSION) == "2"
 
 
 def test_a_store_of_another_schema_version_is_refused(tmp_path: Path) -> None:

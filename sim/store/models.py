@@ -8,7 +8,7 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: seats.role, metrics.evaluator and metrics.evaluator_model
 
 
 class Base(DeclarativeBase):
@@ -62,12 +62,13 @@ class Episode(Base):
 
 
 class Seat(Base):
-    """Who sat where in an episode, and how they did."""
+    """Who sat where in an episode, in which role (``player`` or another the world declares), how they did."""
 
     __tablename__ = "seats"
     id: Mapped[int] = mapped_column(primary_key=True)
     episode_id: Mapped[int] = mapped_column(ForeignKey("episodes.id"), index=True)
     player_id: Mapped[str] = mapped_column(String(32))
+    role: Mapped[str] = mapped_column(String(40), default="player")
     agent: Mapped[str] = mapped_column(String(200))
     label: Mapped[str] = mapped_column(String(200))
     config: Mapped[dict[str, Any]]
@@ -93,7 +94,11 @@ class EventRow(Base):
 
 
 class Metric(Base):
-    """An end-of-episode number about a seat (``player_id`` NULL is reserved for whole-episode numbers)."""
+    """An end-of-episode number about a seat (``player_id`` NULL is reserved for whole-episode numbers).
+
+    ``evaluator`` is NULL for numbers from the engine, the world and the agents; an evaluator scoring
+    stored episodes after a run (an LLM judge, say) tags its rows with its name and model.
+    """
 
     __tablename__ = "metrics"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -101,6 +106,8 @@ class Metric(Base):
     player_id: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(80))
     value: Mapped[float | None] = mapped_column(Float)
+    evaluator: Mapped[str | None] = mapped_column(String(80))
+    evaluator_model: Mapped[str | None] = mapped_column(String(200))
 
 
 class TurnMetric(Base):

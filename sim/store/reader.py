@@ -8,20 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import text
+from sqlalchemy import JSON, text
 
 from sim.store.engine import open_engine, open_read_only
+from sim.store.models import Base
 from sim.types import ALL, Event
 
-TABLES = ("runs", "episodes", "seats", "events", "metrics", "turn_metrics", "llm_calls")
+PRIVATE_TABLES = ("meta", "llm_cache")
+"""Tables of the store's own bookkeeping, not part of the trajectory (not read or exported)."""
+TABLES = tuple(name for name in Base.metadata.tables if name not in PRIVATE_TABLES)
+"""The trajectory's tables in model order: runs, episodes, seats, events, metrics, turn_metrics, llm_calls."""
 JSON_COLUMNS = {
-    "runs": ("scenario",),
-    "episodes": ("params", "outcome"),
-    "seats": ("config",),
-    "events": ("visible_to", "payload"),
-    "turn_metrics": ("turns", "values"),
-    "llm_calls": ("messages", "params", "parsed"),
+    name: columns
+    for name in TABLES
+    if (columns := tuple(c.name for c in Base.metadata.tables[name].columns if isinstance(c.type, JSON)))
 }
+"""Each table's JSON columns (declared type ``JSON``), which :meth:`StoreReader.table` decodes."""
 
 
 class StoreReader:
@@ -83,7 +85,7 @@ class StoreReader:
         )
 
     def metrics(self, episode_id: int | None = None) -> pd.DataFrame:
-        """End-of-episode metric rows (episode_id, player_id, name, value)."""
+        """End-of-episode metric rows (episode_id, player_id, name, value, evaluator, evaluator_model)."""
         return (
             self.table("metrics", "episode_id = :e", {"e": episode_id})
             if episode_id is not None

@@ -17,50 +17,169 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Engine, insert, update
+from sqlalchemy import JSON, Boolean, Column, DateTime, Engine, bindparam, delete, insert, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from sim.store import writer_process
 from sim.store.models import Base
 from sim.types import Event, PlayerId, dumps
 
-_RUNS = Base.metadata.tables["runs"]
-_LLM_CALLS = Base.metadata.tables["llm_calls"]
-_INSERT_EVENTS = (
-    "INSERT INTO events (episode_id, seq, turn, phase, kind, actor, visible_to, payload) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+# Every statement below is compiled once, here, from the models' tables (``Base.metadata``) to SQLite
+# driver SQL with ``?`` placeholders, which the writer process runs with ``executemany``.
+_DIALECT = sqlite.dialect(paramstyle="qmark")
+_TIME_FORMAT = "%Y-%m-%d %H:%M:%S.%f"  # how SQLAlchemy's SQLite DateTime stores a datetime
+
+
+class SchemaMismatch(RuntimeError):
+    """The writer's rows and the models' columns disagree (a column added to one but not the other)."""
+
+
+def _checked(compiled: SQLCompiler, params: Sequence[str]) -> str:
+    """The driver SQL of ``compiled``, after checking its ``?`` placeholders take ``params`` in order."""
+    if tuple(compiled.positiontup or ()) != tuple(params):
+        raise SchemaMismatch(f"{compiled}: parameters {compiled.positiontup}, expected {tuple(params)}")
+    return str(compiled)
+
+
+def _update(table: str, columns: Sequence[str], where: Sequence[str]) -> str:
+    """``UPDATE table SET columns WHERE where`` (all ``=``, ANDed); parameters: ``columns`` then ``where``."""
+    t = Base.metadata.tables[table]
+    statement = update(t).where(*(t.c[name] == bindparam(f"where_{name}") for name in where))
+    compiled = statement.compile(dialect=_DIALECT, column_keys=list(columns))
+    return _checked(compiled, [*columns, *(f"where_{name}" for name in where)])
+
+
+def _delete(table: str, where: Sequence[str]) -> str:
+    """``DELETE FROM table WHERE where`` (all ``=``, ANDed); parameters in ``where`` order."""
+    t = Base.metadata.tables[table]
+    statement = delete(t).where(*(t.c[name] == bindparam(f"where_{name}") for name in where))
+    return _checked(statement.compile(dialect=_DIALECT), [f"where_{name}" for name in where])
+
+
+def _driver_value(column: Column[Any]) -> Callable[[Any], Any] | None:
+    """How a Python value of ``column`` becomes a driver value, as SQLAlchemy would write it (None: as is)."""
+    if isinstance(column.type, JSON):
+        return dumps  # None becomes the JSON text null, as with SQLAlchemy's JSON type
+    if isinstance(column.type, Boolean):
+        return lambda v: None if v is None else int(bool(v))
+    if isinstance(column.type, DateTime):
+        return lambda v: v.strftime(_TIME_FORMAT) if isinstance(v, datetime) else v
+    return None
+
+
+class TableInsert:
+    """The driver SQL inserting every column of a table but its generated ``id``, and how to build rows.
+
+    ``names`` are the table's columns in model order, without the integer primary key SQLite assigns
+    (``llm_cache`` has none: its primary key ``key`` is written); rows are plain tuples in that order.
+    A writer that builds its tuples by position (events, on the hot path) passes the ``row`` names it
+    builds, checked against the model here, at import: a model column the writer does not write, or a
+    different order, raises :class:`SchemaMismatch` instead of writing misplaced values.
+    """
+
+    def __init__(self, table: str, *, row: Sequence[str] | None = None, or_ignore: bool = False):
+        self.table = Base.metadata.tables[table]
+        self.columns = tuple(c for c in self.table.columns if c is not self.table.autoincrement_column)
+        self.names = tuple(c.name for c in self.columns)
+        if row is not None and tuple(row) != self.names:
+            missing = [n for n in self.names if n not in row]
+            unknown = [n for n in row if n not in self.names]
+            raise SchemaMismatch(
+                f"the writer builds {table} rows as {tuple(row)} but the model's columns are {self.names}"
+                f" (not written: {missing or 'none'}; not in the model: {unknown or 'none'})"
+            )
+        statement = insert(self.table).prefix_with("OR IGNORE") if or_ignore else insert(self.table)
+        self.sql = _checked(statement.compile(dialect=_DIALECT, column_keys=list(self.names)), self.names)
+        self._build = tuple((c.name, _driver_value(c), self._default(c)) for c in self.columns)
+
+    @staticmethod
+    def _default(column: Column[Any]) -> Any:
+        """The driver value of the column's scalar default (``default=`` in the model), else None."""
+        default = column.default
+        if default is None or not default.is_scalar:
+            return None
+        value = default.arg  # type: ignore[attr-defined]
+        convert = _driver_value(column)
+        return value if convert is None or value is None else convert(value)
+
+    def default(self, name: str) -> Any:
+        """The driver value a missing ``name`` gets: the column's scalar default, else NULL."""
+        return next(default for n, _, default in self._build if n == name)
+
+    def row(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
+        """A row from a mapping of column values: JSON serialised (None as JSON ``null``), booleans 0/1,
+        datetimes as text; a missing column gets its default, else NULL; other keys are ignored."""
+        out = []
+        for name, convert, default in self._build:
+            if name in values:
+                value = values[name]
+                out.append(value if convert is None else convert(value))
+            else:
+                out.append(default)
+        return tuple(out)
+
+
+_RUNS = TableInsert(
+    "runs",
+    row=(
+        "scenario_name",
+        "scenario_path",
+        "scenario",
+        "world_id",
+        "seed",
+        "status",
+        "sim_version",
+        "started_at",
+        "finished_at",
+    ),
 )
-_INSERT_METRICS = "INSERT INTO metrics (episode_id, player_id, name, value) VALUES (?, ?, ?, ?)"
-_INSERT_TURN_METRICS = (
-    'INSERT INTO turn_metrics (episode_id, player_id, name, turns, "values") VALUES (?, ?, ?, ?, ?)'
+_EPISODES = TableInsert(
+    "episodes",
+    row=(
+        "run_id",
+        "index",
+        "matchup",
+        "world_id",
+        "params",
+        "seed",
+        "status",
+        "turns",
+        "outcome",
+        "error",
+        "started_at",
+        "finished_at",
+    ),
 )
-_INSERT_EPISODE = (
-    'INSERT INTO episodes (run_id, "index", matchup, world_id, params, seed, status) '
-    "VALUES (?, ?, ?, ?, ?, ?, 'pending')"
+_SEATS = TableInsert(
+    "seats", row=("episode_id", "player_id", "role", "agent", "label", "config", "score", "invalid_actions")
 )
-_START_EPISODE = "UPDATE episodes SET status = 'running', started_at = ? WHERE id = ?"
-_INSERT_SEAT = (
-    "INSERT INTO seats (episode_id, player_id, agent, label, config, invalid_actions) "
-    "VALUES (?, ?, ?, ?, ?, 0)"
+_EVENTS = TableInsert(
+    "events", row=("episode_id", "seq", "turn", "phase", "kind", "actor", "visible_to", "payload")
 )
-_UPDATE_SEAT = "UPDATE seats SET score = ?, invalid_actions = ? WHERE episode_id = ? AND player_id = ?"
-_UPDATE_EPISODE = (
-    "UPDATE episodes SET status = ?, turns = ?, outcome = ?, error = ?, finished_at = ? WHERE id = ?"
+_METRICS = TableInsert(
+    "metrics", row=("episode_id", "player_id", "name", "value", "evaluator", "evaluator_model")
 )
-_SKIP_PENDING = "UPDATE episodes SET status = 'not_run' WHERE run_id = ? AND status = 'pending'"
-_LLM_COLUMNS = [c for c in _LLM_CALLS.columns if not c.primary_key]
-_INSERT_LLM_CALL = (
-    f"INSERT INTO llm_calls ({', '.join(c.name for c in _LLM_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in _LLM_COLUMNS)})"
-)
-_INSERT_CACHE = (
-    "INSERT OR IGNORE INTO llm_cache (key, model, response, prompt_tokens, completion_tokens, cost_usd, "
-    "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)"
-)
+_TURN_METRICS = TableInsert("turn_metrics", row=("episode_id", "player_id", "name", "turns", "values"))
+_LLM_CALLS = TableInsert("llm_calls")  # rows built from the LLM client's mappings by column name
+_LLM_CACHE = TableInsert("llm_cache", or_ignore=True)
+_ALL_INSERTS = (_RUNS, _EPISODES, _SEATS, _EVENTS, _METRICS, _TURN_METRICS, _LLM_CALLS, _LLM_CACHE)
+INSERTS: dict[str, TableInsert] = {i.table.name: i for i in _ALL_INSERTS}
+"""Every table the writer inserts into, and its insert."""
+
+_START_EPISODE = _update("episodes", ("status", "started_at"), ("id",))
+_UPDATE_SEAT = _update("seats", ("score", "invalid_actions"), ("episode_id", "player_id"))
+_UPDATE_EPISODE = _update("episodes", ("status", "turns", "outcome", "error", "finished_at"), ("id",))
+_SKIP_PENDING = _update("episodes", ("status",), ("run_id", "status"))
+_FINISH_RUN = _update("runs", ("status", "finished_at"), ("id",))
+_DELETE_EVALUATOR_METRICS = _delete("metrics", ("episode_id", "evaluator"))
+_DEFAULT_ROLE = _SEATS.default("role")
+_DEFAULT_INVALID = _SEATS.default("invalid_actions")
 _ALL_JSON = dumps("all")
 
 
@@ -70,22 +189,7 @@ def _now() -> datetime:
 
 def _now_text() -> str:
     """The current UTC time in the text form SQLAlchemy's SQLite DateTime columns use."""
-    return _now().strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _llm_call_row(row: Mapping[str, Any]) -> tuple[Any, ...]:
-    """An ``llm_calls`` row as driver values: JSON columns serialised, booleans 0/1, times as text."""
-    values = []
-    for column in _LLM_COLUMNS:
-        value = row.get(column.name)
-        if isinstance(column.type, JSON):
-            value = dumps(value)
-        elif isinstance(column.type, Boolean) and value is not None:
-            value = int(bool(value))
-        elif isinstance(column.type, DateTime) and isinstance(value, datetime):
-            value = value.strftime("%Y-%m-%d %H:%M:%S.%f")
-        values.append(value)
-    return tuple(values)
+    return _now().strftime(_TIME_FORMAT)
 
 
 class WriterError(RuntimeError):
@@ -100,11 +204,12 @@ class StoreWriter:
         self.flush_rows = flush_rows
         self.flush_seconds = flush_seconds
         self._events: list[tuple[Any, ...]] = []
-        self._metrics: list[tuple[Any, ...]] = []
         self._turn_metrics: list[tuple[Any, ...]] = []
         self._llm_calls: list[tuple[Any, ...]] = []
         self._cache: list[tuple[Any, ...]] = []
-        self._updates: list[tuple[str, Any, bool]] = []  # (driver SQL, parameters, executemany?)
+        # statements run after the buffered inserts, in call order: (driver SQL, parameters, executemany?)
+        self._updates: list[tuple[str, Any, bool]] = []
+        self._queued_rows = 0  # rows of inserts in ``_updates`` (seats, metrics)
         self._seq: dict[int, int] = {}
         self._last_commit = time.monotonic()
         self._process: subprocess.Popen[bytes] | None = None
@@ -121,43 +226,36 @@ class StoreWriter:
         version: str,
     ) -> int:
         """Insert a run row (status ``running``), commit, and return its id."""
-        values = {
-            "scenario_name": name,
-            "scenario_path": path,
-            "scenario": dict(scenario),
-            "world_id": world_id,
-            "seed": seed,
-            "status": "running",
-            "sim_version": version,
-            "started_at": _now(),
-        }
-        self.sync()
-        with self.engine.begin() as conn:
-            key = conn.execute(insert(_RUNS).values(**values)).inserted_primary_key
-        assert key is not None
-        return int(key[0])
+        row = (name, path, dumps(dict(scenario)), world_id, seed, "running", version, _now_text(), None)
+        return self._insert_now(_RUNS, [row])[0]
 
     def reserve_episodes(self, run_id: int, episodes: Sequence[Mapping[str, Any]]) -> list[int]:
         """Insert planned episodes as ``pending`` (keys: index, matchup, world_id, params, seed)."""
+        rows = [
+            (run_id, e["index"], e["matchup"], e["world_id"], dumps(e["params"]), e["seed"], "pending")
+            + (None,) * 5  # turns, outcome, error, started_at, finished_at: set when it is played
+            for e in episodes
+        ]
+        return self._insert_now(_EPISODES, rows)
+
+    def _insert_now(self, table: TableInsert, rows: Iterable[tuple[Any, ...]]) -> list[int]:
+        """Insert ``rows`` from this process after everything queued before, commit, and return their ids."""
         self.sync()
         with self.engine.begin() as conn:
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             ids = []
-            for e in episodes:
-                cursor.execute(
-                    _INSERT_EPISODE,
-                    (run_id, e["index"], e["matchup"], e["world_id"], dumps(e["params"]), e["seed"]),
-                )
+            for row in rows:
+                cursor.execute(table.sql, row)
                 ids.append(int(cursor.lastrowid))
         return ids
 
     def finish_run(self, run_id: int, status: str) -> None:
         """Write and commit everything, close the writer process, then close the run with ``status``."""
         if status != "complete":
-            self._updates.append((_SKIP_PENDING, (run_id,), False))
+            self._updates.append((_SKIP_PENDING, ("not_run", run_id, "pending"), False))
         self.close()
         with self.engine.begin() as conn:
-            conn.execute(update(_RUNS).where(_RUNS.c.id == run_id).values(status=status, finished_at=_now()))
+            conn.exec_driver_sql(_FINISH_RUN, (status, _now_text(), run_id))
 
     # episodes -------------------------------------------------------------------------------
     def begin_episode(
@@ -172,7 +270,12 @@ class StoreWriter:
         seats: Iterable[Mapping[str, Any]],
         episode_id: int | None = None,
     ) -> int:
-        """Mark a reserved episode ``running`` (or reserve one now) and add its seats; returns its id."""
+        """Mark a reserved episode ``running`` (or reserve one now) and add its seats; returns its id.
+
+        Each seat is a mapping with ``player_id``, ``agent``, ``label``, ``config`` and optionally
+        ``role``: the seat's role as the world declares it (default ``player``; a narrator or referee
+        seat has another).
+        """
         if episode_id is None:
             episode = {
                 "index": index,
@@ -182,9 +285,21 @@ class StoreWriter:
                 "seed": seed,
             }
             episode_id = self.reserve_episodes(run_id, [episode])[0]
-        seat_rows = [(episode_id, s["player_id"], s["agent"], s["label"], dumps(s["config"])) for s in seats]
-        self._updates.append((_START_EPISODE, (_now_text(), episode_id), False))
-        self._updates.append((_INSERT_SEAT, seat_rows, True))
+        seat_rows = [
+            (
+                episode_id,
+                s["player_id"],
+                s.get("role", _DEFAULT_ROLE),
+                s["agent"],
+                s["label"],
+                dumps(s["config"]),
+                None,  # score, set when the episode completes
+                _DEFAULT_INVALID,
+            )
+            for s in seats
+        ]
+        self._updates.append((_START_EPISODE, ("running", _now_text(), episode_id), False))
+        self._queue_insert(_SEATS, seat_rows)
         self._seq[episode_id] = 0
         self._maybe_commit()
         return episode_id
@@ -225,9 +340,30 @@ class StoreWriter:
         if len(self._events) >= self.flush_rows or time.monotonic() - self._last_commit >= self.flush_seconds:
             self.commit()
 
-    def add_metrics(self, episode_id: int, rows: Iterable[tuple[PlayerId | None, str, float | None]]) -> None:
-        """Buffer end-of-episode metric rows ``(player, name, value)``."""
-        self._metrics.extend((episode_id, p, n, v) for p, n, v in rows)
+    def add_metrics(
+        self,
+        episode_id: int,
+        rows: Iterable[tuple[PlayerId | None, str, float | None]],
+        *,
+        evaluator: str | None = None,
+        evaluator_model: str | None = None,
+    ) -> None:
+        """Queue end-of-episode metric rows ``(player, name, value)``.
+
+        ``evaluator`` is None for numbers from the engine, the world and the agents; an evaluator that
+        scores stored episodes after a run passes its name, and ``evaluator_model`` the model it used.
+        """
+        if evaluator is None and evaluator_model is not None:
+            raise ValueError("evaluator_model without an evaluator")
+        self._queue_insert(_METRICS, [(episode_id, p, n, v, evaluator, evaluator_model) for p, n, v in rows])
+
+    def delete_evaluator_metrics(self, episode_id: int, evaluator: str) -> None:
+        """Queue deleting the episode's metric rows from ``evaluator`` (before re-adding them: a re-run
+        replaces an evaluator's rows instead of duplicating them). Rows queued before this call are
+        deleted too, rows added after it are kept; commit as usual (``sync``, ``close``)."""
+        if not evaluator:
+            raise ValueError("delete_evaluator_metrics needs an evaluator name")
+        self._updates.append((_DELETE_EVALUATOR_METRICS, (episode_id, evaluator), False))
 
     def add_turn_metrics(
         self, episode_id: int, series: Iterable[tuple[PlayerId | None, str, list[int], list[float]]]
@@ -236,30 +372,26 @@ class StoreWriter:
         self._turn_metrics.extend((episode_id, p, n, dumps(t), dumps(v)) for p, n, t, v in series)
 
     def add_llm_call(self, row: Mapping[str, Any]) -> None:
-        """Buffer one ``llm_calls`` row (a mapping of its columns)."""
-        self._llm_calls.append(_llm_call_row({"created_at": _now(), **row}))
+        """Buffer one ``llm_calls`` row (a mapping of its columns; ``created_at`` defaults to now)."""
+        self._llm_calls.append(_LLM_CALLS.row({"created_at": _now(), **row}))
         self._maybe_commit()
 
     def add_cache_entry(self, row: Mapping[str, Any]) -> None:
         """Buffer one ``llm_cache`` entry: key, model, response, prompt/completion tokens, cost_usd."""
-        self._cache.append(
-            (
-                row["key"],
-                row["model"],
-                row["response"],
-                row.get("prompt_tokens"),
-                row.get("completion_tokens"),
-                row.get("cost_usd"),
-                _now_text(),
-            )
-        )
+        self._cache.append(_LLM_CACHE.row({**row, "created_at": _now()}))
         self._maybe_commit()
+
+    def _queue_insert(self, table: TableInsert, rows: list[tuple[Any, ...]]) -> None:
+        """Queue an insert among the updates, keeping its order with them (seats, metrics)."""
+        if rows:
+            self._updates.append((table.sql, rows, True))
+            self._queued_rows += len(rows)
 
     def pending(self) -> int:
         """Rows buffered here, not yet handed to the writer process."""
         return (
             len(self._events)
-            + len(self._metrics)
+            + self._queued_rows
             + len(self._turn_metrics)
             + len(self._llm_calls)
             + len(self._cache)
@@ -296,11 +428,10 @@ class StoreWriter:
         statements = [
             (sql, rows, True)
             for sql, rows in (
-                (_INSERT_EVENTS, self._events),
-                (_INSERT_METRICS, self._metrics),
-                (_INSERT_TURN_METRICS, self._turn_metrics),
-                (_INSERT_LLM_CALL, self._llm_calls),
-                (_INSERT_CACHE, self._cache),
+                (_EVENTS.sql, self._events),
+                (_TURN_METRICS.sql, self._turn_metrics),
+                (_LLM_CALLS.sql, self._llm_calls),
+                (_LLM_CACHE.sql, self._cache),
             )
             if rows
         ] + self._updates
@@ -308,8 +439,8 @@ class StoreWriter:
             self._last_commit = time.monotonic()
         if not statements:
             return
-        self._events, self._metrics, self._turn_metrics, self._llm_calls, self._cache = [], [], [], [], []
-        self._updates = []
+        self._events, self._turn_metrics, self._llm_calls, self._cache = [], [], [], []
+        self._updates, self._queued_rows = [], 0
         self._send(("batch", statements, commit))
 
     def _writer(self) -> subprocess.Popen[bytes]:
