@@ -164,7 +164,6 @@ def _seat_judge(seat: StoredSeat) -> ModelSettings | None:
 @cache
 def _recon_config_class(agent: str) -> type[ReConConfig] | None:
     """The config class of the agent named ``agent`` if it is a ReCon config (it has ``judge``)."""
-    from agents.reasoning.recon import ReConConfig
     from sim import registry
     from sim.agent import AgentBase
 
@@ -172,6 +171,8 @@ def _recon_config_class(agent: str) -> type[ReConConfig] | None:
         cls = registry.agent_entry(agent).load()
     except registry.RegistryError:
         return None
-    if isinstance(cls, type) and issubclass(cls, AgentBase) and issubclass(cls.Config, ReConConfig):
-        return cls.Config
-    return None
+    if not (isinstance(cls, type) and issubclass(cls, AgentBase)) or "judge" not in cls.Config.model_fields:
+        return None  # decided without importing ReCon (a bots-only run never loads it)
+    from agents.reasoning.recon import ReConConfig
+
+    return cls.Config if issubclass(cls.Config, ReConConfig) else None

@@ -106,7 +106,10 @@ class Evaluator(abc.ABC):
     @classmethod
     def configured(cls, seats: Sequence[StoredSeat]) -> list[EvaluatorConfig]:
         """The configs a run's scenario asks of this evaluator for an episode with these seats (a ReCon
-        seat's ``judge``, say); empty when it asks nothing. Runs apply these after their episodes."""
+        seat's ``judge``, say); empty when it asks nothing. Runs apply these after their episodes.
+
+        A run first asks with every distinct seat of all its episodes at once, and skips reading its
+        episodes when nothing is asked: ask for something there whenever one of its episodes would."""
         return []
 
     @property

@@ -155,16 +155,20 @@ def write_rows(
 async def evaluate_run(writer: StoreWriter, llm: LLMClient, run_id: int) -> list[WrittenRow]:
     """After a run: the evaluators its scenario configures (a ReCon seat's ``judge``), over its complete
     episodes, through the run's writer and LLM client. Reads nothing when no evaluator could apply."""
-    from sim.evaluators.stored import episode_rows
+    from sim.evaluators.stored import episode_rows, run_seats
     from sim.store.reader import StoreReader
 
     with writer.engine.connect() as conn:
         world_id = conn.exec_driver_sql("SELECT world_id FROM runs WHERE id = ?", (run_id,)).scalar_one()
-    if not any(cls.applies_to(world_id) for cls in registered()):
+    candidates = [cls for cls in registered() if cls.applies_to(world_id)]
+    if not candidates:
         return []
     writer.sync()  # the episodes' rows are committed before they are read back
     database = writer.engine.url.database
     assert database is not None
     reader = StoreReader(Path(database))
+    seats = run_seats(reader, run_id)  # a bots-only run of thousands of episodes has a handful
+    if not any(cls.configured(seats) for cls in candidates):
+        return []
     complete = [row for row in episode_rows(reader, run_id=run_id) if row["status"] == "complete"]
     return await run_plans(reader, plan_episodes(reader, complete, None), writer=writer, llm=llm)

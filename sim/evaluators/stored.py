@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
@@ -13,10 +13,14 @@ from sim.store.reader import StoreReader
 from sim.transcript import describe
 from sim.types import Outcome, PlayerId
 
+_EPISODE_COLUMNS = ("id", "run_id", "index", "world_id", "params", "seed", "status", "outcome")
+_SEAT_COLUMNS = ("episode_id", "player_id", "agent", "label", "config", "role", "score")
+
 
 def episode_rows(reader: StoreReader, *, run_id: int | None = None) -> list[dict[str, Any]]:
-    """The ``episodes`` rows (of one run, or all) as plain dicts, in id order."""
-    return [_plain(row) for row in reader.episodes(run_id).to_dict("records")]
+    """The ``episodes`` rows (of one run, or all) as plain dicts with JSON decoded, in id order."""
+    where = "" if run_id is None else f" WHERE run_id = {int(run_id)}"
+    return _rows(reader, "episodes", _EPISODE_COLUMNS, where, ("params", "outcome"))
 
 
 def seats_of(reader: StoreReader, episode_ids: Iterable[int]) -> dict[int, tuple[StoredSeat, ...]]:
@@ -24,15 +28,25 @@ def seats_of(reader: StoreReader, episode_ids: Iterable[int]) -> dict[int, tuple
     ids = sorted({int(i) for i in episode_ids})
     if not ids:
         return {}
-    where = f"episode_id IN ({', '.join(str(i) for i in ids)})"  # ints only: nothing to inject
+    where = f" WHERE episode_id IN ({', '.join(map(str, ids))})"  # ints only: nothing to inject
     out: dict[int, list[StoredSeat]] = {}
-    for row in reader.table("seats", where).to_dict("records"):
-        row = _plain(row)
+    for row in _rows(reader, "seats", _SEAT_COLUMNS, where, ("config",)):
         seat = StoredSeat(
             row["player_id"], row["agent"], row["label"], row["config"] or {}, row["role"], row["score"]
         )
         out.setdefault(row["episode_id"], []).append(seat)
     return {episode: tuple(seats) for episode, seats in out.items()}
+
+
+def run_seats(reader: StoreReader, run_id: int) -> tuple[StoredSeat, ...]:
+    """Each distinct seat (player id, agent, label, config, role) of the run's complete episodes, once."""
+    sql = (
+        "SELECT DISTINCT player_id, agent, label, config, role FROM seats WHERE episode_id IN "
+        "(SELECT id FROM episodes WHERE run_id = ? AND status = 'complete') ORDER BY player_id"
+    )
+    with reader.engine.connect() as conn:
+        found = conn.exec_driver_sql(sql, (int(run_id),)).all()
+    return tuple(StoredSeat(p, a, lab, json.loads(c) if c else {}, r) for p, a, lab, c, r in found)
 
 
 def load_episode(
@@ -72,15 +86,17 @@ def _world(world_id: str) -> object:
         return None
 
 
-def _plain(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A DataFrame record with plain Python values: NaN as None, numpy numbers as int/float."""
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, float) and math.isnan(value):
-            value = None
-        elif hasattr(value, "item") and not isinstance(value, list | dict):
-            value = value.item()  # numpy scalar
-            if isinstance(value, float) and math.isnan(value):
-                value = None
-        out[str(key)] = value
+def _rows(
+    reader: StoreReader, table: str, columns: Sequence[str], where: str, json_columns: Sequence[str]
+) -> list[dict[str, Any]]:
+    """Rows of ``table`` as dicts (plain SQL: a run's seats can be many thousands of rows)."""
+    quoted = ", ".join(f'"{c}"' for c in columns)
+    with reader.engine.connect() as conn:
+        result = conn.exec_driver_sql(f"SELECT {quoted} FROM {table}{where} ORDER BY id").all()
+    out = []
+    for values in result:
+        row = dict(zip(columns, values, strict=True))
+        for column in json_columns:
+            row[column] = json.loads(row[column]) if isinstance(row[column], str) else row[column]
+        out.append(row)
     return out

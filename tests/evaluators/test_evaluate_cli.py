@@ -7,6 +7,8 @@ server over HTTP.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -253,3 +255,39 @@ def test_a_missing_store_and_another_world_exit_2(tmp_path: Path) -> None:
     db = sim_run(REPEATED, tmp_path / "repeated.db")
     err = fails(2, db, "run:1", "--evaluator", "recon_judge", "--set", "model.model=x")
     assert "recon_judge scores social/avalon-v1, not matrix/repeated-v1" in err
+
+
+@pytest.mark.parametrize("args", [["evaluate", "--help"], ["evaluators"]], ids=" ".join)
+def test_the_evaluate_commands_do_not_import_litellm(args: list[str]) -> None:
+    code = (
+        "import sys; from typer.testing import CliRunner; from sim.cli import app; "
+        f"r = CliRunner().invoke(app, {args!r}); assert r.exit_code == 0, r.output; "
+        "assert 'recon_judge' in r.output or 'RUN|EPISODE' in r.output, r.output; "
+        "assert 'litellm' not in sys.modules, 'litellm imported'"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=TESTS.parent, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_judge_down_during_the_run_fails_it_and_sim_evaluate_scores_later(
+    server: TestServer, tmp_path: Path
+) -> None:
+    seat = cot_seat(server.openai_base)
+    seat["config"]["judge"] = {**model("http://127.0.0.1:9/v1"), "retries": 0}  # nothing listens there
+    scenario = write_scenario(tmp_path / "down.yaml", [seat, *[NAIVE] * 5])
+    result = run_sim("run", scenario, "--db", tmp_path / "down.db", "--quiet")
+    assert result.returncode == 1 and "agent error" in result.stderr and "Traceback" not in result.stderr
+    db = tmp_path / "down.db"
+    assert rows(db, "SELECT status FROM episodes") == [("complete",)]  # the game itself is stored
+    assert rows(db, "SELECT status FROM runs") == [("failed",)] and judge_rows(db) == []
+    evaluate(
+        db,
+        "run:1",
+        "--evaluator",
+        "recon_judge",
+        "--set=seats=[p0]",
+        *(f"--set=model.{k}={v}" for k, v in model(server.openai_base).items()),
+    )
+    assert judge_rows(db) == expected(db, "p0", (1,))
