@@ -197,7 +197,7 @@ class WriterError(RuntimeError):
 
 
 class StoreWriter:
-    """Appends runs, episodes, events, metrics and LLM calls; the only writer of a store."""
+    """The only writer of a store: runs, episodes, events, metrics (also evaluators'), LLM calls."""
 
     def __init__(self, engine: Engine, *, flush_rows: int = 20_000, flush_seconds: float = 1.0):
         self.engine = engine
