@@ -55,7 +55,7 @@ def choices(names: Sequence[str], sets: Sequence[str], config_file: Path | None)
         if sets or config_file is not None:
             raise EvaluationError("--set and --config configure one evaluator: name it with --evaluator")
         return None
-    classes = [evaluator_class(name) for name in names]
+    classes = [evaluator_class(name) for name in dict.fromkeys(names)]  # each once
     if not (sets or config_file is not None):
         return [Choice(cls) for cls in classes]
     if len(classes) != 1:

@@ -136,7 +136,9 @@ def test_re_evaluating_a_run_replaces_its_rows_from_the_cache(
     assert judge_rows(db) == before  # replaced, not duplicated
     assert server.count == asked  # every judge answer came from the store's cache ...
     assert rows(db, judge_calls) == [(2 * calls, hits + calls)]  # ... and each is an llm_calls row
-    evaluate(db, "episode:2", "--evaluator", "recon_judge")  # as the scenario configured it
+    evaluate(
+        db, "episode:2", "--evaluator", "recon_judge", "--evaluator", "recon_judge"
+    )  # as configured, once
     assert judge_rows(db) == before
 
 
