@@ -1,4 +1,5 @@
-"""The ``sim`` command line: run scenarios, list worlds and agents, replay and export episodes.
+"""The ``sim`` command line: run scenarios, list worlds, agents and evaluators, replay, evaluate and
+export episodes.
 
 Nothing here imports litellm; LLM agents import it lazily when they make their first call.
 """
@@ -90,6 +91,51 @@ def replay(
     except (LookupError, StoreError) as exc:
         _error(exc)
         raise typer.Exit(2) from None
+
+
+@app.command()
+def evaluate(
+    target: Annotated[
+        str, typer.Argument(help="run:N (its complete episodes) or episode:N", metavar="RUN|EPISODE")
+    ],
+    db: Annotated[Path, typer.Option(help="SQLite file")],
+    evaluator: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--evaluator",
+            help="evaluator to run (repeatable; default: those the run's scenario configures)",
+            metavar="NAME",
+        ),
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="config key of the one --evaluator (repeatable)", metavar="KEY.PATH=VALUE"
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None, typer.Option(help="config of the one --evaluator (YAML file)", metavar="FILE.yaml")
+    ] = None,
+) -> None:
+    """Score stored episodes with evaluators; their metric rows replace the evaluator's earlier ones."""
+    from sim.cli_evaluate import evaluate_command
+
+    code = evaluate_command(db, target, evaluator or [], set_ or [], config, console, err_console, _error)
+    raise typer.Exit(code)
+
+
+@app.command()
+def evaluators() -> None:
+    """List the registered evaluators."""
+    from rich.table import Table
+
+    from sim import registry
+
+    table = Table("evaluator", "worlds", "description")
+    for name, entry in registry.evaluators().items():
+        cls = entry.load()
+        table.add_row(name, ", ".join(cls.worlds or ["any"]), entry.description())
+    console.print(table)
 
 
 @app.command()

@@ -164,6 +164,9 @@ async def _run(
         if len(done) < len(plans):
             raise Interrupted("stop requested")
         summary.episodes.extend((plan, done[plan.index]) for plan in plans)
+        from sim.evaluators.driver import evaluate_run  # evaluators the scenario configures (ReCon judge)
+
+        await evaluate_run(writer, llm, run_id)
         status = "complete"
     except (KeyboardInterrupt, asyncio.CancelledError):
         status = "interrupted"

@@ -15,9 +15,14 @@ Only the final SPEAK becomes public (it is the action of a discussion turn); eve
 and the analyses stay in this seat's private memory and its private ``rationale`` event. A decision
 with a single legal option (a good player's quest card) is played without asking. Stage answers are
 JSON validated against schemas from :mod:`agents.llm.parsing`; an answer that never validates
-raises :class:`sim.agent.NoAnswer` (the engine logs it and plays the world's fallback); a belief
-that never validates keeps the previous belief. With ``judge`` set, each public speech of the seat is
-scored after the game on ReCon's six dimensions; a score that does not parse is NULL, never 0.
+raises :class:`sim.agent.NoAnswer` (the engine logs it and plays the world's fallback). A belief or
+second-order analysis that never validates is a failed stage, recorded in the decision's private
+``rationale`` notes (``failed_stages``: stage -> error), never replaced by an empty text: the previous
+belief stands (and is not logged as this decision's), and refinement goes on without an analysis.
+
+With ``judge`` set, the run applies the ``recon_judge`` evaluator
+(:mod:`agents.reasoning.recon_judge`) to this seat after the episode: each of its speeches scored on
+ReCon's six dimensions; a score that does not parse is NULL, never 0.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ class StageModels(BaseModel):
 
 
 class ReConConfig(AgentConfig):
-    """The model, the four ReCon stages, private memory and the optional judge."""
+    """The model, the four ReCon stages, private memory and the optional judge (an evaluator's model)."""
 
     model: ModelSettings
     first_order: bool = Field(True, description="belief about each other player before acting")
@@ -62,7 +67,9 @@ class ReConConfig(AgentConfig):
     refinement: bool = Field(True, description="REVISED THINK and REVISED SPEAK")
     stage_models: StageModels = StageModels()
     thoughts_kept: int = Field(3, ge=0, le=50, description="own past THINKs shown in later prompts")
-    judge: ModelSettings | None = Field(None, description="score own speeches on ReCon's six dimensions")
+    judge: ModelSettings | None = Field(
+        None, description="after the episode, score this seat's speeches (the recon_judge evaluator)"
+    )
 
 
 class CoTConfig(ReConConfig):
@@ -81,7 +88,6 @@ class Memory:
     belief: dict[str, Any] | None = None
     thoughts: list[str] = field(default_factory=list)
     analysis: str | None = None
-    speeches: list[tuple[str, str]] = field(default_factory=list)  # (status text, speech) for the judge
 
 
 class ReConAgent(LLMSeat):
@@ -108,12 +114,15 @@ class ReConAgent(LLMSeat):
     async def act(self, obs: Observation) -> Action:
         """Run the enabled stages and return the final answer as the action."""
         legal = obs.legal
+        if legal is None:
+            raise NoAnswer(f"{obs.player} is not to act")
         if legal.kind is ActionKind.CHOICE and len(legal.options) == 1:
             return Action(legal.kind, legal.options[0])  # nothing to decide
         cfg, memory = self.config, self.memory
         notes: dict[str, Any] = {}
+        failed: dict[str, str] = {}  # stage -> why it failed
         if cfg.first_order and len(obs.history):
-            belief = await self._ask_belief(obs)
+            belief = await self._ask_belief(obs, failed)
             if belief is not None:
                 memory.belief = notes["belief"] = belief
         draft = await self._ask_staged(obs, "formulate" if cfg.formulation else "act", self.prompts(obs))
@@ -121,22 +130,26 @@ class ReConAgent(LLMSeat):
         final = draft
         analysis = None
         if cfg.second_order:
-            analysis = await self._ask_text(obs, "second_order", self.prompts(obs, draft=draft))
-            notes["analysis"] = analysis
-        if cfg.refinement:
+            analysis = await self._ask_text(obs, "second_order", self.prompts(obs, draft=draft), failed)
+            if analysis is not None:
+                notes["analysis"] = analysis
+        if cfg.refinement:  # without an analysis (off, or failed) the refinement prompt has none
             final = await self._ask_staged(obs, "refine", self.prompts(obs, draft=draft, analysis=analysis))
         memory.analysis = analysis
+        if failed:
+            notes["failed_stages"] = failed
         think = str(getattr(final, "think", ""))
         memory.thoughts.append(think)
         value = parsing.staged_value(final)
-        if legal.kind is ActionKind.TEXT:
-            memory.speeches.append((obs.text, value))
         return Action(legal.kind, value, rationale=think, notes=notes)
 
     def prompts(
         self, obs: Observation, *, draft: BaseModel | None = None, analysis: str | None = None
     ) -> dict[str, Any]:
-        """The context every stage template gets (pure: built from the observation and own memory)."""
+        """The context every stage template gets (pure: built from the observation and own memory).
+
+        ``analysis`` is this decision's second-order analysis for the stages after the draft (None: off
+        or failed); the stages before it see the last decision's analysis from memory."""
         private, memory = obs.private, self.memory
         talk = obs.legal is not None and obs.legal.kind is ActionKind.TEXT
         others = [p for p in obs.public["players"] if p != obs.player]
@@ -155,7 +168,7 @@ class ReConAgent(LLMSeat):
             "belief": belief,
             "previous": belief,
             "thoughts": kept,
-            "analysis": analysis if analysis is not None else (memory.analysis or ""),
+            "analysis": analysis if draft is not None else memory.analysis,
             "think": str(getattr(draft, "think", "")) if draft is not None else "",
             "speak": json.dumps(parsing.staged_value(draft)) if draft is not None else "",
             "feedback": obs.feedback or "",
@@ -180,6 +193,7 @@ class ReConAgent(LLMSeat):
         return "avalon.cot.act" if stage == "act" else f"avalon.recon.{stage}"
 
     async def _ask_staged(self, obs: Observation, stage: str, context: dict[str, Any]) -> BaseModel:
+        assert obs.legal is not None  # act() asks only for a decision
         model = parsing.staged_answer_model(obs.legal)
         context = {**context, "schema": json.dumps(model.model_json_schema())}
         settings = self._settings("refinement" if stage == "refine" else "formulation")
@@ -196,7 +210,11 @@ class ReConAgent(LLMSeat):
         result: BaseModel = answer.value
         return result
 
-    async def _ask_text(self, obs: Observation, stage: str, context: dict[str, Any]) -> str:
+    async def _ask_text(
+        self, obs: Observation, stage: str, context: dict[str, Any], failed: dict[str, str]
+    ) -> str | None:
+        """A plain-text stage's answer; None (and the reason in ``failed``) if it never parsed."""
+
         def parse(text: str) -> str:
             if not text.strip():
                 raise ValueError("the answer is empty")
@@ -209,9 +227,13 @@ class ReConAgent(LLMSeat):
             purpose=self._purpose(stage),
             context=self._context(obs),
         )
-        return str(answer.value) if answer.valid else ""
+        if not answer.valid:
+            failed[stage] = _failure(answer.error, answer.attempts)
+            return None
+        return str(answer.value)
 
-    async def _ask_belief(self, obs: Observation) -> dict[str, Any] | None:
+    async def _ask_belief(self, obs: Observation, failed: dict[str, str]) -> dict[str, Any] | None:
+        """A new belief about every other player; None (and the reason in ``failed``) if none parsed."""
         others = tuple(p for p in obs.public["players"] if p != obs.player)
         model = parsing.belief_model(others, tuple(obs.public["role_set"]))
         answer = await self.client.ask(
@@ -222,15 +244,16 @@ class ReConAgent(LLMSeat):
             purpose="avalon.recon.belief",
             context=self._context(obs),
         )
-        if not answer.valid:
-            return None  # logged invalid by the client; the previous belief stands
+        if not answer.valid:  # each attempt is an invalid llm_calls row; the previous belief stands
+            failed["belief"] = _failure(answer.error, answer.attempts)
+            return None
         belief: dict[str, Any] = answer.value.model_dump()
         return belief
 
     # after the game ----------------------------------------------------------------------------
-    async def episode_metrics(self, final: Observation) -> dict[str, float | None]:
-        """Deduction accuracy of the last belief, and the judge's speech scores (with ``judge``)."""
-        return {**self.deduction(final), **await self.judge_speeches(final)}
+    def episode_metrics(self, final: Observation) -> dict[str, float | None]:
+        """Deduction accuracy of the last belief (the judge is an evaluator: ``recon_judge``)."""
+        return self.deduction(final)
 
     def deduction(self, final: Observation) -> dict[str, float | None]:
         """Role-deduction accuracy of the last belief (P(evil) > 0.5 against the revealed roles)."""
@@ -245,28 +268,10 @@ class ReConAgent(LLMSeat):
         out["role_accuracy"] = sum(named) / len(named) if named else None
         return out
 
-    async def judge_speeches(self, final: Observation) -> dict[str, float | None]:
-        """ReCon's six speech dimensions, averaged over this seat's speeches (NULL if none parsed)."""
-        if self.config.judge is None or not self.memory.speeches:
-            return {}
-        role, side = role_title(final.private["role"]), final.private["side"]
-        scores: list[dict[str, int]] = []
-        for status, speech in self.memory.speeches:
-            prompt = self.pack.render("judge.j2", role=role, side=side, status=status, speech=speech)
-            answer = await self.client.ask(
-                self.config.judge,
-                [{"role": "user", "content": prompt}],
-                lambda text: parsing.parse_json_answer(text, parsing.JudgeScores),
-                schema=parsing.JudgeScores,
-                purpose="avalon.judge",
-                context=self._context(final),
-            )
-            if answer.valid:
-                scores.append(answer.value.model_dump())
-        out: dict[str, float | None] = {"judged_speeches": float(len(scores))}
-        for d in parsing.JUDGE_DIMENSIONS:
-            out[f"judge.{d}"] = sum(s[d] for s in scores) / len(scores) if scores else None
-        return out
+
+def _failure(error: str | None, attempts: int) -> str:
+    """Why a stage failed, for the private notes."""
+    return f"{error or 'no valid answer'} (after {attempts} tries)"
 
 
 class CoTAgent(ReConAgent):
