@@ -1,24 +1,30 @@
 """World ``social/avalon-v1``: The Resistance: Avalon for 5-10 players, official rules by default.
 
 Rules. Roles are dealt secretly (evil = ceil(n/3) seats; Merlin, Percival, Assassin, Morgana, Mordred,
-Oberon as configured, the rest Loyal Servants and Minions). Five quests with fixed team sizes per
-player count. Each proposal: the leader names exactly the quest's team size of distinct seats (the
-leader may leave itself out); then, with ``discussion``, every player speaks once (leader first, or
-leader last); then everyone votes approve/reject at once. A team passes only with a strict majority
-(``tie_approves`` makes a tie pass). The leader passes clockwise after every vote. Five rejected
-teams in one quest give evil the win (``hammer="auto_approve"``: the fifth team passes whatever the
-vote; ``forced_after_rejections=k``: after k rejections the next team goes on the quest unvoted).
-On a quest each member plays success or fail at once; good players can only play success. The
-quest fails with one fail card (two on quest 4 with 7+ players). Three failed quests: evil wins.
-Three successful quests: evil (not Oberon) may confer, then the Assassin names one player; naming
-Merlin wins for evil, anything else for good.
+Oberon as configured, the rest Loyal Servants and Minions); the first leader is drawn at random
+(``first_leader`` names a seat). Five quests with fixed team sizes per player count. Each proposal: the
+leader names exactly the quest's team size of distinct seats (the leader may leave itself out); then,
+with ``discussion``, every player speaks once (leader first, or leader last); then everyone votes
+approve/reject at once. A team passes only with a strict majority (``tie_approves`` makes a tie pass).
+The leader passes clockwise after every vote. Five rejected teams in one quest give evil the win
+(``hammer="auto_approve"``: the fifth team passes whatever the vote; ``forced_after_rejections=k``: after
+k rejections the next team goes on the quest unvoted). On a quest each member plays success or fail at
+once; good players can only play success. The quest fails with one fail card (two on quest 4 with 7+
+players). Three failed quests: evil wins. Three successful quests: evil (not Oberon) may confer, then the
+Assassin names one player; naming Merlin wins for evil, anything else for good.
 
 Who sees what. A seat's private view holds its role, its side, its night knowledge (Merlin: the evil
 seats but Mordred; Percival: Merlin and Morgana, unlabelled; evil but Oberon: each other, as "evil"
 or by role with ``evil_sees_roles``; Oberon and servants: nothing), its own quest cards and, for
 conferring evil, the evil conference. Public: the role set, proposals, speeches, every seat's vote,
 and each quest's number of fail cards (never who played them). The ``setup`` event (the full deal) is
-visible to no seat; roles are revealed to all when the game ends. Returns: 1 to each winner, 0 else.
+visible to no seat; the conferring evil seats and the Assassin act openly in the endgame (who speaks
+in the conference, who names Merlin), and roles are revealed to all when the game ends. Returns: 1 to
+each winner, 0 else. Dynamics are mixed: one leader proposes and one seat speaks at a time; votes and
+quest cards are played at once.
+
+Modules. ``records`` (phases, answers, the public records, the deal), ``rules`` (pure functions),
+``observations`` (the typed public and private parts), ``metrics``, ``text``; this one is the glue.
 """
 
 from __future__ import annotations

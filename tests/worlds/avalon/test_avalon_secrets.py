@@ -108,7 +108,7 @@ def test_a_permuted_deal_looks_the_same_to_the_viewer_until_the_endgame(n: int) 
         if AvalonWorld.check_players(params, n):
             continue
         deal = dealt(n, params, seed)[0].roles
-        for viewer in {role: seat for seat, role in reversed(deal.items())}.values():  # one of each role
+        for viewer in {role: seat for seat, role in deal.items()}.values():  # one seat of each role
             original, _ = dealt(n, params, seed)
             permuted, _ = dealt(n, params, seed)
             pairs = indistinguishable_pairs(original.deal, viewer)
@@ -146,9 +146,9 @@ def test_no_indistinguishable_pair_means_no_permutation() -> None:
         world, _ = dealt(5, plain, 0)
         evil = world.sides[viewer].value == "evil"
         assert world.permute_secrets(viewer, random.Random(0)) is not evil  # evil knows every seat
-    plain, _ = dealt(5, plain, 0)
-    before = plain.snapshot()
-    assert not plain.permute_secrets("p3", random.Random(0)) and plain.snapshot() == before
+    minion, _ = dealt(5, plain, 0)
+    before = minion.snapshot()
+    assert not minion.permute_secrets("p3", random.Random(0)) and minion.snapshot() == before
 
 
 def test_permute_secrets_is_only_for_a_fresh_world() -> None:
