@@ -81,6 +81,12 @@ from worlds.avalon.roles import (
 )
 from worlds.avalon.rules import HAMMER
 
+#: The answers that are the same whenever they are asked (shared: specs are immutable).
+VOTE_SPEC = ActionSpec(ActionKind.CHOICE, VOTES, fallback=APPROVE)
+CARD_SPECS = {
+    side: ActionSpec(ActionKind.CHOICE, rules.card_options(side), fallback=SUCCESS) for side in Side
+}
+
 __all__ = [
     "APPROVE",
     "FAIL",
@@ -190,7 +196,9 @@ class AvalonWorld(WorldBase):
                 "evil_confer": params.evil_confer,
             }
         )
-        self._observations: dict[PlayerId, Observation] = {}
+        self._speech_spec = ActionSpec(ActionKind.TEXT, max_chars=params.speech_max_chars, fallback="")
+        self._observations: dict[PlayerId, Observation] = {}  # this step's, by seat
+        self._privates: dict[PlayerId, AvalonPrivate] = {}  # until a seat's cards or conference change
         self._public: AvalonPublic | None = None
         start = {
             "players": list(self.players),
@@ -230,6 +238,7 @@ class AvalonWorld(WorldBase):
         a, b = rng.choice(pairs)
         self.deal = rules.swap_roles(self.deal, a, b, self.params.evil_sees_roles)
         self._observations = {}
+        self._privates = {}
         self._public = None
         return True
 
@@ -282,11 +291,11 @@ class AvalonWorld(WorldBase):
             fallback = rules.default_team(self.players, self.leader, size)
             return ActionSpec(ActionKind.MULTI_CHOICE, self.players, size, size, fallback=fallback)
         if phase is Phase.DISCUSS or phase is Phase.CONFER:
-            return ActionSpec(ActionKind.TEXT, max_chars=self.params.speech_max_chars, fallback="")
+            return self._speech_spec
         if phase is Phase.VOTE:
-            return ActionSpec(ActionKind.CHOICE, VOTES, fallback=APPROVE)
+            return VOTE_SPEC
         if phase is Phase.QUEST:
-            return ActionSpec(ActionKind.CHOICE, rules.card_options(self.sides[player]), fallback=SUCCESS)
+            return CARD_SPECS[self.sides[player]]
         targets = tuple(p for p in self.players if p != player)
         return ActionSpec(ActionKind.CHOICE, targets, fallback=targets[0])
 
@@ -297,15 +306,9 @@ class AvalonWorld(WorldBase):
             return cached
         if player not in self._seats:
             raise KeyError(f"{player!r} is not a seat of this game")
-        role = self.roles[player]
-        confers = self.params.evil_confer and player in self.conferring
-        private = AvalonPrivate(
-            role,
-            role.side,
-            self.known[player],
-            HistoryView(self.cards[player]),
-            HistoryView(self.conference) if confers else None,
-        )
+        private = self._privates.get(player)
+        if private is None:
+            private = self._privates[player] = self._private_view(player)
         obs = Observation(
             player,
             self.steps,
@@ -317,6 +320,17 @@ class AvalonWorld(WorldBase):
         )
         self._observations[player] = obs
         return obs
+
+    def _private_view(self, player: PlayerId) -> AvalonPrivate:
+        role = self.roles[player]
+        confers = self.params.evil_confer and player in self.conferring
+        return AvalonPrivate(
+            role,
+            role.side,
+            self.known[player],
+            HistoryView(self.cards[player]),
+            HistoryView(self.conference) if confers else None,
+        )
 
     def _public_view(self) -> AvalonPublic:
         if self._public is None:
@@ -442,6 +456,7 @@ class AvalonWorld(WorldBase):
     def _play_quest(self, actions: Mapping[PlayerId, Action]) -> list[Event]:
         q = self.quest
         events = []
+        self._privates = {}  # the team's cards change
         for p in self.team:
             card = actions[p].value
             self.cards[p].append((q + 1, card))
@@ -475,6 +490,7 @@ class AvalonWorld(WorldBase):
         speaker = self.speakers.pop(0)
         record = SpeechRecord("conference", self.quest + 1, 0, speaker, actions[speaker].value)
         self.conference.append(record)
+        self._privates = {}  # the conferring seats' conference changes
         if not self.speakers:
             self.phase = Phase.ASSASSINATE
         return [self._event("confer", record._asdict(), actor=speaker, visible_to=self.conferring)]
