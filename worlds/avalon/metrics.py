@@ -3,44 +3,63 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from sim.types import PlayerId
-
-if TYPE_CHECKING:
-    from worlds.avalon.world import AvalonWorld
+from worlds.avalon.records import (
+    APPROVE,
+    FAIL,
+    AssassinationRecord,
+    Deal,
+    ProposalRecord,
+    PublicRecord,
+    QuestRecord,
+    VoteRecord,
+)
+from worlds.avalon.roles import Role, Side
 
 EVIL_REASONS = ("quests_failed", "hammer", "merlin_assassinated")
 
 
-def seat_metrics(world: AvalonWorld) -> dict[PlayerId, dict[str, float]]:
-    """Win, side, leadership (own teams approved), vote influence, quest play and the assassination."""
-    from worlds.avalon.world import FAIL, QuestRecord, VoteRecord
-
-    votes = [r for r in world.log if isinstance(r, VoteRecord) and not r.auto]
-    won = set(world.winners())
+def seat_metrics(
+    deal: Deal,
+    log: Sequence[PublicRecord],
+    cards: Mapping[PlayerId, Sequence[tuple[int, str]]],
+    winner: Side | None,
+) -> dict[PlayerId, dict[str, float]]:
+    """Win, side, leadership (own teams approved), vote influence, quest play and the assassination,
+    from the deal, the public log, each seat's quest cards and the winning side."""
+    votes = [r for r in log if isinstance(r, VoteRecord) and not r.auto]
+    led: dict[PlayerId, list[bool]] = {p: [] for p in deal.roles}  # each team a seat led: approved?
+    for r in log:
+        if isinstance(r, VoteRecord):
+            led[r.leader].append(r.approved)
+        elif isinstance(r, ProposalRecord) and r.forced:
+            led[r.leader].append(True)
+    hit = next((r for r in log if isinstance(r, AssassinationRecord)), None)
     out: dict[PlayerId, dict[str, float]] = {}
-    for p in world.players:
-        good = world.sides[p].value == "good"
-        m: dict[str, float] = {"win": float(p in won), "good": float(good)}
-        led = world.proposals[p]
-        m["proposals"] = float(len(led))
-        m["proposals_approved"] = float(sum(led))
+    for p, role in deal.roles.items():
+        good = deal.sides[p] is Side.GOOD
+        m: dict[str, float] = {
+            "win": float(winner is not None and deal.sides[p] is winner),
+            "good": float(good),
+        }
+        m["proposals"] = float(len(led[p]))
+        m["proposals_approved"] = float(sum(led[p]))
         mine = [v for v in votes if p in v.votes]
         if mine:
             m["votes"] = float(len(mine))
-            m["approve_rate"] = sum(v.votes[p] == "approve" for v in mine) / len(mine)
-            m["vote_influence"] = sum((v.votes[p] == "approve") == v.approved for v in mine) / len(mine)
-        quests = [r for r in world.log if isinstance(r, QuestRecord) and p in r.team]
+            m["approve_rate"] = sum(v.votes[p] == APPROVE for v in mine) / len(mine)
+            m["vote_influence"] = sum((v.votes[p] == APPROVE) == v.approved for v in mine) / len(mine)
+        quests = [r for r in log if isinstance(r, QuestRecord) and p in r.team]
         m["quests_joined"] = float(len(quests))
         if not good:
-            m["fails_played"] = float(sum(card == FAIL for _, card in world.cards[p]))
-        hit = world.assassination
+            m["fails_played"] = float(sum(card == FAIL for _, card in cards[p]))
         if hit is not None:
             if hit.assassin == p:
                 m["assassination_correct"] = float(hit.correct)
-            if world.roles[p].value == "merlin":
+            if role is Role.MERLIN:
                 m["assassinated"] = float(hit.correct)
         out[p] = m
     return out

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from worlds.avalon.roles import Role, role_set_problem
+from worlds.avalon.roles import MAX_PLAYERS, Role, role_set_problem
 
 
 class AvalonParams(BaseModel):
@@ -45,6 +45,13 @@ class AvalonParams(BaseModel):
     evil_confer: bool = Field(
         True, description="before the assassination, evil players (but Oberon) speak once among themselves"
     )
+    first_leader: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_PLAYERS - 1,
+        description="the seat index (0 = p0) that leads first; default: random with shuffled seating, p0 "
+        "with fixed seating",
+    )
 
     @field_validator("roles")
     @classmethod
@@ -53,3 +60,12 @@ class AvalonParams(BaseModel):
         if problem:
             raise ValueError(problem)
         return roles
+
+    def first_leader_problem(self, n_players: int) -> str | None:
+        """Why ``first_leader`` is not a seat of a table of ``n_players``, or None."""
+        if self.first_leader is not None and self.first_leader >= n_players:
+            return (
+                f"first_leader {self.first_leader} is not a seat: {n_players} players sit at seats "
+                f"0-{n_players - 1}"
+            )
+        return None

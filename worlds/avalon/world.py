@@ -1,37 +1,43 @@
 """World ``social/avalon-v1``: The Resistance: Avalon for 5-10 players, official rules by default.
 
 Rules. Roles are dealt secretly (evil = ceil(n/3) seats; Merlin, Percival, Assassin, Morgana, Mordred,
-Oberon as configured, the rest Loyal Servants and Minions). Five quests with fixed team sizes per
-player count. Each proposal: the leader names exactly the quest's team size of distinct seats (the
-leader may leave itself out); then, with ``discussion``, every player speaks once (leader first, or
-leader last); then everyone votes approve/reject at once. A team passes only with a strict majority
-(``tie_approves`` makes a tie pass). The leader passes clockwise after every vote. Five rejected
-teams in one quest give evil the win (``hammer="auto_approve"``: the fifth team passes whatever the
-vote; ``forced_after_rejections=k``: after k rejections the next team goes on the quest unvoted).
-On a quest each member plays success or fail at once; good players can only play success. The
-quest fails with one fail card (two on quest 4 with 7+ players). Three failed quests: evil wins.
-Three successful quests: evil (not Oberon) may confer, then the Assassin names one player; naming
-Merlin wins for evil, anything else for good.
+Oberon as configured, the rest Loyal Servants and Minions); the first leader is drawn at random
+(``first_leader`` names a seat). Five quests with fixed team sizes per player count. Each proposal: the
+leader names exactly the quest's team size of distinct seats (the leader may leave itself out); then,
+with ``discussion``, every player speaks once (leader first, or leader last); then everyone votes
+approve/reject at once. A team passes only with a strict majority (``tie_approves`` makes a tie pass).
+The leader passes clockwise after every vote. Five rejected teams in one quest give evil the win
+(``hammer="auto_approve"``: the fifth team passes whatever the vote; ``forced_after_rejections=k``: after
+k rejections the next team goes on the quest unvoted). On a quest each member plays success or fail at
+once; good players can only play success. The quest fails with one fail card (two on quest 4 with 7+
+players). Three failed quests: evil wins. Three successful quests: evil (not Oberon) may confer, then the
+Assassin names one player; naming Merlin wins for evil, anything else for good.
 
 Who sees what. A seat's private view holds its role, its side, its night knowledge (Merlin: the evil
 seats but Mordred; Percival: Merlin and Morgana, unlabelled; evil but Oberon: each other, as "evil"
 or by role with ``evil_sees_roles``; Oberon and servants: nothing), its own quest cards and, for
 conferring evil, the evil conference. Public: the role set, proposals, speeches, every seat's vote,
 and each quest's number of fail cards (never who played them). The ``setup`` event (the full deal) is
-visible to no seat; roles are revealed to all when the game ends. Returns: 1 to each winner, 0 else.
+visible to no seat; the conferring evil seats and the Assassin act openly in the endgame (who speaks
+in the conference, who names Merlin), and roles are revealed to all when the game ends. Returns: 1 to
+each winner, 0 else. Dynamics are mixed: one leader proposes and one seat speaks at a time; votes and
+quest cards are played at once.
+
+Modules. ``records`` (phases, answers, the public records, the deal), ``rules`` (pure functions),
+``observations`` (the typed public and private parts), ``metrics``, ``text``; this one is the glue.
 """
 
 from __future__ import annotations
 
-import enum
 import random
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel
 
 from sim.types import (
+    ALL,
     Action,
     ActionKind,
     ActionSpec,
@@ -45,8 +51,23 @@ from sim.types import (
 )
 from sim.types import WorldSpec as Spec
 from sim.world import WorldBase
-from worlds.avalon import metrics, text
+from worlds.avalon import metrics, rules, text
+from worlds.avalon.observations import AvalonPrivate, AvalonPublic
 from worlds.avalon.params import AvalonParams
+from worlds.avalon.records import (
+    APPROVE,
+    FAIL,
+    REJECT,
+    SUCCESS,
+    VOTES,
+    AssassinationRecord,
+    Phase,
+    ProposalRecord,
+    PublicRecord,
+    QuestRecord,
+    SpeechRecord,
+    VoteRecord,
+)
 from worlds.avalon.roles import (
     MAX_PLAYERS,
     MIN_PLAYERS,
@@ -55,82 +76,31 @@ from worlds.avalon.roles import (
     Side,
     deal,
     fails_required,
-    night_knowledge,
     quest_size,
     role_counts,
 )
+from worlds.avalon.rules import HAMMER
 
-HAMMER = 5  # rejected teams in one quest that end the game (official rules)
-APPROVE, REJECT = "approve", "reject"
-SUCCESS, FAIL = "success", "fail"
-_VOTES = (APPROVE, REJECT)
+#: The answers that are the same whenever they are asked (shared: specs are immutable).
+VOTE_SPEC = ActionSpec(ActionKind.CHOICE, VOTES, fallback=APPROVE)
+CARD_SPECS = {
+    side: ActionSpec(ActionKind.CHOICE, rules.card_options(side), fallback=SUCCESS) for side in Side
+}
 
-
-class Phase(enum.StrEnum):
-    """Where the game is."""
-
-    PROPOSE = "propose"
-    DISCUSS = "discuss"
-    VOTE = "vote"
-    QUEST = "quest"
-    CONFER = "confer"
-    ASSASSINATE = "assassinate"
-    END = "end"
-
-
-class ProposalRecord(NamedTuple):
-    """A team named by a leader (``forced``: it goes on the quest without a vote)."""
-
-    kind: str
-    quest: int
-    attempt: int
-    leader: PlayerId
-    team: tuple[PlayerId, ...]
-    forced: bool
-
-
-class SpeechRecord(NamedTuple):
-    """One public speech during a proposal's discussion (or, privately, the evil conference)."""
-
-    kind: str
-    quest: int
-    attempt: int
-    player: PlayerId
-    text: str
-
-
-class VoteRecord(NamedTuple):
-    """Everyone's public vote on a team (``auto``: approved by the auto-approve hammer)."""
-
-    kind: str
-    quest: int
-    attempt: int
-    leader: PlayerId
-    team: tuple[PlayerId, ...]
-    votes: Mapping[PlayerId, str]
-    approvals: int
-    approved: bool
-    auto: bool
-
-
-class QuestRecord(NamedTuple):
-    """A quest's result: only the number of fail cards is public."""
-
-    kind: str
-    quest: int
-    team: tuple[PlayerId, ...]
-    fails: int
-    fails_required: int
-    success: bool
-
-
-class AssassinationRecord(NamedTuple):
-    """The Assassin's guess."""
-
-    kind: str
-    assassin: PlayerId
-    target: PlayerId
-    correct: bool
+__all__ = [
+    "APPROVE",
+    "FAIL",
+    "HAMMER",
+    "REJECT",
+    "SUCCESS",
+    "AssassinationRecord",
+    "AvalonWorld",
+    "Phase",
+    "ProposalRecord",
+    "QuestRecord",
+    "SpeechRecord",
+    "VoteRecord",
+]
 
 
 class AvalonWorld(WorldBase):
@@ -141,10 +111,13 @@ class AvalonWorld(WorldBase):
         title="The Resistance: Avalon",
         min_players=MIN_PLAYERS,
         max_players=MAX_PLAYERS,
-        dynamics=Dynamics.SEQUENTIAL,
+        dynamics=Dynamics.MIXED,  # one leader proposes, one seat speaks; votes and quest cards at once
         hidden_info=True,
         max_turns=2_000,
         params_model=AvalonParams,
+        phases=Phase,
+        public_type=AvalonPublic,
+        private_type=AvalonPrivate,
     )
     #: Parameter sets the conformance suite plays.
     examples: ClassVar[tuple[dict[str, Any], ...]] = (
@@ -153,6 +126,7 @@ class AvalonWorld(WorldBase):
         {"roles": ["merlin", "assassin", "mordred"], "hammer": "auto_approve", "evil_sees_roles": True},
         {"roles": ["merlin", "assassin", "oberon"], "forced_after_rejections": 3, "tie_approves": True},
         {"roles": ["merlin", "assassin"], "discussion": False, "evil_confer": False, "seating": "fixed"},
+        {"roles": ["merlin", "percival", "morgana", "assassin"], "first_leader": 4, "discussion": False},
     )
 
     @classmethod
@@ -163,13 +137,14 @@ class AvalonWorld(WorldBase):
 
     @classmethod
     def check_players(cls, params: BaseModel, n_players: int) -> str | None:
-        """Why ``params`` cannot seat ``n_players`` (the role set does not fit), or None."""
+        """Why ``params`` cannot seat ``n_players`` (the role set does not fit, or ``first_leader`` is
+        not a seat), or None."""
         assert isinstance(params, AvalonParams)
         try:
             deal(params.roles, n_players)
         except ValueError as exc:
             return str(exc)
-        return None
+        return params.first_leader_problem(n_players)
 
     # setup ----------------------------------------------------------------------------------
     def reset(
@@ -183,15 +158,18 @@ class AvalonWorld(WorldBase):
         assert isinstance(params, AvalonParams)
         self.params = params
         self.players = tuple(players)
+        self._seats = frozenset(self.players)
         n = self.n = len(players)
         cards = deal(params.roles, n)  # raises ValueError naming the problem
+        problem = params.first_leader_problem(n)
+        if problem:
+            raise ValueError(problem)
         if params.seating == "shuffled":
             rng.shuffle(cards)
-            self.leader = rng.randrange(n)
+            self.leader = rng.randrange(n) if params.first_leader is None else params.first_leader
         else:
-            self.leader = 0
-        self.roles: dict[PlayerId, Role] = dict(zip(self.players, cards, strict=True))
-        self.sides = {p: r.side for p, r in self.roles.items()}
+            self.leader = 0 if params.first_leader is None else params.first_leader
+        self.deal = rules.make_deal(dict(zip(self.players, cards, strict=True)), params.evil_sees_roles)
         self.sizes = tuple(quest_size(n, q) for q in range(QUESTS))
         self.required = tuple(fails_required(n, q) for q in range(QUESTS))
         self.steps = 0
@@ -201,65 +179,89 @@ class AvalonWorld(WorldBase):
         self.rejections = 0
         self.team: tuple[PlayerId, ...] = ()
         self.speakers: list[PlayerId] = []
-        self.log: list[Any] = []  # public records, in order
+        self.log: list[PublicRecord] = []  # public records, in order
         self.results: list[QuestRecord] = []
         self.cards: dict[PlayerId, list[tuple[int, str]]] = {p: [] for p in self.players}
         self.conference: list[SpeechRecord] = []
-        self.conferring = tuple(
-            p for p, r in self.roles.items() if r.side is Side.EVIL and r is not Role.OBERON
-        )
         self.assassination: AssassinationRecord | None = None
         self.winner: Side | None = None
         self.reason = ""
-        self.proposals: dict[PlayerId, list[bool]] = {p: [] for p in self.players}  # approved?
-        self.known = {
-            p: MappingProxyType(night_knowledge(self.roles, p, params.evil_sees_roles)) for p in self.players
+        self._role_set = MappingProxyType(role_counts(cards))
+        self._rules = MappingProxyType(
+            {
+                "hammer": params.hammer,
+                "forced_after_rejections": params.forced_after_rejections,
+                "tie_approves": params.tie_approves,
+                "discussion": params.discussion,
+                "evil_confer": params.evil_confer,
+            }
+        )
+        self._speech_spec = ActionSpec(ActionKind.TEXT, max_chars=params.speech_max_chars, fallback="")
+        self._observations: dict[PlayerId, Observation] = {}  # this step's, by seat
+        self._privates: dict[PlayerId, AvalonPrivate] = {}  # until a seat's cards or conference change
+        self._public: AvalonPublic | None = None
+        start = {
+            "players": list(self.players),
+            "role_set": dict(self._role_set),
+            "quest_sizes": list(self.sizes),
+            "fails_required": list(self.required),
+            "leader": self.players[self.leader],
+            "rules": params.model_dump(mode="json", exclude={"roles", "first_leader"}),
         }
-        self._static = {
-            "players": self.players,
-            "n_players": n,
-            "role_set": MappingProxyType(role_counts(cards)),
-            "quest_sizes": self.sizes,
-            "fails_required": self.required,
-            "rules": MappingProxyType(
-                {
-                    "hammer": params.hammer,
-                    "forced_after_rejections": params.forced_after_rejections,
-                    "tie_approves": params.tie_approves,
-                    "discussion": params.discussion,
-                    "evil_confer": params.evil_confer,
-                }
-            ),
-        }
-        self._observations: dict[PlayerId, Observation] = {}
-        self._public: Mapping[str, Any] | None = None
+        return [Event(0, Phase.PROPOSE, "start", start), *self._deal_events()]
+
+    def _deal_events(self) -> list[Event]:
+        """The hidden ``setup`` event (the full deal) and each seat's private ``night`` event."""
         events = [
-            Event(
-                0,
-                Phase.PROPOSE,
-                "start",
-                {
-                    "players": list(self.players),
-                    "role_set": role_counts(cards),
-                    "quest_sizes": list(self.sizes),
-                    "fails_required": list(self.required),
-                    "leader": self.players[self.leader],
-                    "rules": params.model_dump(mode="json", exclude={"roles"}),
-                },
-            ),
             Event(
                 0,
                 Phase.PROPOSE,
                 "setup",
                 {"roles": {p: r.value for p, r in self.roles.items()}},
                 visible_to=(),
-            ),
+            )
         ]
-        for p in self.players:
-            role = self.roles[p]
+        for p, role in self.roles.items():
             payload = {"role": role.value, "side": role.side.value, "known": dict(self.known[p])}
             events.append(Event(0, Phase.PROPOSE, "night", payload, actor=p, visible_to=(p,)))
         return events
+
+    def permute_secrets(self, viewer: PlayerId, rng: random.Random) -> bool:
+        """Right after ``reset``: swap the roles of two other seats ``viewer`` cannot tell apart (the
+        same night tag, or both unknown to it), re-deriving sides, every seat's night knowledge and the
+        conferring seats. False if every such pair holds equal roles."""
+        if self.steps:
+            raise RuntimeError("permute_secrets is for a world fresh from reset")
+        pairs = rules.indistinguishable_pairs(self.deal, viewer)
+        if not pairs:
+            return False
+        a, b = rng.choice(pairs)
+        self.deal = rules.swap_roles(self.deal, a, b, self.params.evil_sees_roles)
+        self._observations = {}
+        self._privates = {}
+        self._public = None
+        return True
+
+    # the deal, as the rest of the world reads it ------------------------------------------------
+    @property
+    def roles(self) -> Mapping[PlayerId, Role]:
+        """Each seat's role."""
+        return self.deal.roles
+
+    @property
+    def sides(self) -> Mapping[PlayerId, Side]:
+        """Each seat's side."""
+        return self.deal.sides
+
+    @property
+    def known(self) -> Mapping[PlayerId, Mapping[PlayerId, str]]:
+        """What each seat learned at night."""
+        return self.deal.known
+
+    @property
+    def conferring(self) -> tuple[PlayerId, ...]:
+        """The evil seats that confer before the assassination (evil but Oberon)."""
+        return self.deal.conferring
 
     # protocol -------------------------------------------------------------------------------
     def to_act(self) -> tuple[PlayerId, ...]:
@@ -267,7 +269,7 @@ class AvalonWorld(WorldBase):
         phase = self.phase
         if phase is Phase.PROPOSE:
             return (self.players[self.leader],)
-        if phase in (Phase.DISCUSS, Phase.CONFER):
+        if phase is Phase.DISCUSS or phase is Phase.CONFER:
             return (self.speakers[0],)
         if phase is Phase.VOTE:
             return self.players
@@ -279,22 +281,21 @@ class AvalonWorld(WorldBase):
 
     def legal_actions(self, player: PlayerId) -> ActionSpec | None:
         """What ``player`` may answer now (None if it is not its turn)."""
-        if player not in self.roles:
+        if player not in self._seats:
             raise KeyError(f"{player!r} is not a seat of this game")
         if player not in self.to_act():
             return None
         phase = self.phase
         if phase is Phase.PROPOSE:
             size = self.sizes[self.quest]
-            fallback = [self.players[(self.leader + i) % self.n] for i in range(size)]
+            fallback = rules.default_team(self.players, self.leader, size)
             return ActionSpec(ActionKind.MULTI_CHOICE, self.players, size, size, fallback=fallback)
-        if phase in (Phase.DISCUSS, Phase.CONFER):
-            return ActionSpec(ActionKind.TEXT, max_chars=self.params.speech_max_chars, fallback="")
+        if phase is Phase.DISCUSS or phase is Phase.CONFER:
+            return self._speech_spec
         if phase is Phase.VOTE:
-            return ActionSpec(ActionKind.CHOICE, _VOTES, fallback=APPROVE)
+            return VOTE_SPEC
         if phase is Phase.QUEST:
-            options = (SUCCESS,) if self.sides[player] is Side.GOOD else (SUCCESS, FAIL)
-            return ActionSpec(ActionKind.CHOICE, options, fallback=SUCCESS)
+            return CARD_SPECS[self.sides[player]]
         targets = tuple(p for p in self.players if p != player)
         return ActionSpec(ActionKind.CHOICE, targets, fallback=targets[0])
 
@@ -303,47 +304,57 @@ class AvalonWorld(WorldBase):
         cached = self._observations.get(player)
         if cached is not None:
             return cached
-        if player not in self.roles:
+        if player not in self._seats:
             raise KeyError(f"{player!r} is not a seat of this game")
-        role = self.roles[player]
-        private: dict[str, Any] = {
-            "role": role.value,
-            "side": role.side.value,
-            "known": self.known[player],
-            "cards": HistoryView(self.cards[player]),
-        }
-        if player in self.conferring and self.params.evil_confer:
-            private["conference"] = HistoryView(self.conference)
+        private = self._privates.get(player)
+        if private is None:
+            private = self._privates[player] = self._private_view(player)
         obs = Observation(
             player,
             self.steps,
-            self.phase.value,
+            self.phase,
             self._public_view(),
-            MappingProxyType(private),
+            private,
             HistoryView(self.log),
             self.legal_actions(player),
         )
         self._observations[player] = obs
         return obs
 
-    def _public_view(self) -> Mapping[str, Any]:
+    def _private_view(self, player: PlayerId) -> AvalonPrivate:
+        role = self.roles[player]
+        confers = self.params.evil_confer and player in self.conferring
+        return AvalonPrivate(
+            role,
+            role.side,
+            self.known[player],
+            HistoryView(self.cards[player]),
+            HistoryView(self.conference) if confers else None,
+        )
+
+    def _public_view(self) -> AvalonPublic:
         if self._public is None:
-            public: dict[str, Any] = {
-                **self._static,
-                "phase": self.phase.value,
-                "quest": self.quest + 1,
-                "attempt": self.attempt,
-                "rejections": self.rejections,
-                "leader": self.players[self.leader],
-                "team": self.team,
-                "results": tuple(SUCCESS if r.success else FAIL for r in self.results),
-                "speaker": self.speakers[0] if self.phase in (Phase.DISCUSS, Phase.CONFER) else None,
-            }
-            if self.phase is Phase.END:
-                public["winner"] = self.winner.value if self.winner else None
-                public["reason"] = self.reason
-                public["roles"] = MappingProxyType({p: r.value for p, r in self.roles.items()})
-            self._public = MappingProxyType(public)
+            phase = self.phase
+            over = phase is Phase.END
+            self._public = AvalonPublic(
+                players=self.players,
+                n_players=self.n,
+                role_set=self._role_set,
+                quest_sizes=self.sizes,
+                fails_required=self.required,
+                rules=self._rules,
+                phase=phase,
+                quest=self.quest + 1,
+                attempt=self.attempt,
+                rejections=self.rejections,
+                leader=self.players[self.leader],
+                team=self.team,
+                results=tuple(SUCCESS if r.success else FAIL for r in self.results),
+                speaker=self.speakers[0] if phase is Phase.DISCUSS or phase is Phase.CONFER else None,
+                winner=self.winner.value if over and self.winner else None,
+                reason=self.reason if over else None,
+                roles=MappingProxyType({p: r.value for p, r in self.roles.items()}) if over else None,
+            )
         return self._public
 
     def render(self, observation: Observation) -> str:
@@ -382,23 +393,18 @@ class AvalonWorld(WorldBase):
     # phases ---------------------------------------------------------------------------------
     def _propose(self, actions: Mapping[PlayerId, Action]) -> list[Event]:
         leader = self.players[self.leader]
-        team = tuple(p for p in self.players if p in set(actions[leader].value))  # seat order
-        forced = (
-            self.params.forced_after_rejections is not None
-            and self.rejections >= self.params.forced_after_rejections
-        )
+        chosen = set(actions[leader].value)
+        team = tuple(p for p in self.players if p in chosen)  # seat order
+        forced = rules.is_forced(self.rejections, self.params.forced_after_rejections)
         self.team = team
         record = ProposalRecord("proposal", self.quest + 1, self.attempt, leader, team, forced)
         self.log.append(record)
-        if forced:  # counts as approved; voted teams are counted when the vote is in
-            self.proposals[leader].append(True)
         events = [self._event("proposal", record._asdict(), actor=leader)]
-        if forced:
-            self._pass_leader()
+        if forced:  # goes on the quest unvoted; the token passes as after a vote
+            self.leader = rules.next_leader(self.leader, self.n)
             self.phase = Phase.QUEST
         elif self.params.discussion:
-            order = [self.players[(self.leader + i) % self.n] for i in range(self.n)]
-            self.speakers = order if self.params.discussion_order == "leader_first" else order[1:] + order[:1]
+            self.speakers = rules.speaking_order(self.players, self.leader, self.params.discussion_order)
             self.phase = Phase.DISCUSS
         else:
             self.phase = Phase.VOTE
@@ -415,8 +421,8 @@ class AvalonWorld(WorldBase):
     def _vote(self, actions: Mapping[PlayerId, Action]) -> list[Event]:
         votes = {p: actions[p].value for p in self.players}
         approvals = sum(v == APPROVE for v in votes.values())
-        passed = approvals * 2 > self.n or (self.params.tie_approves and approvals * 2 == self.n)
-        auto = not passed and self.params.hammer == "auto_approve" and self.rejections == HAMMER - 1
+        passed = rules.vote_passes(approvals, self.n, self.params.tie_approves)
+        auto = rules.auto_approved(passed, self.params.hammer, self.rejections)
         approved = passed or auto
         leader = self.players[self.leader]
         record = VoteRecord(
@@ -431,8 +437,7 @@ class AvalonWorld(WorldBase):
             auto,
         )
         self.log.append(record)
-        self.proposals[leader].append(approved)
-        self._pass_leader()
+        self.leader = rules.next_leader(self.leader, self.n)
         if not approved:
             self.rejections += 1
         # ``rejections``: rejected teams in this quest so far, this vote included
@@ -442,7 +447,7 @@ class AvalonWorld(WorldBase):
             return events
         self.attempt += 1
         self.team = ()
-        if self.rejections >= HAMMER:
+        if rules.hammer_falls(self.rejections):
             events.append(self._finish(Side.EVIL, "hammer"))
         else:
             self.phase = Phase.PROPOSE
@@ -451,29 +456,29 @@ class AvalonWorld(WorldBase):
     def _play_quest(self, actions: Mapping[PlayerId, Action]) -> list[Event]:
         q = self.quest
         events = []
+        self._privates = {}  # the team's cards change
         for p in self.team:
             card = actions[p].value
             self.cards[p].append((q + 1, card))
             events.append(self._event("quest_card", {"quest": q + 1, "card": card}, actor=p, visible_to=(p,)))
         fails = sum(actions[p].value == FAIL for p in self.team)
-        record = QuestRecord("quest", q + 1, self.team, fails, self.required[q], fails < self.required[q])
+        success = rules.quest_succeeds(fails, self.required[q])
+        record = QuestRecord("quest", q + 1, self.team, fails, self.required[q], success)
         self.log.append(record)
         self.results.append(record)
         events.append(self._event("quest", record._asdict()))
         self.team = ()
-        failed = sum(not r.success for r in self.results)
-        succeeded = len(self.results) - failed
-        if failed == 3:
+        winner = rules.quests_winner(self.results)
+        if winner is Side.EVIL:
             events.append(self._finish(Side.EVIL, "quests_failed"))
-        elif succeeded == 3:
-            if Role.ASSASSIN not in self.roles.values():
+        elif winner is Side.GOOD:
+            after = rules.after_good_quests(self.deal, self.params.evil_confer)
+            if after is Phase.END:  # no Assassin
                 events.append(self._finish(Side.GOOD, "quests_succeeded"))
-            elif self.params.evil_confer and len(self.conferring) > 1:
-                assassin = self._assassin()
-                self.speakers = [p for p in self.conferring if p != assassin] + [assassin]
-                self.phase = Phase.CONFER
             else:
-                self.phase = Phase.ASSASSINATE
+                if after is Phase.CONFER:
+                    self.speakers = rules.conference_order(self.deal)
+                self.phase = after
         else:
             self.quest += 1
             self.attempt = 1
@@ -485,6 +490,7 @@ class AvalonWorld(WorldBase):
         speaker = self.speakers.pop(0)
         record = SpeechRecord("conference", self.quest + 1, 0, speaker, actions[speaker].value)
         self.conference.append(record)
+        self._privates = {}  # the conferring seats' conference changes
         if not self.speakers:
             self.phase = Phase.ASSASSINATE
         return [self._event("confer", record._asdict(), actor=speaker, visible_to=self.conferring)]
@@ -492,7 +498,7 @@ class AvalonWorld(WorldBase):
     def _assassinate(self, actions: Mapping[PlayerId, Action]) -> list[Event]:
         assassin = self._assassin()
         target = actions[assassin].value
-        correct = self.roles[target] is Role.MERLIN
+        correct = rules.merlin_named(self.deal, target)
         self.assassination = record = AssassinationRecord("assassination", assassin, target, correct)
         self.log.append(record)
         event = self._event("assassination", record._asdict(), actor=assassin)
@@ -506,15 +512,14 @@ class AvalonWorld(WorldBase):
         kind: str,
         payload: Mapping[str, Any],
         actor: PlayerId | None = None,
-        visible_to: tuple[PlayerId, ...] | str = "all",
+        visible_to: tuple[PlayerId, ...] | Literal["all"] = ALL,
     ) -> Event:
-        return Event(self.steps, self.phase.value, kind, payload, actor=actor, visible_to=visible_to)  # type: ignore[arg-type]
-
-    def _pass_leader(self) -> None:
-        self.leader = (self.leader + 1) % self.n
+        return Event(self.steps, self.phase.value, kind, payload, actor=actor, visible_to=visible_to)
 
     def _assassin(self) -> PlayerId:
-        return next(p for p, r in self.roles.items() if r is Role.ASSASSIN)
+        assassin = self.deal.assassin
+        assert assassin is not None, "this game has no Assassin"
+        return assassin
 
     def _finish(self, winner: Side, reason: str) -> Event:
         self.phase = Phase.END
@@ -582,7 +587,7 @@ class AvalonWorld(WorldBase):
 
     def episode_metrics(self) -> Mapping[PlayerId, Mapping[str, float]]:
         """Per seat: win, side, leadership, vote influence, quest play, assassination."""
-        return metrics.seat_metrics(self)
+        return metrics.seat_metrics(self.deal, self.log, self.cards, self.winner)
 
     def describe_event(self, event: Event) -> str:
         """One transcript line."""
