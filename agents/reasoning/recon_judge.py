@@ -39,12 +39,13 @@ from sim.evaluators.base import (
 )
 from sim.llm.settings import ModelSettings
 from sim.types import Event, PlayerId
+from worlds.avalon.world import AvalonWorld
 
 if TYPE_CHECKING:
     from agents.reasoning.recon import ReConConfig
     from sim.llm.client import LLMClient
 
-AVALON = "social/avalon-v1"
+AVALON = AvalonWorld.spec.id
 PURPOSE = "avalon.judge"
 
 
@@ -135,7 +136,6 @@ class ReConJudge(Evaluator):
 def judge_prompt(role: str, side: str, status: str, speech: str) -> str:
     """The judge's prompt for one speech (the one place that reads the judge's template)."""
     from sim.prompts import prompt_pack
-    from worlds.avalon.world import AvalonWorld
 
     return prompt_pack(AvalonWorld.spec.id).render(
         "judge.j2", role=role, side=side, status=status, speech=speech

@@ -30,6 +30,7 @@ from sim.types import Action, ActionKind, Observation, PlayerId, WorldSpec
 from worlds.avalon.observations import AvalonPrivate, AvalonPublic
 from worlds.avalon.records import APPROVE, FAIL, REJECT, SUCCESS, Phase, PublicRecord, QuestRecord
 from worlds.avalon.roles import Role, Side, is_evil
+from worlds.avalon.world import AvalonWorld
 
 #: Good roles that judge teams with the side filter (Merlin knows the evil seats instead).
 FILTERING_ROLES = (Role.SERVANT, Role.PERCIVAL)
@@ -120,7 +121,7 @@ class SideFilter:
 class AvalonNaiveAgent(ScriptedAgent):
     """AvalonBench's naive policy for whichever role the seat is dealt."""
 
-    worlds = ("social/avalon-v1",)
+    worlds = (AvalonWorld.spec.id,)
 
     def reset(self, seat: PlayerId, world: WorldSpec, seed: int) -> None:
         """New game: no belief filter yet."""

@@ -15,9 +15,9 @@ from pydantic import Field
 from agents.scripted.base import ScriptedAgent
 from sim.agent import AgentConfig
 from sim.types import Action, ActionKind, Observation
-from worlds.repeated.world import RoundRecord
+from worlds.repeated.world import RepeatedGameWorld, RoundRecord
 
-WORLD_ID = "matrix/repeated-v1"
+WORLD_ID = RepeatedGameWorld.spec.id
 _CHOICE = ActionKind.CHOICE
 
 
@@ -28,7 +28,7 @@ class Strategy(ScriptedAgent):
 
     def decide(self, observation: Observation) -> Action:
         """Map the strategy's option index to its label."""
-        return Action(_CHOICE, observation.legal.options[self.choose(observation.history, observation)])
+        return Action(_CHOICE, observation.public.options[self.choose(observation.history, observation)])
 
     def choose(self, history: Sequence[RoundRecord], observation: Observation) -> int:
         """0 to cooperate, 1 to defect."""
@@ -36,7 +36,7 @@ class Strategy(ScriptedAgent):
 
     @staticmethod
     def _is_d(observation: Observation, move: str) -> bool:
-        return move == observation.legal.options[1]
+        return move == observation.public.options[1]
 
 
 class Cooperator(Strategy):
