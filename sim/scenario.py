@@ -16,11 +16,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim import registry
-from sim.agent import Agent, AgentBase
+from sim.agent import AgentBase
 from sim.jobs import EpisodeJob, SeatConfig
 from sim.rng import derive_seed
-from sim.settings import EngineSettings
-from sim.types import PlayerId, to_jsonable
+from sim.settings import EngineSettings  # also imported from here (sim.scenario.EngineSettings)
+from sim.types import to_jsonable
 from sim.world import World, WorldBase
 
 #: The key path shown for problems with the file as a whole (no single key to blame).
@@ -148,17 +148,6 @@ class LoadedScenario:
         """Every episode of the run, in order."""
         return expand(self.scenario)
 
-    def roles(self, plan: EpisodePlan) -> dict[PlayerId, str]:
-        """Each seat's role in the episode (the world's default role where the seat names none)."""
-        default = self.world_cls.spec.default_role.name
-        return {f"p{i}": seat.role or default for i, seat in enumerate(plan.seats)}
-
-    def make_agent(self, seat: SeatSpec) -> Agent:
-        """A fresh agent instance for ``seat`` (one per seat and per episode, in self-play too)."""
-        cls = self.agent_classes[seat.agent]
-        agent: Agent = cls(cls.Config.model_validate(seat.config))
-        return agent
-
     def episode_seed(self, plan: EpisodePlan) -> int:
         """The episode's seed, derived from the scenario seed and the episode index."""
         return derive_seed(self.scenario.seed, "episode", plan.index)
@@ -167,14 +156,10 @@ class LoadedScenario:
         """Every episode of the run as a self-contained job (``run_id``: the stored run, if any)."""
         spec = self.world_cls.spec
         params = to_jsonable(self.params.model_dump(mode="json", exclude_unset=True))
-        seat_configs: dict[int, SeatConfig] = {}  # one per seat spec, shared by the jobs it plays in
+        default = spec.default_role.name
 
         def seat(s: SeatSpec) -> SeatConfig:
-            if id(s) not in seat_configs:
-                seat_configs[id(s)] = SeatConfig(
-                    s.agent, s.display(), s.role or spec.default_role.name, s.config
-                )
-            return seat_configs[id(s)]
+            return SeatConfig(s.agent, s.display(), s.role or default, s.config)
 
         return [
             EpisodeJob(
