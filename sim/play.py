@@ -40,19 +40,18 @@ def agent_class(name: str) -> type[Agent]:
 
 def world_params(job: EpisodeJob) -> BaseModel:
     """The job's world params, validated (once per process for each distinct params)."""
-    return _params(job.world, dumps(job.params))
-
-
-@lru_cache(maxsize=64)
-def _params(world: str, params: str) -> BaseModel:
-    model: BaseModel = world_class(world).spec.params_model.model_validate_json(params)
-    return model
+    return _params(job.world, dumps(job.params))[0]
 
 
 def stored_params(job: EpisodeJob) -> dict[str, Any]:
-    """The job's world params in full, defaults included, as the store records them."""
-    stored: dict[str, Any] = to_jsonable(world_params(job).model_dump(mode="json"))
-    return stored
+    """The job's world params in full, defaults included, as the store records them (read-only)."""
+    return _params(job.world, dumps(job.params))[1]
+
+
+@lru_cache(maxsize=64)
+def _params(world: str, params: str) -> tuple[BaseModel, dict[str, Any]]:
+    model: BaseModel = world_class(world).spec.params_model.model_validate_json(params)
+    return model, to_jsonable(model.model_dump(mode="json"))
 
 
 def make_agent(seat: SeatConfig) -> Agent:

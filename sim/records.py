@@ -2,10 +2,9 @@
 
 An :class:`EpisodeRecorder` is the engine's sink for one job. It keeps the events, the metrics and
 the LLM call rows in an :class:`EpisodeRecord` (picklable, so a job played in another process or on
-another machine comes back whole), and can also hand events and LLM call rows to an
-:class:`EpisodeStream` as they happen: the local driver streams them to its writer so that the
-viewer tails a running episode live. A record says whether it was streamed, so nothing is written
-twice.
+another machine comes back whole), or hands events and LLM call rows to an :class:`EpisodeStream` as
+they happen: the local driver streams them to its writer so that the viewer tails a running episode
+live. A record says whether it was streamed, so nothing is written twice.
 
 LLM call rows reach the record of the episode being played through :func:`record_llm_call`, the
 ``record`` callback of an executor's shared :class:`sim.llm.client.LLMClient`: each episode plays in
@@ -42,13 +41,14 @@ class EpisodeRecord:
 
     ``result`` (turns, returns, outcome, invalid counts, per-episode metrics) is set for a complete
     episode; a failed or interrupted one has ``error`` and the rows up to where it stopped.
-    ``streamed``: the events and LLM call rows also went to a live stream as they happened.
-    LLM call rows carry no ``episode_id``: the record they are in names their episode.
+    ``streamed``: the events and LLM call rows went to a live stream as they happened (the events
+    only there). LLM call rows carry no ``episode_id``: the record they are in names their episode.
     """
 
     job: EpisodeJob
     status: Status
     turns: int
+    #: Every event in order, unless ``streamed`` (then they went to the stream only).
     events: list[Event] = field(default_factory=list)
     llm_calls: list[dict[str, Any]] = field(default_factory=list)
     series: list[MetricSeries] = field(default_factory=list)
@@ -63,9 +63,15 @@ class EpisodeRecord:
 
 
 class EpisodeRecorder:
-    """The engine's sink for one job: keeps its record, and feeds an optional live stream."""
+    """The engine's sink for one job: keeps its record, or streams its events live.
+
+    With a stream, events go straight to it and are not kept (they are the bulk of an episode, and
+    keeping them would only add work to every turn); LLM call rows are kept and streamed.
+    """
 
     episode_id: int | None = None  # records know no store; the driver stamps its ids when writing
+    #: Record events in order (the engine's per-turn call): the stream's own callable, or a list's.
+    emit: Callable[[Sequence[Event]], None]
 
     def __init__(self, job: EpisodeJob, stream: EpisodeStream | None = None):
         self.job = job
@@ -74,15 +80,7 @@ class EpisodeRecorder:
         self.events: list[Event] = []
         self.llm_calls: list[dict[str, Any]] = []
         self.series: list[MetricSeries] = []
-        self._live = stream.events if stream is not None else None
-
-    def emit(self, events: Sequence[Event]) -> None:
-        """Keep events in order (and stream them)."""
-        if not events:
-            return
-        self.events.extend(events)
-        if self._live is not None:
-            self._live(events)
+        self.emit = stream.events if stream is not None else self.events.extend
 
     def add_metrics(self, series: Iterable[MetricSeries], summary: EpisodeMetrics) -> None:
         """Keep the per-turn series (the per-episode metrics arrive with the result)."""
