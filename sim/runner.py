@@ -29,8 +29,9 @@ from sim.store.writer import StoreWriter
 
 #: Called once an episode is written (complete ones only), in the driver, in job completion order.
 EpisodeCallback = Callable[[EpisodeJob, EpisodeResult], None]
-#: Makes a run's executor from its writer (new response-cache entries go there) and its stop event.
-ExecutorFactory = Callable[[StoreWriter, threading.Event], Executor]
+#: Makes a run's executor from its response cache (reading the store, writing through the driver's
+#: writer) and its stop event.
+ExecutorFactory = Callable[[ResponseCache, threading.Event], Executor]
 
 
 def run_scenario(
@@ -41,8 +42,8 @@ def run_scenario(
 ) -> RunSummary:
     """Play every episode of the scenario and store everything; interrupted episodes are marked so.
 
-    ``executor`` makes the executor from the run's writer (for the response cache's new entries) and
-    stop event; by default a :class:`LocalExecutor` with ``engine.parallel_episodes`` episodes at once.
+    ``executor`` makes the executor from the run's response cache and stop event; by default a
+    :class:`LocalExecutor` with ``engine.parallel_episodes`` episodes at once.
     """
     with StopOnSignal() as stop, _fewer_gc_passes():
         return asyncio.run(_run(loaded, Path(db or loaded.scenario.db), on_episode, stop, executor))
@@ -107,10 +108,10 @@ async def _run(
         seed=scenario.seed,
         version=__version__,
     )
+    cache = ResponseCache(db, write=writer.add_cache_entry)  # new answers are written by the driver
     if make_executor is not None:
-        executor = make_executor(writer, stop)
+        executor = make_executor(cache, stop)
     else:
-        cache = ResponseCache(db, write=writer.add_cache_entry)
         executor = LocalExecutor(parallel=settings.parallel_episodes, cache=cache, stop=stop)
     summary = RunSummary(db, run_id)
     jobs = loaded.jobs(run_id)

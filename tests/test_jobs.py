@@ -22,13 +22,13 @@ import pytest
 from sim.engine import Interrupted
 from sim.executor import LocalExecutor
 from sim.jobs import EpisodeJob, SeatConfig
+from sim.llm.cache import ResponseCache
 from sim.llm.testserver import TestServer
 from sim.play import play_job, play_job_here, stored_params, world_params
 from sim.records import EpisodeRecord, EpisodeStream
 from sim.runner import run_scenario
 from sim.scenario import LoadedScenario, load_scenario, validate_scenario
 from sim.store.reader import StoreReader
-from sim.store.writer import StoreWriter
 from sim.types import Event, to_jsonable
 
 ROOT = Path(__file__).parent.parent
@@ -200,12 +200,12 @@ def _store_rows(db: Path) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def test_streamed_and_unstreamed_records_store_the_same_rows_once(tmp_path: Path, server: TestServer) -> None:
-    def unstreamed(writer: StoreWriter, stop: threading.Event) -> LocalExecutor:
-        return LocalExecutor(stop=stop, stream=False)
+    def unstreamed(cache: ResponseCache, stop: threading.Event) -> LocalExecutor:
+        return LocalExecutor(stop=stop, stream=False)  # no cache: it asks the server again
 
     live = run_scenario(_llm_scenario(server, tmp_path / "live.db"))
     later = run_scenario(_llm_scenario(server, tmp_path / "later.db"), executor=unstreamed)
-    assert server.count == 2 * 3 * 2, "the executor without a cache asks again"
+    assert server.count == 2 * 3 * 2
     assert _store_rows(live.db) == _store_rows(later.db)
     calls = _rows(live.db, "SELECT episode_id, count(*) FROM llm_calls GROUP BY episode_id")
     assert calls == [(result.episode_id, 3) for _, result in live.episodes]
