@@ -12,11 +12,12 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from sim.scenario import EpisodePlan, LoadedScenario, ScenarioError, SeatSpec, load_scenario
+from sim.scenario import LoadedScenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
     from sim.engine import EpisodeResult
-    from sim.runner import RunSummary
+    from sim.jobs import EpisodeJob, SeatConfig
+    from sim.run_summary import RunSummary
 
 
 def run_command(
@@ -37,7 +38,7 @@ def run_command(
     from sim.runner import run_scenario
     from sim.store.engine import StoreError
 
-    plans = loaded.plans
+    total = len(loaded.plans)
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -47,10 +48,10 @@ def run_command(
         disable=quiet,
         transient=True,
     ) as progress:
-        task = progress.add_task(loaded.scenario.name, total=len(plans))
+        task = progress.add_task(loaded.scenario.name, total=total)
 
-        def advance(plan: EpisodePlan, result: EpisodeResult) -> None:
-            progress.update(task, advance=1, description=f"{loaded.scenario.name}: {plan.matchup}")
+        def advance(job: EpisodeJob, result: EpisodeResult) -> None:
+            progress.update(task, advance=1, description=f"{loaded.scenario.name}: {job.matchup}")
 
         try:
             summary = run_scenario(loaded, db, advance)
@@ -84,22 +85,22 @@ def run_command(
     return 0
 
 
-def _rated(loaded: LoadedScenario) -> Callable[[SeatSpec], bool]:
+def _rated(loaded: LoadedScenario) -> Callable[[SeatConfig], bool]:
     """Whether a seat's results count (seats of unrated roles, a narrator say, have no wins or losses)."""
     spec = loaded.world_cls.spec
-    return lambda seat: spec.role(seat.role or spec.default_role.name).rated
+    return lambda seat: spec.role(seat.role).rated
 
 
 def summary_table(
-    summary: RunSummary, by_seat: bool = False, rated: Callable[[SeatSpec], bool] = lambda seat: True
+    summary: RunSummary, by_seat: bool = False, rated: Callable[[SeatConfig], bool] = lambda seat: True
 ) -> Table:
     """Scores and outcomes over the run's episodes, per agent (tournaments) or per seat (``by_seat``)."""
     stats: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for plan, result in summary.episodes:
+    for job, result in summary.episodes:
         outcome = result.outcome
-        for i, seat in enumerate(plan.seats):
+        for i, seat in enumerate(job.seats):
             player = f"p{i}"  # seat order, whatever order the world lists its returns in
-            s = stats[seat.display(), player if by_seat else ""]
+            s = stats[seat.label, player if by_seat else ""]
             s["seats"] += 1
             s["score"] += result.returns.get(player, 0.0)
             s["invalid"] += result.invalid.get(player, 0)

@@ -1,10 +1,13 @@
 """The engine: one async loop for sequential and simultaneous worlds.
 
 Per turn: observe each seat in ``to_act()`` -> ask the agents (concurrently when more than one of
-them waits on I/O) -> validate -> ``world.step`` -> events to the writer -> Mesa step. An illegal,
+them waits on I/O) -> validate -> ``world.step`` -> events to the sink -> Mesa step. An illegal,
 malformed or late answer is re-asked up to ``max_retries`` times with the reason as feedback, then
 replaced by the world's declared fallback. Every rejected answer is a ``rejected`` event and every
 fallback an ``invalid`` event, both visible only to that seat: nothing is silent.
+
+The engine knows no store and no scenario: it emits into an :class:`EpisodeSink` (an in-memory
+recorder of the episode's record, see :mod:`sim.records`, or :class:`EventSink` for tests and tools).
 """
 
 from __future__ import annotations
@@ -12,17 +15,21 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from sim.agent import Agent, AgentError, AgentServices, NoAnswer
 from sim.episode import EpisodeModel
 from sim.rng import derive_seed, stream
-from sim.scenario import EngineSettings
-from sim.store.writer import StoreWriter
+from sim.settings import EngineSettings
 from sim.types import Action, ActionSpec, Event, IllegalActionError, Observation, Outcome, PlayerId
 from sim.world import World
+
+#: Per-turn metric series: ``(player, name, turns, values)``.
+MetricSeries = tuple[PlayerId | None, str, list[int], list[float]]
+#: Per-episode metrics: ``{player: {name: value}}``.
+EpisodeMetrics = dict[PlayerId, dict[str, float | None]]
 
 
 @dataclass
@@ -34,21 +41,48 @@ class EpisodeResult:
     returns: dict[PlayerId, float]
     outcome: Outcome
     invalid: dict[PlayerId, int] = field(default_factory=dict)
-    metrics: dict[PlayerId, dict[str, float | None]] = field(default_factory=dict)
+    metrics: EpisodeMetrics = field(default_factory=dict)
 
 
 class Interrupted(KeyboardInterrupt):
     """A stop was requested (SIGINT/SIGTERM); raised between turns so the episode closes cleanly."""
 
 
-class EventSink:
-    """Where an episode's events go: the store writer, and optionally an in-memory list (tests, replays)."""
+class EpisodeSink(Protocol):
+    """Where the engine puts what an episode produces, as it happens."""
 
-    def __init__(self, writer: StoreWriter | None, episode_id: int | None, keep: bool = False):
+    #: The store's id of the episode when one is known (lent to agents), else None.
+    episode_id: int | None
+    #: Turns played so far (the engine updates it every turn, so it is known when an episode ends early).
+    turns: int
+
+    def emit(self, events: Sequence[Event]) -> None:
+        """Record events in order (the sequence must not be changed afterwards)."""
+
+    def add_metrics(self, series: Iterable[MetricSeries], summary: EpisodeMetrics) -> None:
+        """Record the per-turn series and the per-episode metrics (once, when the episode is over)."""
+
+
+class RowWriter(Protocol):
+    """The part of :class:`sim.store.writer.StoreWriter` an :class:`EventSink` writes through."""
+
+    def add_events(self, episode_id: int, events: Sequence[Event]) -> None: ...
+
+    def add_metrics(
+        self, episode_id: int, rows: Iterable[tuple[PlayerId | None, str, float | None]]
+    ) -> None: ...
+
+    def add_turn_metrics(self, episode_id: int, series: Iterable[MetricSeries]) -> None: ...
+
+
+class EventSink:
+    """A sink straight into a store writer, and optionally an in-memory list (tests, tools)."""
+
+    def __init__(self, writer: RowWriter | None, episode_id: int | None, keep: bool = False):
         self.writer = writer
         self.episode_id = episode_id
         self.kept: list[Event] | None = [] if keep else None
-        self.turns = 0  # turns played so far (known even when the episode ends early)
+        self.turns = 0
 
     def emit(self, events: Sequence[Event]) -> None:
         """Record events in order (the sequence must not be changed afterwards)."""
@@ -58,6 +92,17 @@ class EventSink:
             self.writer.add_events(self.episode_id, events)
         if self.kept is not None:
             self.kept.extend(events)
+
+    def add_metrics(self, series: Iterable[MetricSeries], summary: EpisodeMetrics) -> None:
+        """Write the metrics (kept nowhere without a writer)."""
+        if self.writer is not None and self.episode_id is not None:
+            self.writer.add_turn_metrics(self.episode_id, series)
+            self.writer.add_metrics(self.episode_id, metric_rows(summary))
+
+
+def metric_rows(summary: EpisodeMetrics) -> Iterator[tuple[PlayerId | None, str, float | None]]:
+    """Per-episode metrics as ``(player, name, value)`` rows."""
+    return ((p, n, v) for p, vals in summary.items() for n, v in vals.items())
 
 
 def seat_ids(n: int) -> list[PlayerId]:
@@ -72,7 +117,7 @@ async def play_episode(
     *,
     seed: int,
     settings: EngineSettings,
-    sink: EventSink,
+    sink: EpisodeSink,
     labels: Mapping[PlayerId, str] | None = None,
     stop: threading.Event | None = None,
     llm: Any = None,
@@ -137,9 +182,7 @@ async def play_episode(
     for group, count in asked.items():
         for p in group:
             seats[p].decisions += count
-    summary: dict[PlayerId, dict[str, float | None]] = {
-        p: dict(v) for p, v in world.episode_metrics().items()
-    }
+    summary: EpisodeMetrics = {p: dict(v) for p, v in world.episode_metrics().items()}
     for p, seat in seats.items():  # the engine's own numbers, for every world
         engine_numbers: dict[str, float | None] = {"engine.decisions": float(seat.decisions)}
         if seat.decisions:
@@ -151,11 +194,7 @@ async def play_episode(
             numbers = await numbers
         if numbers:
             summary.setdefault(p, {}).update({f"agent.{k}": v for k, v in numbers.items()})
-    if sink.writer is not None and sink.episode_id is not None:
-        sink.writer.add_turn_metrics(sink.episode_id, model.metric_series())
-        sink.writer.add_metrics(
-            sink.episode_id, ((p, n, v) for p, vals in summary.items() for n, v in vals.items())
-        )
+    sink.add_metrics(model.metric_series(), summary)
     return EpisodeResult(
         sink.episode_id,
         turns,

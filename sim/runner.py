@@ -1,79 +1,53 @@
-"""Runs a loaded scenario: every episode through the engine, every row into the store."""
+"""The driver of a run: expand the scenario into jobs, have an executor play them, write the records.
+
+Only this process writes SQLite, through one :class:`sim.store.writer.StoreWriter`: the run row,
+the reserved episodes, each episode's rows (streamed live by the local executor, so the viewer tails
+a running episode) and its close. Episodes a stopped run never started become ``not_run``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import gc
-import signal
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType
-from typing import Any
 
 from sim import __version__
-from sim.engine import EpisodeResult, EventSink, Interrupted, play_episode, seat_ids
+from sim.engine import EpisodeResult
+from sim.executor import Executor, LocalExecutor
+from sim.jobs import EpisodeJob
 from sim.llm.cache import ResponseCache
-from sim.llm.client import LLMClient, Usage
-from sim.scenario import EpisodePlan, LoadedScenario
+from sim.llm.client import Usage
+from sim.record_writer import RecordWriter
+from sim.records import EpisodeRecord, EpisodeStream
+from sim.run_summary import RunSummary
+from sim.scenario import LoadedScenario
+from sim.signals import StopOnSignal
 from sim.store.engine import open_engine
 from sim.store.writer import StoreWriter
-from sim.types import to_jsonable
 
-
-@dataclass
-class RunSummary:
-    """What a run produced: where it is stored and each episode's result."""
-
-    db: Path
-    run_id: int
-    episodes: list[tuple[EpisodePlan, EpisodeResult]] = field(default_factory=list)
-    llm_usage: dict[tuple[int | None, str | None], Usage] = field(default_factory=dict)
-
-
-class _Stopped(Exception):
-    """An episode task saw the stop request (an ordinary exception, so asyncio does not re-raise it)."""
-
-
-class _StopOnSignal:
-    """SIGINT/SIGTERM ask the engine to stop at the next turn boundary (a second signal stops at once).
-
-    Stopping between turns, never inside a store write, is what lets the run close its current
-    episode as ``interrupted`` cleanly.
-    """
-
-    SIGNALS = (signal.SIGINT, signal.SIGTERM)
-
-    def __init__(self) -> None:
-        self.event = threading.Event()
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> threading.Event:
-        if threading.current_thread() is threading.main_thread():
-            for sig in self.SIGNALS:
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self.event
-
-    def __exit__(self, *exc: object) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
-
-    def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.event.is_set():
-            raise Interrupted(f"signal {signum} (second)")
-        self.event.set()
+#: Called once an episode is written (complete ones only), in the driver, in job completion order.
+EpisodeCallback = Callable[[EpisodeJob, EpisodeResult], None]
+#: Makes a run's executor from its response cache (reading the store, writing through the driver's
+#: writer) and its stop event.
+ExecutorFactory = Callable[[ResponseCache, threading.Event], Executor]
 
 
 def run_scenario(
     loaded: LoadedScenario,
     db: str | Path | None = None,
-    on_episode: Callable[[EpisodePlan, EpisodeResult], None] | None = None,
+    on_episode: EpisodeCallback | None = None,
+    executor: ExecutorFactory | None = None,
 ) -> RunSummary:
-    """Play every episode of the scenario and store everything; interrupted episodes are marked so."""
-    with _StopOnSignal() as stop, _fewer_gc_passes():
-        return asyncio.run(_run(loaded, Path(db or loaded.scenario.db), on_episode, stop))
+    """Play every episode of the scenario and store everything; interrupted episodes are marked so.
+
+    ``executor`` makes the executor from the run's response cache and stop event; by default a
+    :class:`LocalExecutor` with ``engine.parallel_episodes`` episodes at once.
+    """
+    with StopOnSignal() as stop, _fewer_gc_passes():
+        return asyncio.run(_run(loaded, Path(db or loaded.scenario.db), on_episode, stop, executor))
 
 
 @contextlib.contextmanager
@@ -92,11 +66,50 @@ def _fewer_gc_passes() -> Iterator[None]:
         gc.unfreeze()
 
 
+class _Recording:
+    """The driver's :class:`sim.executor.EpisodeHandler`: writes each record, then runs the hooks."""
+
+    def __init__(self, records: RecordWriter, summary: RunSummary, on_episode: EpisodeCallback | None):
+        self.records = records
+        self.summary = summary
+        self.results: dict[str, EpisodeResult] = {}
+        # After an episode is written: the caller's callback, then any hook appended here.
+        self.after_episode: list[EpisodeCallback] = [on_episode] if on_episode is not None else []
+
+    def started(self, job: EpisodeJob) -> EpisodeStream:
+        return self.records.begin(job)
+
+    def finished(self, record: EpisodeRecord) -> None:
+        episode_id = self.records.write(record)
+        if record.result is None:
+            return
+        self.summary.add_usage(episode_id, record.llm_calls)
+        self.results[record.job.key] = record.result
+        for hook in self.after_episode:
+            hook(record.job, record.result)
+
+
+async def _evaluate(writer: StoreWriter, cache: ResponseCache, summary: RunSummary) -> None:
+    """Run the evaluators the scenario configures (ReCon's judge) over the stored episodes; their calls
+    are cached, recorded and counted in the seats' usage like the players' own."""
+    from sim.evaluators.driver import evaluate_run
+    from sim.llm.client import LLMClient
+
+    llm = LLMClient(cache, record=writer.add_llm_call)
+    await evaluate_run(writer, llm, summary.run_id)
+    for key, usage in llm.usage.items():
+        total = summary.llm_usage.setdefault(key, Usage())
+        for name in ("calls", "cache_hits", "prompt_tokens", "completion_tokens", "cost_usd"):
+            setattr(total, name, getattr(total, name) + getattr(usage, name))
+        total.cost_known = total.cost_known and usage.cost_known
+
+
 async def _run(
     loaded: LoadedScenario,
     db: Path,
-    on_episode: Callable[[EpisodePlan, EpisodeResult], None] | None,
+    on_episode: EpisodeCallback | None,
     stop: threading.Event,
+    make_executor: ExecutorFactory | None,
 ) -> RunSummary:
     scenario = loaded.scenario
     settings = scenario.engine
@@ -111,62 +124,21 @@ async def _run(
         seed=scenario.seed,
         version=__version__,
     )
-    llm = LLMClient(ResponseCache(db, write=writer.add_cache_entry), record=writer.add_llm_call)
-    summary = RunSummary(db, run_id, llm_usage=llm.usage)
-    params_json = to_jsonable(loaded.params.model_dump(mode="json"))
+    cache = ResponseCache(db, write=writer.add_cache_entry)  # new answers are written by the driver
+    if make_executor is not None:
+        executor = make_executor(cache, stop)
+    else:
+        executor = LocalExecutor(parallel=settings.parallel_episodes, cache=cache, stop=stop)
+    summary = RunSummary(db, run_id)
+    jobs = loaded.jobs(run_id)
+    records = RecordWriter(writer, run_id)
+    records.reserve(jobs)
+    recording = _Recording(records, summary, on_episode)
     status = "failed"
-    plans = loaded.plans
-    world_id = loaded.world_cls.spec.id
-    reserved = [
-        {
-            "index": p.index,
-            "matchup": p.matchup,
-            "world_id": world_id,
-            "params": params_json,
-            "seed": loaded.episode_seed(p),
-        }
-        for p in plans
-    ]
-    ids = writer.reserve_episodes(run_id, reserved)
-    gate = asyncio.Semaphore(settings.parallel_episodes)
-    done: dict[int, EpisodeResult] = {}
-
-    async def one(plan: EpisodePlan, episode_id: int) -> None:
-        async with gate:
-            if stop.is_set():
-                raise _Stopped
-            try:
-                result = await _play(loaded, plan, writer, run_id, episode_id, params_json, stop, llm)
-            except Interrupted:  # a KeyboardInterrupt must not escape an asyncio task: asyncio re-raises it
-                raise _Stopped from None
-            except Exception:
-                stop.set()  # the other episodes in flight stop at their next turn
-                raise
-            done[plan.index] = result
-            if on_episode is not None:
-                on_episode(plan, result)
-
     try:
-        if settings.parallel_episodes == 1:
-            for plan, episode_id in zip(plans, ids, strict=True):
-                try:
-                    await one(plan, episode_id)
-                except _Stopped:
-                    raise Interrupted("stop requested") from None
-        else:  # LLM games wait on I/O: several episodes share the event loop (and the per-model queues)
-            outcomes = await asyncio.gather(
-                *(one(plan, episode_id) for plan, episode_id in zip(plans, ids, strict=True)),
-                return_exceptions=True,
-            )
-            errors = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, _Stopped)]
-            if errors:
-                raise errors[0]
-        if len(done) < len(plans):
-            raise Interrupted("stop requested")
-        summary.episodes.extend((plan, done[plan.index]) for plan in plans)
-        from sim.evaluators.driver import evaluate_run  # evaluators the scenario configures (ReCon judge)
-
-        await evaluate_run(writer, llm, run_id)
+        await executor.run(jobs, recording)
+        summary.episodes.extend((job, recording.results[job.key]) for job in jobs)
+        await _evaluate(writer, cache, summary)
         status = "complete"
     except (KeyboardInterrupt, asyncio.CancelledError):
         status = "interrupted"
@@ -174,67 +146,3 @@ async def _run(
     finally:
         writer.finish_run(run_id, status)
     return summary
-
-
-async def _play(
-    loaded: LoadedScenario,
-    plan: EpisodePlan,
-    writer: StoreWriter,
-    run_id: int,
-    episode_id: int,
-    params_json: dict[str, Any],
-    stop: threading.Event,
-    llm: LLMClient,
-) -> EpisodeResult:
-    scenario = loaded.scenario
-    seed = loaded.episode_seed(plan)
-    players = seat_ids(len(plan.seats))
-    agents = {p: loaded.make_agent(seat) for p, seat in zip(players, plan.seats, strict=True)}
-    roles = loaded.roles(plan)
-    seats = [
-        {"player_id": p, "agent": s.agent, "label": s.display(), "config": s.config, "role": roles[p]}
-        for p, s in zip(players, plan.seats, strict=True)
-    ]
-    writer.begin_episode(
-        episode_id=episode_id,
-        run_id=run_id,
-        index=plan.index,
-        matchup=plan.matchup,
-        world_id=loaded.world_cls.spec.id,
-        params=params_json,
-        seed=seed,
-        seats=seats,
-    )
-    sink = EventSink(writer, episode_id)
-    try:
-        result = await play_episode(
-            loaded.world_cls(),
-            loaded.params,
-            agents,
-            seed=seed,
-            settings=scenario.engine,
-            sink=sink,
-            labels={p: s.display() for p, s in zip(players, plan.seats, strict=True)},
-            stop=stop,
-            llm=llm,
-            roles=roles,
-        )
-    except (KeyboardInterrupt, asyncio.CancelledError) as exc:
-        writer.finish_episode(
-            episode_id, status="interrupted", turns=sink.turns, outcome=None, error=repr(exc)
-        )
-        raise
-    except Exception as exc:
-        writer.finish_episode(
-            episode_id, status="failed", turns=sink.turns, outcome=None, error=f"{type(exc).__name__}: {exc}"
-        )
-        raise
-    writer.finish_episode(
-        episode_id,
-        status="complete",
-        turns=result.turns,
-        outcome=result.outcome,
-        scores=result.returns,
-        invalid=result.invalid,
-    )
-    return result

@@ -16,9 +16,11 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim import registry
-from sim.agent import Agent, AgentBase
+from sim.agent import AgentBase
+from sim.jobs import EpisodeJob, SeatConfig
 from sim.rng import derive_seed
-from sim.types import PlayerId
+from sim.settings import EngineSettings  # also imported from here (sim.scenario.EngineSettings)
+from sim.types import to_jsonable
 from sim.world import World, WorldBase
 
 #: The key path shown for problems with the file as a whole (no single key to blame).
@@ -39,24 +41,6 @@ class ScenarioError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class EngineSettings(_Strict):
-    """How the engine runs episodes."""
-
-    action_timeout: float = Field(
-        60.0,
-        gt=0,
-        description="seconds an I/O agent (LLM) may take per action; "
-        "scripted bots run inline and cannot be pre-empted",
-    )
-    max_retries: int = Field(
-        2, ge=0, le=20, description="re-asks after an illegal answer before the fallback"
-    )
-    metrics_every: int = Field(1, ge=0, description="collect per-turn metrics every N turns (0 = never)")
-    parallel_episodes: int = Field(1, ge=1, le=1024, description="episodes played at once (for LLM seats)")
-    flush_rows: int = Field(20_000, ge=1, description="flush the writer after this many buffered rows")
-    flush_seconds: float = Field(1.0, gt=0, description="flush the writer at least this often during play")
 
 
 class SeatSpec(_Strict):
@@ -164,20 +148,33 @@ class LoadedScenario:
         """Every episode of the run, in order."""
         return expand(self.scenario)
 
-    def roles(self, plan: EpisodePlan) -> dict[PlayerId, str]:
-        """Each seat's role in the episode (the world's default role where the seat names none)."""
-        default = self.world_cls.spec.default_role.name
-        return {f"p{i}": seat.role or default for i, seat in enumerate(plan.seats)}
-
-    def make_agent(self, seat: SeatSpec) -> Agent:
-        """A fresh agent instance for ``seat`` (one per seat and per episode, in self-play too)."""
-        cls = self.agent_classes[seat.agent]
-        agent: Agent = cls(cls.Config.model_validate(seat.config))
-        return agent
-
     def episode_seed(self, plan: EpisodePlan) -> int:
         """The episode's seed, derived from the scenario seed and the episode index."""
         return derive_seed(self.scenario.seed, "episode", plan.index)
+
+    def jobs(self, run_id: int | None = None) -> list[EpisodeJob]:
+        """Every episode of the run as a self-contained job (``run_id``: the stored run, if any)."""
+        spec = self.world_cls.spec
+        params = to_jsonable(self.params.model_dump(mode="json", exclude_unset=True))
+        default = spec.default_role.name
+
+        def seat(s: SeatSpec) -> SeatConfig:
+            return SeatConfig(s.agent, s.display(), s.role or default, s.config)
+
+        return [
+            EpisodeJob(
+                run_id=run_id,
+                index=plan.index,
+                world=self.scenario.world,
+                world_id=spec.id,
+                params=params,
+                seats=tuple(seat(s) for s in plan.seats),
+                seed=self.episode_seed(plan),
+                matchup=plan.matchup,
+                engine=self.scenario.engine,
+            )
+            for plan in self.plans
+        ]
 
 
 def expand(scenario: Scenario) -> list[EpisodePlan]:

@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from sim.agent import Agent
 from sim.engine import EpisodeResult, EventSink, play_episode, seat_ids
 from sim.rng import stream
-from sim.scenario import EngineSettings
+from sim.settings import EngineSettings
 from sim.types import Action, ActionSpec, Event, PlayerId
 from sim.world import World
 

@@ -65,3 +65,14 @@ class Crasher(ScriptedAgent):
         if observation.turn >= self.config.at_turn:
             raise KeyboardInterrupt if self.config.interrupt else RuntimeError("agent exploded")
         return Action(ActionKind.CHOICE, observation.legal.options[0])
+
+
+class Yielder(ScriptedAgent):
+    """An I/O-style agent that yields to the event loop once per answer, then plays the first option
+    (so that episodes played at once interleave turn by turn)."""
+
+    concurrent: ClassVar[bool] = True
+
+    async def act(self, observation: Observation) -> Action:
+        await asyncio.sleep(0)
+        return Action(ActionKind.CHOICE, observation.legal.options[0])
