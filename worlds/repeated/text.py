@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sim.types import Event, Observation
+from sim.world import describe_generic
 from worlds.repeated.prompt_pack import RepeatedPromptPack
 
 
@@ -41,10 +42,4 @@ def describe_event(event: Event) -> str:
         return f"end after {p['rounds']} rounds: " + ", ".join(
             f"{k} {_points(v)}" for k, v in p["scores"].items()
         )
-    if event.kind == "rationale":
-        return f"rationale of {event.actor}: {p['text']}"
-    if event.kind == "rejected":
-        return f"rejected answer from {event.actor} (try {p['attempt']}): {p['error']}"
-    if event.kind == "invalid":
-        return f"invalid answer from {event.actor}: {p['errors'][-1]} -> fallback {p['fallback']}"
-    return f"{event.kind} {event.actor or ''} {dict(p)}"
+    return describe_generic(event)  # the engine's rationale, rejected and invalid events
