@@ -71,7 +71,7 @@ def agents() -> None:
     table = Table("agent", "worlds", "description")
     for name, entry in registry.agents().items():
         cls = entry.load()
-        table.add_row(name, ", ".join(getattr(cls, "worlds", None) or ["any"]), entry.description())
+        table.add_row(name, ", ".join(cls.worlds or ["any"]), entry.description())
     console.print(table)
 
 
