@@ -11,15 +11,15 @@ import asyncio
 import contextlib
 import gc
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from sim import __version__
 from sim.engine import EpisodeResult
 from sim.executor import Executor, LocalExecutor
 from sim.jobs import EpisodeJob
 from sim.llm.cache import ResponseCache
-from sim.llm.client import Usage
 from sim.record_writer import RecordWriter
 from sim.records import EpisodeRecord, EpisodeStream
 from sim.run_summary import RunSummary
@@ -95,13 +95,11 @@ async def _evaluate(writer: StoreWriter, cache: ResponseCache, summary: RunSumma
     from sim.evaluators.driver import evaluate_run
     from sim.llm.client import LLMClient
 
-    llm = LLMClient(cache, record=writer.add_llm_call)
-    await evaluate_run(writer, llm, summary.run_id)
-    for key, usage in llm.usage.items():
-        total = summary.llm_usage.setdefault(key, Usage())
-        for name in ("calls", "cache_hits", "prompt_tokens", "completion_tokens", "cost_usd"):
-            setattr(total, name, getattr(total, name) + getattr(usage, name))
-        total.cost_known = total.cost_known and usage.cost_known
+    def record(row: Mapping[str, Any]) -> None:
+        writer.add_llm_call(row)
+        summary.add_usage(row["episode_id"], [row])  # counted the same way as the players' rows
+
+    await evaluate_run(writer, LLMClient(cache, record=record), summary.run_id)
 
 
 async def _run(
