@@ -88,7 +88,7 @@ def run_command(
 def _rated(loaded: LoadedScenario) -> Callable[[SeatConfig], bool]:
     """Whether a seat's results count (seats of unrated roles, a narrator say, have no wins or losses)."""
     spec = loaded.world_cls.spec
-    return lambda seat: spec.role(seat.role).rated
+    return lambda seat: spec.rated(seat.role)
 
 
 def summary_table(

@@ -444,6 +444,10 @@ class WorldSpec:
                 return role
         raise KeyError(name)
 
+    def rated(self, name: str) -> bool:
+        """Whether seats of role ``name`` count in wins, losses and ratings (a referee's do not)."""
+        return self.role(name).rated
+
     @property
     def default_role(self) -> SeatRole:
         """The role of a seat that names none."""

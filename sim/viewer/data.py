@@ -37,7 +37,7 @@ def _rated(world_id: str, role: str) -> bool:
     """Whether seats of ``role`` count in wins (a referee's do not); unknown worlds and roles count."""
     try:
         spec = registry.world_entry(world_id).load().spec
-        return bool(spec.role(role).rated)
+        return bool(spec.rated(role))
     except (registry.RegistryError, KeyError, AttributeError):
         return True
 
