@@ -191,6 +191,22 @@ def view(
     raise typer.Exit(subprocess.call(command))
 
 
+@app.command()
+def migrate(db: Annotated[Path, typer.Option(help="SQLite file to upgrade")]) -> None:
+    """Upgrade a store of an older schema version in place (only adds columns)."""
+    from sim.store.engine import StoreError, open_engine
+
+    if not db.exists():
+        _error(f"{db}: no such database")
+        raise typer.Exit(2)
+    try:
+        open_engine(db).dispose()
+    except StoreError as exc:
+        _error(exc)
+        raise typer.Exit(2) from None
+    console.print(f"{db}: schema up to date", highlight=False, markup=False, soft_wrap=True)
+
+
 def _error(message: object) -> None:
     """One unwrapped ``error: ...`` line on stderr (the message is printed literally, not as markup)."""
     from rich.markup import escape

@@ -178,13 +178,40 @@ def test_reader_tables_and_json_columns_come_from_the_models() -> None:
     assert JSON_COLUMNS["events"] == ("visible_to", "payload") and "metrics" not in JSON_COLUMNS
 
 
-def test_a_version_1_store_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    assert SCHEMA_VERSION == 2
-    open_engine(tmp_path / "v1.db").dispose()
-    with sqlite3.connect(tmp_path / "v1.db") as conn:
-        conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
-    with pytest.raises(StoreError, match="schema version 1, this sim needs 2"):
-        StoreReader(tmp_path / "v1.db")
+def test_an_older_store_is_refused_read_only_and_upgraded_by_a_writer(tmp_path: Path) -> None:
+    assert SCHEMA_VERSION == 3
+    path = tmp_path / "v2.db"
+    with sqlite3.connect(path) as conn:  # a version-2 store as that version created it
+        conn.executescript(
+            """
+            CREATE TABLE meta (key VARCHAR(64) PRIMARY KEY, value TEXT NOT NULL);
+            INSERT INTO meta VALUES ('schema_version', '2');
+            CREATE TABLE runs (id INTEGER PRIMARY KEY, scenario_name VARCHAR(200) NOT NULL,
+                scenario_path TEXT, scenario JSON NOT NULL, world_id VARCHAR(100) NOT NULL,
+                seed INTEGER NOT NULL, status VARCHAR(20) NOT NULL, sim_version VARCHAR(40) NOT NULL,
+                started_at DATETIME NOT NULL, finished_at DATETIME);
+            INSERT INTO runs VALUES (1, 'old', NULL, '{}', 'w', 1, 'complete', '0.1', '2026-01-01', NULL);
+            CREATE TABLE episodes (id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL, "index" INTEGER NOT NULL,
+                matchup VARCHAR(400) NOT NULL, world_id VARCHAR(100) NOT NULL, params JSON NOT NULL,
+                seed INTEGER NOT NULL, status VARCHAR(20) NOT NULL, turns INTEGER, outcome JSON,
+                error TEXT, started_at DATETIME, finished_at DATETIME);
+            CREATE TABLE llm_calls (id INTEGER PRIMARY KEY, episode_id INTEGER, player_id VARCHAR(32),
+                turn INTEGER, purpose VARCHAR(80) NOT NULL, model VARCHAR(200) NOT NULL,
+                messages JSON NOT NULL, params JSON NOT NULL, response TEXT, parsed JSON,
+                valid BOOLEAN NOT NULL, error_class VARCHAR(120), error TEXT, attempt INTEGER NOT NULL,
+                prompt_tokens INTEGER, completion_tokens INTEGER, cost_usd FLOAT, latency_ms FLOAT,
+                cache_hit BOOLEAN NOT NULL, created_at DATETIME NOT NULL);
+            """
+        )
+    with pytest.raises(StoreError, match=r"schema version 2, this sim needs 3 .*sim migrate"):
+        StoreReader(path)
+    open_engine(path).dispose()  # a writer upgrades it in place
+    runs = StoreReader(path).runs()
+    assert list(runs.scenario_name) == ["old"] and runs.fingerprint.isna().all()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT value FROM meta").fetchone() == ("3",)
+        columns = {row[1] for row in conn.execute("PRAGMA table_info(llm_calls)")}
+    assert {"http_attempt", "cache_key"} <= columns
 
 
 def test_seat_roles_round_trip(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.orm import Session
 
+from sim.store.migrations import upgrade
 from sim.store.models import SCHEMA_VERSION, Base, Meta
 from sim.types import dumps
 
@@ -57,12 +58,23 @@ def open_engine(path: str | Path, *, create: bool = True) -> Engine:
     engine = create_engine(f"sqlite:///{path}", json_serializer=dumps)
     event.listen(engine, "connect", _set_pragmas)
     if create:
+        _upgrade_older(engine)
         Base.metadata.create_all(engine)
         with Session(engine) as session, session.begin():
             if session.get(Meta, "schema_version") is None:
                 session.add(Meta(key="schema_version", value=str(SCHEMA_VERSION)))
     check_schema(engine)
     return engine
+
+
+def _upgrade_older(engine: Engine) -> None:
+    """Upgrade a store of an older schema version in place (additive steps, one transaction)."""
+    with engine.begin() as conn:
+        if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'meta'").first():
+            return
+        row = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").first()
+        if row is not None and str(row[0]).isdigit() and 1 <= int(row[0]) < SCHEMA_VERSION:
+            upgrade(conn, int(row[0]), SCHEMA_VERSION)
 
 
 def check_schema(engine: Engine) -> None:
@@ -73,7 +85,10 @@ def check_schema(engine: Engine) -> None:
         except Exception as exc:  # not our database at all
             raise StoreError(f"{_name(engine)}: not a sim store ({exc.__class__.__name__})") from exc
     if row is None or int(row) != SCHEMA_VERSION:
-        raise StoreError(f"{_name(engine)}: schema version {row}, this sim needs {SCHEMA_VERSION}")
+        hint = ""
+        if row is not None and str(row).isdigit() and int(row) < SCHEMA_VERSION:
+            hint = f" (upgrade it in place: sim migrate --db {_name(engine)})"
+        raise StoreError(f"{_name(engine)}: schema version {row}, this sim needs {SCHEMA_VERSION}{hint}")
 
 
 def _name(engine: Engine) -> str:

@@ -8,7 +8,9 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 2  # 2: seats.role, metrics.evaluator and metrics.evaluator_model
+SCHEMA_VERSION = 3
+"""2: seats.role, metrics.evaluator and metrics.evaluator_model. 3: runs.fingerprint, pid, host and
+heartbeat_at (resume, dead-run detection); episodes.key; llm_calls.http_attempt and cache_key."""
 
 
 class Base(DeclarativeBase):
@@ -39,6 +41,10 @@ class Run(Base):
     sim_version: Mapped[str] = mapped_column(String(40))
     started_at: Mapped[datetime] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
+    pid: Mapped[int | None] = mapped_column(Integer)
+    host: Mapped[str | None] = mapped_column(String(200))
+    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class Episode(Base):
@@ -58,6 +64,7 @@ class Episode(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime | None] = mapped_column(DateTime)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    key: Mapped[str | None] = mapped_column(String(64))
     __table_args__ = (UniqueConstraint("run_id", "index"),)
 
 
@@ -146,6 +153,8 @@ class LLMCall(Base):
     latency_ms: Mapped[float | None] = mapped_column(Float)
     cache_hit: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    http_attempt: Mapped[int | None] = mapped_column(Integer)
+    cache_key: Mapped[str | None] = mapped_column(String(64))
 
 
 class LLMCacheEntry(Base):

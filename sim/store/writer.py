@@ -14,6 +14,8 @@ If the engine process dies, the writer process rolls back what was not committed
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import time
@@ -137,6 +139,10 @@ _RUNS = TableInsert(
         "sim_version",
         "started_at",
         "finished_at",
+        "fingerprint",
+        "pid",
+        "host",
+        "heartbeat_at",
     ),
 )
 _EPISODES = TableInsert(
@@ -154,6 +160,7 @@ _EPISODES = TableInsert(
         "error",
         "started_at",
         "finished_at",
+        "key",
     ),
 )
 _SEATS = TableInsert(
@@ -224,16 +231,22 @@ class StoreWriter:
         world_id: str,
         seed: int,
         version: str,
+        fingerprint: str | None = None,
     ) -> int:
-        """Insert a run row (status ``running``), commit, and return its id."""
-        row = (name, path, dumps(dict(scenario)), world_id, seed, "running", version, _now_text(), None)
+        """Insert a run row (status ``running``, this process's pid and host, a first heartbeat), commit,
+        and return its id. ``fingerprint`` identifies the plan (what ``--resume`` looks for)."""
+        now = _now_text()
+        row = (name, path, dumps(dict(scenario)), world_id, seed, "running", version, now, None)
+        row += (fingerprint, os.getpid(), socket.gethostname(), now)
         return self._insert_now(_RUNS, [row])[0]
 
     def reserve_episodes(self, run_id: int, episodes: Sequence[Mapping[str, Any]]) -> list[int]:
-        """Insert planned episodes as ``pending`` (keys: index, matchup, world_id, params, seed)."""
+        """Insert planned episodes as ``pending`` (keys: index, matchup, world_id, params, seed, and
+        optionally key: the plan key of the episode)."""
         rows = [
             (run_id, e["index"], e["matchup"], e["world_id"], dumps(e["params"]), e["seed"], "pending")
             + (None,) * 5  # turns, outcome, error, started_at, finished_at: set when it is played
+            + (e.get("key"),)
             for e in episodes
         ]
         return self._insert_now(_EPISODES, rows)
