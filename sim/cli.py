@@ -35,6 +35,12 @@ def run(
         typer.Option("--set", help="override any key (repeatable)", metavar="KEY.PATH=VALUE"),
     ] = None,
     quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    resume: Annotated[
+        bool, typer.Option(help="continue the latest run of this plan in the DB (replay what is unfinished)")
+    ] = False,
+    new_run: Annotated[
+        bool, typer.Option(help="start another run even if the DB already holds one of this plan")
+    ] = False,
 ) -> None:
     """Run a scenario file and store every trajectory in SQLite."""
     from sim.cli_run import run_command
@@ -44,7 +50,9 @@ def run(
         overrides.append(f"episodes={episodes}")
     if seed is not None:
         overrides.append(f"seed={seed}")
-    raise typer.Exit(run_command(scenario, db, overrides, quiet, console, err_console))
+    raise typer.Exit(
+        run_command(scenario, db, overrides, quiet, console, err_console, resume=resume, new_run=new_run)
+    )
 
 
 @app.command()

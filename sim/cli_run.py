@@ -21,9 +21,18 @@ if TYPE_CHECKING:
 
 
 def run_command(
-    path: Path, db: Path | None, overrides: list[str], quiet: bool, console: Console, err_console: Console
+    path: Path,
+    db: Path | None,
+    overrides: list[str],
+    quiet: bool,
+    console: Console,
+    err_console: Console,
+    *,
+    resume: bool = False,
+    new_run: bool = False,
 ) -> int:
-    """Run the scenario at ``path``; returns the process exit code (2 for a bad scenario)."""
+    """Run the scenario at ``path``; returns the process exit code (2 for a bad scenario, or a run of
+    the same plan in the DB without ``resume``/``new_run``, or one still playing)."""
     try:
         loaded = load_scenario(path, overrides)
     except ScenarioError as exc:
@@ -38,6 +47,9 @@ def run_command(
     from sim.runner import run_scenario
     from sim.store.engine import StoreError
 
+    already = _resume_check(loaded, db or Path(loaded.scenario.db), resume, new_run, err_console)
+    if already is None:
+        return 2
     total = len(loaded.plans)
     with Progress(
         TextColumn("{task.description}"),
@@ -48,13 +60,13 @@ def run_command(
         disable=quiet,
         transient=True,
     ) as progress:
-        task = progress.add_task(loaded.scenario.name, total=total)
+        task = progress.add_task(loaded.scenario.name, total=total, completed=already)
 
         def advance(job: EpisodeJob, result: EpisodeResult) -> None:
             progress.update(task, advance=1, description=f"{loaded.scenario.name}: {job.matchup}")
 
         try:
-            summary = run_scenario(loaded, db, advance)
+            summary = run_scenario(loaded, db, advance, resume=resume)
         except AgentError as exc:
             err_console.print(f"[red]agent error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
             return 1
@@ -83,6 +95,40 @@ def run_command(
         soft_wrap=True,
     )
     return 0
+
+
+def _resume_check(
+    loaded: LoadedScenario, db: Path, resume: bool, new_run: bool, err_console: Console
+) -> int | None:
+    """Episodes already complete in the run to resume (0 for a new run), or None (exit 2, one line on
+    stderr) when the DB holds a run of this plan and neither flag says what to do, or it still plays."""
+    from sim.jobs import run_fingerprint
+    from sim.resume import RunConflict, find_run
+
+    def refuse(text: str) -> None:
+        err_console.print(f"[red]error:[/red] {escape(text)}", highlight=False, soft_wrap=True)
+
+    if resume and new_run:
+        refuse("--resume and --new-run exclude each other")
+        return None
+    previous = None if new_run else find_run(db, run_fingerprint(loaded.jobs()))
+    if previous is None:
+        if resume:
+            err_console.print(f"no run of this scenario in {escape(str(db))} to resume: starting a new one")
+        return 0
+    if not resume:
+        refuse(
+            f"{db} already holds run {previous.id} of this scenario ({previous.status}): "
+            "pass --resume to continue it or --new-run to start another"
+        )
+        return None
+    try:
+        previous.check_resumable()
+    except RunConflict as exc:
+        refuse(str(exc))
+        return None
+    jobs = loaded.jobs(previous.id)
+    return sum(previous.done(job) for job in jobs)
 
 
 def _rated(loaded: LoadedScenario) -> Callable[[SeatConfig], bool]:

@@ -8,10 +8,14 @@ and loads its world and agents through the registry where it is played.
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from sim.redact import redact
 from sim.settings import EngineSettings
+from sim.types import dumps
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,11 +51,37 @@ class EpisodeJob:
 
     @property
     def key(self) -> str:
-        """The job's stable identity: ``"{run_id}/{index}"``, derived from (run, index), not from the
-        content. A run's jobs are re-expanded from its stored scenario, so the same key names the same
-        episode; a resumed run plays the jobs whose keys have no complete episode. Unique within a run
-        (``"-/{index}"`` without a stored run)."""
+        """The job's identity within a run: ``"{run_id}/{index}"`` (``"-/{index}"`` without a stored
+        run); what the driver and executors key records by. See :attr:`plan_key` for the content."""
         return f"{'-' if self.run_id is None else self.run_id}/{self.index}"
+
+    @property
+    def plan_key(self) -> str:
+        """The episode's stable key, derived from its plan: sha256 of the canonical JSON of its world,
+        params, seats (agent, label, role, config with secrets redacted, so a rotated key keeps it),
+        seed and index. Independent of the run and of engine settings (``episodes.key``)."""
+        seats = [[s.agent, s.label, s.role, redact(s.config)] for s in self.seats]
+        plan = {
+            "world": self.world_id,
+            "params": self.params,
+            "seats": seats,
+            "seed": self.seed,
+            "index": self.index,
+        }
+        return _sha256(plan)
 
     def __hash__(self) -> int:
         return hash(self.key)
+
+
+def run_fingerprint(jobs: Iterable[EpisodeJob]) -> str:
+    """A run's fingerprint (``runs.fingerprint``): sha256 of its world ids and every episode's
+    :attr:`EpisodeJob.plan_key` in order. Two runs share it exactly when they plan the same episodes;
+    ``sim run --resume`` continues the latest run with the fingerprint of the scenario given."""
+    jobs = list(jobs)
+    return _sha256({"worlds": sorted({j.world_id for j in jobs}), "episodes": [j.plan_key for j in jobs]})
+
+
+def _sha256(value: Any) -> str:
+    """sha256 (hex) of the canonical (compact, key-sorted) JSON of ``value``."""
+    return hashlib.sha256(dumps(value).encode()).hexdigest()

@@ -7,7 +7,7 @@ Rows a record says were streamed are not written again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -27,7 +27,7 @@ class RecordWriter:
         self._begun: set[str] = set()
 
     def reserve(self, jobs: Sequence[EpisodeJob]) -> None:
-        """Insert every job as a ``pending`` episode."""
+        """Insert every job as a ``pending`` episode, with its plan key."""
         reserved = [
             {
                 "index": j.index,
@@ -35,11 +35,21 @@ class RecordWriter:
                 "world_id": j.world_id,
                 "params": j.params,
                 "seed": j.seed,
+                "key": j.plan_key,
             }
             for j in jobs
         ]
         ids = self.writer.reserve_episodes(self.run_id, reserved)
         self.episode_ids.update((j.key, episode_id) for j, episode_id in zip(jobs, ids, strict=True))
+
+    def replay(self, jobs: Sequence[EpisodeJob], stored: Mapping[int, int]) -> None:
+        """Prepare ``jobs`` of a resumed run to be played from scratch: those with a stored episode
+        (``stored``: index -> episodes.id) are reset to ``pending`` (their partial rows removed in one
+        transaction), the others reserved."""
+        again = [j for j in jobs if j.index in stored]
+        self.writer.reset_episodes([stored[j.index] for j in again])
+        self.episode_ids.update((j.key, stored[j.index]) for j in again)
+        self.reserve([j for j in jobs if j.index not in stored])
 
     def begin(self, job: EpisodeJob) -> EpisodeStream:
         """Mark the job's episode ``running`` with its seats; returns the stream of its live rows."""

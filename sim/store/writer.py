@@ -184,6 +184,14 @@ _UPDATE_SEAT = _update("seats", ("score", "invalid_actions"), ("episode_id", "pl
 _UPDATE_EPISODE = _update("episodes", ("status", "turns", "outcome", "error", "finished_at"), ("id",))
 _SKIP_PENDING = _update("episodes", ("status",), ("run_id", "status"))
 _FINISH_RUN = _update("runs", ("status", "finished_at"), ("id",))
+_REOPEN_RUN = _update("runs", ("status", "finished_at", "pid", "host", "heartbeat_at"), ("id",))
+_HEARTBEAT = _update("runs", ("heartbeat_at",), ("id",))
+_RESET_EPISODE = _update(
+    "episodes", ("status", "turns", "outcome", "error", "started_at", "finished_at"), ("id",)
+)
+#: The tables holding an episode's played rows, children first (what a replay removes).
+_EPISODE_ROWS = ("llm_calls", "events", "metrics", "turn_metrics", "seats")
+_DELETE_EPISODE_ROWS = tuple(_delete(table, ("episode_id",)) for table in _EPISODE_ROWS)
 _DELETE_EVALUATOR_METRICS = _delete("metrics", ("episode_id", "evaluator"))
 _DEFAULT_ROLE = _SEATS.default("role")
 _DEFAULT_INVALID = _SEATS.default("invalid_actions")
@@ -265,6 +273,33 @@ class StoreWriter:
                 cursor.execute(table.sql, row)
                 ids.append(int(cursor.lastrowid))
         return ids
+
+    def reopen_run(self, run_id: int) -> None:
+        """Mark a stopped run ``running`` again, stamped with this process's pid, host and a heartbeat
+        (``sim run --resume``); commit."""
+        self.sync()
+        with self.engine.begin() as conn:
+            row = ("running", None, os.getpid(), socket.gethostname(), _now_text(), run_id)
+            conn.exec_driver_sql(_REOPEN_RUN, row)
+
+    def reset_episodes(self, episode_ids: Sequence[int]) -> None:
+        """Make episodes ``pending`` again, to be replayed from scratch: their seats, events, metrics,
+        per-turn metrics and LLM calls are deleted and their status, turns, outcome, error and times
+        cleared, all in one transaction (committed)."""
+        if not episode_ids:
+            return
+        self.sync()
+        ids = [(int(i),) for i in episode_ids]
+        with self.engine.begin() as conn:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            for sql in _DELETE_EPISODE_ROWS:
+                cursor.executemany(sql, ids)
+            cursor.executemany(_RESET_EPISODE, [("pending", None, None, None, None, None, i) for (i,) in ids])
+
+    def heartbeat(self, run_id: int) -> None:
+        """Refresh the run's ``heartbeat_at`` through the writer process (committed with what is buffered)."""
+        self._updates.append((_HEARTBEAT, (_now_text(), run_id), False))
+        self.commit()
 
     def finish_run(self, run_id: int, status: str) -> None:
         """Write and commit everything, close the writer process, then close the run with ``status``."""
