@@ -23,11 +23,12 @@ from sim.scenario import load_scenario
 from sim.settings import EngineSettings
 from sim.store.liveness import effective_status
 
-EPISODES = 24
+EPISODES = 30
 SCENARIO = {
     "name": "resume-probe",
     "world": "matrix/repeated-v1",
-    "params": {"game": "prisoners_dilemma", "rounds": 300},
+    "params": {"game": "prisoners_dilemma", "rounds": 600},
+    "engine": {"flush_seconds": 0.02},  # commit often, so that a poll sees the run progress
     "seats": [{"agent": "random"}, {"agent": "tit_for_tat"}],
     "episodes": EPISODES,
     "seed": 11,
@@ -219,6 +220,7 @@ def _small(tmp_path: Path, **changes: Any) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_rerun_asks_for_a_flag_and_new_run_starts_another(tmp_path: Path) -> None:
     scenario, db = _small(tmp_path), tmp_path / "r.db"
     assert run_sim("run", scenario, "--db", db, "--quiet").returncode == 0
