@@ -44,10 +44,11 @@ class StoredEpisode:
 @dataclass(frozen=True)
 class StoredRun:
     """The latest stored run of a plan: its id, its status as the viewer shows it (``dead`` for a
-    ``running`` run whose driver is gone) and its episodes by index."""
+    ``running`` run whose driver is gone), the pid of its last driver and its episodes by index."""
 
     id: int
     status: str
+    pid: int | None = None
     episodes: dict[int, StoredEpisode] = field(default_factory=dict)
 
     def done(self, job: EpisodeJob) -> bool:
@@ -84,7 +85,8 @@ def find_run(db: str | Path, fingerprint: str) -> StoredRun | None:
         return None
     finally:
         conn.close()
-    return StoredRun(int(run_id), effective_status(status, pid, host, heartbeat_at), episodes)
+    status = effective_status(status, pid, host, heartbeat_at)
+    return StoredRun(int(run_id), status, None if pid is None else int(pid), episodes)
 
 
 def stored_results(

@@ -23,7 +23,7 @@ from sim.jobs import EpisodeJob, run_fingerprint
 from sim.llm.cache import ResponseCache
 from sim.record_writer import RecordWriter
 from sim.records import EpisodeRecord, EpisodeStream
-from sim.resume import StoredRun, find_run, stored_results
+from sim.resume import RunConflict, StoredRun, find_run, stored_results
 from sim.run_summary import RunSummary
 from sim.scenario import LoadedScenario
 from sim.signals import StopOnSignal
@@ -151,13 +151,14 @@ async def _run(
         run_id = previous.id
     summary = RunSummary(db, run_id)
     jobs = loaded.jobs(run_id)
+    finished = previous is not None and previous.status == "complete" and all(map(previous.done, jobs))
+    if previous is not None and not finished and not writer.reopen_run(run_id, previous.pid):
+        raise RunConflict(f"run {run_id} was resumed by another process meanwhile")
     records = RecordWriter(writer, run_id)
     todo, done = _plan_episodes(writer, records, jobs, previous, summary)
-    if previous is not None and previous.status == "complete" and not todo:
+    if finished:
         summary.episodes.extend((job, done[job.key]) for job in jobs)  # nothing to play or evaluate
         return summary
-    if previous is not None:
-        writer.reopen_run(run_id)
     cache = ResponseCache(db, write=writer.add_cache_entry)  # new answers are written by the driver
     if make_executor is not None:
         executor = make_executor(cache, stop)
@@ -195,7 +196,6 @@ def _plan_episodes(
         records.reserve(jobs)
         return jobs, {}
     kept = {j.index: previous.episodes[j.index].id for j in jobs if previous.done(j)}
-    records.episode_ids.update((j.key, kept[j.index]) for j in jobs if j.index in kept)
     todo = [j for j in jobs if j.index not in kept]
     records.replay(todo, {i: e.id for i, e in previous.episodes.items() if i not in kept})
     done, usage = stored_results(writer.engine, jobs, kept)

@@ -365,3 +365,15 @@ def test_the_heartbeat_task_beats_while_the_loop_waits(tmp_path: Path) -> None:
     asyncio.run(wait())
     writer.close()
     assert len(set(seen)) >= 4, seen
+
+
+def test_a_run_is_reopened_only_by_the_process_that_found_it(tmp_path: Path) -> None:
+    """Two ``--resume`` at once: the second one's claim (the pid it saw) no longer holds."""
+    from sim.store.engine import open_engine
+    from sim.store.writer import StoreWriter
+
+    writer = StoreWriter(open_engine(tmp_path / "r.db"))
+    run_id = writer.begin_run(name="n", path=None, scenario={}, world_id="w", seed=1, version="v")
+    assert not writer.reopen_run(run_id, os.getpid() + 1)
+    assert writer.reopen_run(run_id, os.getpid())
+    writer.close()

@@ -184,7 +184,18 @@ _UPDATE_SEAT = _update("seats", ("score", "invalid_actions"), ("episode_id", "pl
 _UPDATE_EPISODE = _update("episodes", ("status", "turns", "outcome", "error", "finished_at"), ("id",))
 _SKIP_PENDING = _update("episodes", ("status",), ("run_id", "status"))
 _FINISH_RUN = _update("runs", ("status", "finished_at"), ("id",))
-_REOPEN_RUN = _update("runs", ("status", "finished_at", "pid", "host", "heartbeat_at"), ("id",))
+
+
+def _reopen_run() -> str:
+    """``UPDATE runs SET`` status, finished_at, pid, host, heartbeat_at ``WHERE id = ? AND pid IS ?``."""
+    t = Base.metadata.tables["runs"]
+    columns = ("status", "finished_at", "pid", "host", "heartbeat_at")
+    where = (t.c.id == bindparam("where_id"), t.c.pid.is_not_distinct_from(bindparam("where_pid")))
+    compiled = update(t).where(*where).compile(dialect=_DIALECT, column_keys=list(columns))
+    return _checked(compiled, [*columns, "where_id", "where_pid"])
+
+
+_REOPEN_RUN = _reopen_run()
 _HEARTBEAT = _update("runs", ("heartbeat_at",), ("id",))
 _RESET_EPISODE = _update(
     "episodes", ("status", "turns", "outcome", "error", "started_at", "finished_at"), ("id",)
@@ -274,13 +285,14 @@ class StoreWriter:
                 ids.append(int(cursor.lastrowid))
         return ids
 
-    def reopen_run(self, run_id: int) -> None:
+    def reopen_run(self, run_id: int, previous_pid: int | None) -> bool:
         """Mark a stopped run ``running`` again, stamped with this process's pid, host and a heartbeat
-        (``sim run --resume``); commit."""
+        (``sim run --resume``), if its pid is still ``previous_pid`` (no other process claimed it
+        meanwhile); commit. Whether it was reopened."""
         self.sync()
         with self.engine.begin() as conn:
-            row = ("running", None, os.getpid(), socket.gethostname(), _now_text(), run_id)
-            conn.exec_driver_sql(_REOPEN_RUN, row)
+            row = ("running", None, os.getpid(), socket.gethostname(), _now_text(), run_id, previous_pid)
+            return conn.exec_driver_sql(_REOPEN_RUN, row).rowcount == 1
 
     def reset_episodes(self, episode_ids: Sequence[int]) -> None:
         """Make episodes ``pending`` again, to be replayed from scratch: their seats, events, metrics,
