@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/sim run worlds/repeated/scenarios/demo.yaml --db $(DEMO_DB)
+	$(BIN)/sim run worlds/repeated/scenarios/demo.yaml --db $(DEMO_DB) --new-run
 
 test: $(STAMP)
 	$(BIN)/ruff check app.py sim worlds agents tests bench

@@ -255,11 +255,9 @@ class StoreWriter:
         """Insert a run row (status ``running``, this process's pid and host, a first heartbeat), commit,
         and return its id. ``fingerprint`` identifies the plan (what ``--resume`` looks for)."""
         now = _now_text()
-        row = (name, path, dumps(dict(scenario)), world_id, seed, "running", version, now, None) + (
-            fingerprint,
-            os.getpid(),
-            socket.gethostname(),
-            now,
+        row = (
+            *(name, path, dumps(dict(scenario)), world_id, seed, "running", version, now, None),
+            *(fingerprint, os.getpid(), socket.gethostname(), now),
         )
         return self._insert_now(_RUNS, [row])[0]
 
