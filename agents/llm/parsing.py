@@ -39,19 +39,34 @@ def parse_json_answer(text: str, model: type[BaseModel]) -> BaseModel:
 
 
 def parse_option(text: str, options: tuple[str, ...]) -> str:
-    """The option a completion-style answer names: ``"J"``, ``" J."``, ``"Option J"``.
+    """The option a completion-style answer names at the answer position (after "A: Option").
 
-    A bare answer must be exactly one option; in longer text the last "Option X" counts (models that
-    correct themselves put their final answer last). Anything else raises ``ValueError``.
+    Accepted: the label as the first token, after optional whitespace, quotes, ``*``/backticks or
+    "(" and an optional noun in any case ("J", " J.", "Option J", "option J", "**J**", "J because...",
+    "J\nIn round 2 ..."): the completion continues the prompt, so what follows the answer is ignored,
+    except that the rest of its first line must not offer another option ("Option J or Option F").
+    The label must match exactly: "j", a Cyrillic "Ј" or a full-width "Ｊ" is not "J", nor is "JF"
+    or "J:" (the start of an echoed "Q:"/"A:" line). A label found anywhere else (an echo of the
+    prompt, "I pick Option J") is never an answer. Anything else raises ``ValueError``.
     """
-    stripped = text.strip().strip(".!\"'*` ")
-    if stripped in options:
-        return stripped
-    named = [m.group(1) for m in _OPTION.finditer(text)]
-    if named and named[-1] in options:
-        return named[-1]
+    match = _answer_position(options).match(text)
+    if match is not None:
+        label = match.group("label")
+        rest = text[match.end() :].split("\n", 1)[0]
+        if not any(m.group(1) != label and m.group(1) in options for m in _OPTION.finditer(rest)):
+            return label
     shown = text.strip()[:60]
-    raise ValueError(f"{shown!r} does not name one of the options {', '.join(options)}")
+    raise ValueError(f"{shown!r} does not name one of the options {', '.join(options)} at the start")
+
+
+@lru_cache(maxsize=256)
+def _answer_position(options: tuple[str, ...]) -> re.Pattern[str]:
+    """The start of an answer naming one of ``options`` (longest labels first), not followed by a word
+    character or a colon."""
+    labels = "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
+    return re.compile(
+        rf"\s*[\"'*`(]*(?:(?i:Option|Recipe|Approach)\s+)?(?P<label>{labels})(?![\w:])",
+    )
 
 
 def staged_answer_model(spec: ActionSpec) -> type[BaseModel]:
