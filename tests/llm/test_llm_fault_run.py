@@ -64,6 +64,6 @@ def test_every_injected_fault_is_a_row_and_every_episode_completes(tmp_path: Pat
     usage = summary.llm_usage.values()
     assert sum(u.faults for u in usage) == sum(u.retries for u in usage) == len(injected)
     table = summary_table(summary)
-    columns = {c.header: c._cells for c in table.columns}
+    columns = {c.header: [str(cell) for cell in c._cells] for c in table.columns}
     for name in ("faults", "retries"):  # the LLM's row and the bot's (no LLM columns)
         assert sorted(columns[name]) == ["", str(len(injected))]

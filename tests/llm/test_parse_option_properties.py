@@ -33,7 +33,7 @@ PREFIXES = ["", " ", "  ", "\n", "\t", "Option ", " Option ", "option ", "OPTION
 SEPARATORS = ["", ".", "!", ",", ")", '"', "**", " ", "\n", ". ", ";"]
 #: Prose that cannot name an option: no label letters, no newline (the first line's rest is checked).
 PROSE = st.text(
-    alphabet=st.characters(blacklist_characters="JFjf\n", blacklist_categories=("Cs",)), max_size=40
+    alphabet=st.characters(blacklist_characters="JFjf\n", blacklist_categories=["Cs"]), max_size=40
 )
 SETTINGS = settings(
     max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
