@@ -271,23 +271,22 @@ class LLMClient:
             call = _Call(settings, conversation, purpose, context, attempt)
             schema_json = schema.model_json_schema() if schema is not None and settings.structured else None
             call.key = self._cache_key(settings, conversation, schema_json, context)
-            hit = self._cached(call)
-            if hit is not None:
+            accepted, hit = False, self._cached(call)
+            if hit is not None:  # served only if it parses (stores older than this rule hold invalid ones)
                 text, meta = hit
                 accepted, value, error = _parsed(parse, text)
+            if not accepted:
+                if settings.cache == "replay":
+                    raise LLMUnavailable(
+                        f"replay-only cache has no answer for this {purpose} request to {settings.model} "
+                        f"(key {call.key[:12]}); run once with cache: use to record it"
+                    )
+                text, meta = await self._complete(call, schema if schema_json is not None else None)
+                accepted, value, error = _parsed(parse, text)
                 if accepted:
-                    self._record(call, text, value, True, None, None, meta)
-                    return Answer(value, text, True, None, attempt, conversation)
-            if settings.cache == "replay":
-                raise LLMUnavailable(
-                    f"replay-only cache has no answer for this {purpose} request to {settings.model} "
-                    f"(key {call.key[:12]}); run once with cache: use to record it"
-                )
-            text, meta = await self._complete(call, schema if schema_json is not None else None)
-            accepted, value, error = _parsed(parse, text)
+                    self._remember(call, text, meta)
             if accepted:
                 self._record(call, text, value, True, None, None, meta)
-                self._remember(call, text, meta)
                 return Answer(value, text, True, None, attempt, conversation)
             assert error is not None
             self._record(call, text, None, False, INVALID_ANSWER, error, meta)
