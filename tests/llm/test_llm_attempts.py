@@ -128,3 +128,24 @@ def test_an_unset_key_variable_is_named_but_a_pasted_key_is_never_echoed(
     with pytest.raises(LLMUnavailable, match="api_key_env") as caught:
         asyncio.run(LLMClient().ask(settings, [{"role": "user", "content": "hi"}], str, purpose="t"))
     assert (name in str(caught.value)) is named
+
+
+def test_a_call_cancelled_while_waiting_to_retry_is_a_row(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sim.llm.client as client_module
+
+    monkeypatch.setattr(client_module, "_retry_after", lambda exc: 30.0)  # as if Retry-After: 30
+    rows: list[dict[str, Any]] = []
+
+    async def main(server: TestServer) -> None:
+        settings = ModelSettings(model="openai/stub", api_base=server.openai_base, cache="off")
+        messages = [{"role": "user", "content": "Which Option do you choose, Option J or Option F?"}]
+        async with asyncio.timeout(1.0):  # what engine.action_timeout does around an act
+            await LLMClient(record=rows.append).ask(settings, messages, str, purpose="t")
+
+    with TestServer("first_option", faults=["429"]) as server, pytest.raises(TimeoutError):
+        asyncio.run(main(server))
+    assert [(r["error_class"], r["http_attempt"], r["response"]) for r in rows] == [
+        ("RateLimitError", 1, None),
+        ("Cancelled", 2, None),
+    ]
+    assert rows[1]["error"] == "cancelled while waiting to retry" and 500 < rows[1]["latency_ms"] < 5000
