@@ -238,6 +238,11 @@ def test_server(ctx: typer.Context) -> None:
     raise typer.Exit(serve(ctx.args))
 
 
+from sim.cli_cache import cache_app  # noqa: E402
+
+app.add_typer(cache_app, name="cache")
+
+
 def main() -> None:
     """Entry point of the ``sim`` script."""
     app()

@@ -156,6 +156,8 @@ def summary_table(
                 s["tokens"] += usage.prompt_tokens + usage.completion_tokens
                 s["cost"] += usage.cost_usd
                 s["unpriced"] += not usage.cost_known
+                s["retries"] += usage.retries
+                s["faults"] += usage.faults
             if rated(seat):
                 s[{"win": "wins", "draw": "draws", "loss": "losses"}[outcome.result(player)]] += 1
     n = len(summary.episodes)
@@ -164,8 +166,9 @@ def summary_table(
     for column in ("seats", "mean", "total", "wins", "draws", "losses", "invalid"):
         table.add_column(column, justify="right")
     llm = any(s["calls"] for s in stats.values())
-    if llm:  # LLM seats: calls, tokens and the estimated cost (from litellm's price map; "?" if unpriced)
-        for column in ("calls", "tokens", "cost $"):
+    if llm:  # LLM seats: calls (llm_calls rows), provider retries and failed tries (faults), tokens and
+        # the estimated cost (from litellm's price map; "?" if unpriced)
+        for column in ("calls", "retries", "faults", "tokens", "cost $"):
             table.add_column(column, justify="right")
     if by_seat:
         table.add_column("seat")
@@ -198,6 +201,7 @@ def report_table(numbers: dict[str, float]) -> Table:
 
 def _llm_cells(s: dict[str, float]) -> list[str]:
     if not s["calls"]:
-        return ["", "", ""]
+        return ["", "", "", "", ""]
     cost = f"{s['cost']:.4f}" + ("+?" if s["unpriced"] else "")
-    return [f"{s['calls']:.0f}", f"{s['tokens']:.0f}", cost if s["cost"] or not s["unpriced"] else "?"]
+    counts = [f"{s[name]:.0f}" for name in ("calls", "retries", "faults", "tokens")]
+    return [*counts, cost if s["cost"] or not s["unpriced"] else "?"]

@@ -16,7 +16,6 @@ from sim.actions import AnswerBase, answer_model, answer_value, shape
 from sim.prompts import Prompt
 from sim.types import ActionKind, ActionSpec
 
-_OPTION = re.compile(r"\b(?:Option|Recipe|Approach)\s+([^\s.,;:!?\"')]+)", re.IGNORECASE)
 _FENCE = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
 
 
@@ -39,19 +38,44 @@ def parse_json_answer(text: str, model: type[BaseModel]) -> BaseModel:
 
 
 def parse_option(text: str, options: tuple[str, ...]) -> str:
-    """The option a completion-style answer names: ``"J"``, ``" J."``, ``"Option J"``.
+    """The option a completion-style answer names at the answer position (right after "A: Option").
 
-    A bare answer must be exactly one option; in longer text the last "Option X" counts (models that
-    correct themselves put their final answer last). Anything else raises ``ValueError``.
+    Accepted: one label as the first token, after optional whitespace, quotes, ``*``/backticks or
+    "(" and an optional noun in any case ("J", " J.", "Option J", "option J", "**J**", "J because...",
+    "J\nIn round 2 ..."). The completion continues the prompt, so later lines are ignored; the rest
+    of the first line must not name another option ("Option J or Option F", "J/F", "J, not F").
+    The label must match exactly: "j", a Cyrillic "Ј" or a full-width "Ｊ" is not "J", nor is "JF"
+    or "J:" (the start of an echoed "Q:"/"A:" line). A label found anywhere else (an echo of the
+    prompt, "I pick Option J") is never an answer. Anything else raises ``ValueError``.
     """
-    stripped = text.strip().strip(".!\"'*` ")
-    if stripped in options:
-        return stripped
-    named = [m.group(1) for m in _OPTION.finditer(text)]
-    if named and named[-1] in options:
-        return named[-1]
+    match = _answer_position(options).match(text)
+    if match is not None:
+        label = match.group("label")
+        rest = text[match.end() :].split("\n", 1)[0]
+        others = tuple(o for o in options if o != label)
+        if not others or _labels(others).search(rest) is None:
+            return label
     shown = text.strip()[:60]
-    raise ValueError(f"{shown!r} does not name one of the options {', '.join(options)}")
+    raise ValueError(f"{shown!r} does not name one of the options {', '.join(options)} at the start")
+
+
+@lru_cache(maxsize=256)
+def _answer_position(options: tuple[str, ...]) -> re.Pattern[str]:
+    """The start of an answer: an optional noun, then one of ``options`` not followed by a word
+    character or a colon."""
+    return re.compile(
+        rf"\s*[\"'*`(]*(?:(?i:Option|Recipe|Approach)\s+)?(?P<label>{_alternatives(options)})(?![\w:])"
+    )
+
+
+@lru_cache(maxsize=256)
+def _labels(options: tuple[str, ...]) -> re.Pattern[str]:
+    """Any of ``options`` as a token of its own."""
+    return re.compile(rf"(?<!\w)(?:{_alternatives(options)})(?!\w)")
+
+
+def _alternatives(options: tuple[str, ...]) -> str:
+    return "|".join(re.escape(o) for o in sorted(options, key=len, reverse=True))
 
 
 def staged_answer_model(spec: ActionSpec) -> type[BaseModel]:

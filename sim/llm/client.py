@@ -17,8 +17,13 @@
   ``APIConnectionError`` for ``ollama_chat/``: both are retried.
 - The answer schema is sent as ``response_format`` where wanted and always validated here; an answer
   that does not validate is re-asked with the error appended, up to ``reasks`` times.
-- Every attempt becomes one ``llm_calls`` row through ``record``; API keys are read from the
-  environment variable named in the settings and never stored.
+- Every attempt becomes one ``llm_calls`` row through ``record``: each HTTP try (``http_attempt`` 1,
+  2.. within one ask, failed tries with their exception class and that try's latency), each answer
+  the parser refused, each cache hit, and a call cancelled mid-flight (``error_class`` "Cancelled",
+  e.g. by ``engine.action_timeout`` or shutdown) before the cancellation propagates.
+- Only answers the parser accepted are written to the cache; a cached answer that no longer parses
+  (an older store, see ``sim cache prune --invalid``) is never served: the request goes to the provider.
+- API keys are read from the environment variable named in the settings and never stored.
 """
 
 from __future__ import annotations
@@ -28,10 +33,11 @@ import atexit
 import contextvars
 import json
 import os
+import re
 import sys
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +50,9 @@ from sim.types import to_jsonable
 
 Messages = list[dict[str, Any]]
 Parser = Callable[[str], Any]  # raises ValueError (or ValidationError) on a bad answer
+INVALID_ANSWER = "InvalidAnswer"  # error_class of an answer the parser refused
+CANCELLED = "Cancelled"  # error_class of a try cancelled mid-flight (action timeout, shutdown)
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
 class LLMUnavailable(AgentError):
@@ -65,7 +74,7 @@ class CallContext:
 
 @dataclass
 class Usage:
-    """Calls, tokens and estimated cost of one seat in one episode."""
+    """Calls, tokens, estimated cost, provider retries and faults of one seat in one episode."""
 
     calls: int = 0
     cache_hits: int = 0
@@ -73,16 +82,23 @@ class Usage:
     completion_tokens: int = 0
     cost_usd: float = 0.0
     cost_known: bool = True
+    #: HTTP tries after the first within one ask (``http_attempt`` > 1).
+    retries: int = 0
+    #: Tries that got no answer: provider errors, timeouts, malformed bodies, cancelled calls.
+    faults: int = 0
 
-    def add(self, meta: dict[str, Any]) -> None:
-        """Count one call."""
+    def add(self, row: Mapping[str, Any]) -> None:
+        """Count one ``llm_calls`` row."""
         self.calls += 1
-        self.cache_hits += bool(meta.get("cache_hit"))
-        self.prompt_tokens += meta.get("prompt_tokens") or 0
-        self.completion_tokens += meta.get("completion_tokens") or 0
-        if meta.get("cost_usd") is not None:
-            self.cost_usd += meta["cost_usd"]
-        elif not meta.get("cache_hit"):
+        self.cache_hits += bool(row.get("cache_hit"))
+        self.prompt_tokens += row.get("prompt_tokens") or 0
+        self.completion_tokens += row.get("completion_tokens") or 0
+        fault = row.get("error_class") not in (None, INVALID_ANSWER)
+        self.retries += (row.get("http_attempt") or 0) > 1
+        self.faults += fault
+        if row.get("cost_usd") is not None:
+            self.cost_usd += row["cost_usd"]
+        elif not row.get("cache_hit") and not fault:
             self.cost_known = False  # an unmapped (local) model: no price to estimate from
 
 
@@ -244,53 +260,48 @@ class LLMClient:
         context: CallContext = CallContext(),
         correction: Callable[[str], str] | None = None,
     ) -> Answer:
-        """Ask until ``parse`` accepts the answer (re-asking with the error), or give up after ``reasks``."""
+        """Ask until ``parse`` accepts the answer (re-asking with the error), or give up after ``reasks``.
+
+        Only accepted answers are cached; a cached answer that ``parse`` refuses is not served.
+        """
         conversation = list(messages)
         error: str | None = None
         text: str | None = None
         for attempt in range(1, settings.reasks + 2):
-            text, meta = await self._complete(settings, conversation, schema, purpose, context, attempt)
-            try:
-                value = parse(text)
-            except (ValueError, ValidationError) as exc:
-                error = _short_error(exc)
-                self._record(
-                    settings,
-                    conversation,
-                    text,
-                    None,
-                    False,
-                    "InvalidAnswer",
-                    error,
-                    attempt,
-                    meta,
-                    purpose,
-                    context,
-                )
-                hint = correction(error) if correction else f"Your answer was invalid: {error}. Answer again."
-                conversation = [
-                    *conversation,
-                    {"role": "assistant", "content": text},
-                    {"role": "user", "content": hint},
-                ]
-                continue
-            self._record(
-                settings, conversation, text, value, True, None, None, attempt, meta, purpose, context
-            )
-            return Answer(value, text, True, None, attempt, conversation)
+            call = _Call(settings, conversation, purpose, context, attempt)
+            schema_json = schema.model_json_schema() if schema is not None and settings.structured else None
+            call.key = self._cache_key(settings, conversation, schema_json, context)
+            accepted, hit = False, self._cached(call)
+            if hit is not None:  # served only if it parses (stores older than this rule hold invalid ones)
+                text, meta = hit
+                accepted, value, error = _parsed(parse, text)
+            if not accepted:
+                if settings.cache == "replay":
+                    raise LLMUnavailable(
+                        f"replay-only cache has no answer for this {purpose} request to {settings.model} "
+                        f"(key {call.key[:12]}); run once with cache: use to record it"
+                    )
+                text, meta = await self._complete(call, schema if schema_json is not None else None)
+                accepted, value, error = _parsed(parse, text)
+                if accepted:
+                    self._remember(call, text, meta)
+            if accepted:
+                self._record(call, text, value, True, None, None, meta)
+                return Answer(value, text, True, None, attempt, conversation)
+            assert error is not None
+            self._record(call, text, None, False, INVALID_ANSWER, error, meta)
+            hint = correction(error) if correction else f"Your answer was invalid: {error}. Answer again."
+            conversation = [
+                *conversation,
+                {"role": "assistant", "content": text},
+                {"role": "user", "content": hint},
+            ]
         return Answer(None, text, False, error, settings.reasks + 1, conversation)
 
-    async def _complete(
-        self,
-        settings: ModelSettings,
-        messages: Messages,
-        schema: type[BaseModel] | None,
-        purpose: str,
-        context: CallContext,
-        attempt: int,
-    ) -> tuple[str, dict[str, Any]]:
-        """One answer text: from the cache, or from the provider with retries."""
-        schema_json = schema.model_json_schema() if schema is not None and settings.structured else None
+    def _cache_key(
+        self, settings: ModelSettings, messages: Messages, schema_json: Any, context: CallContext
+    ) -> str:
+        """The response-cache key of a request (with temperature > 0: per seat seed and occurrence)."""
         key = cache_key(settings.model, messages, settings.call_params(), schema_json)
         if settings.temperature > 0:
             seen = self._occurrences[context.sample_key, key] = (
@@ -299,25 +310,36 @@ class LLMClient:
             key = cache_key(
                 settings.model, messages, settings.call_params(), [schema_json, context.sample_key, seen]
             )
-        if settings.cache != "off" and self.cache is not None:
-            hit = self.cache.get(key)
-            if hit is not None:
-                return hit.text, {
-                    "cache_hit": True,
-                    "latency_ms": 0.0,
-                    "prompt_tokens": hit.prompt_tokens,
-                    "completion_tokens": hit.completion_tokens,
-                    "cost_usd": hit.cost_usd,
-                }
-        if settings.cache == "replay":
-            raise LLMUnavailable(
-                f"replay-only cache has no answer for this {purpose} request to {settings.model} "
-                f"(key {key[:12]}); run once with cache: use to record it"
-            )
+        return key
+
+    def _cached(self, call: _Call) -> tuple[str, dict[str, Any]] | None:
+        """The cached answer text and its row fields, if caching is on and there is one."""
+        if call.settings.cache == "off" or self.cache is None:
+            return None
+        hit = self.cache.get(call.key)
+        if hit is None:
+            return None
+        return hit.text, {
+            "cache_hit": True,
+            "latency_ms": 0.0,
+            "prompt_tokens": hit.prompt_tokens,
+            "completion_tokens": hit.completion_tokens,
+            "cost_usd": hit.cost_usd,
+        }
+
+    def _remember(self, call: _Call, text: str, meta: dict[str, Any]) -> None:
+        """Cache an accepted answer from the provider (``cache: use``)."""
+        if call.settings.cache == "use" and self.cache is not None:
+            answer = CachedAnswer(text, meta["prompt_tokens"], meta["completion_tokens"], meta["cost_usd"])
+            self.cache.put(call.key, call.settings.model, answer)
+
+    async def _complete(self, call: _Call, schema: type[BaseModel] | None) -> tuple[str, dict[str, Any]]:
+        """One answer text from the provider, with retries; every failed try is recorded as it fails."""
+        settings = call.settings
         litellm = _litellm()
         kwargs: dict[str, Any] = {
             "model": settings.model,
-            "messages": messages,
+            "messages": call.messages,
             "timeout": settings.timeout,
             "num_retries": 0,
             **settings.call_params(),
@@ -327,52 +349,39 @@ class LLMClient:
         if settings.api_key_env:
             kwargs["api_key"] = os.environ.get(settings.api_key_env)
             if not kwargs["api_key"]:
-                raise LLMUnavailable(f"environment variable {settings.api_key_env} (api_key_env) is not set")
+                raise LLMUnavailable(_missing_key(settings.api_key_env))
         elif settings.api_base:
             kwargs["api_key"] = "not-needed"  # local OpenAI-compatible servers want some key, and ignore it
-        if schema_json is not None:
+        if schema is not None:
             kwargs["response_format"] = schema
-        started = time.perf_counter()
         try:
-            response = await self._with_retries(settings, litellm, kwargs)
+            response, number, latency_ms = await self._with_retries(call, litellm, kwargs)
+        except asyncio.CancelledError:
+            if not call.cancel_recorded:  # cancelled between tries, while waiting to retry
+                since = (time.perf_counter() - call.try_ended) * 1000
+                self._record_failure(
+                    call, call.tries + 1, CANCELLED, "cancelled while waiting to retry", since
+                )
+            raise
         except Exception as exc:
-            failed = {"cache_hit": False, "latency_ms": (time.perf_counter() - started) * 1000}
-            self._record(
-                settings,
-                messages,
-                None,
-                None,
-                False,
-                type(exc).__name__,
-                _short_error(exc),
-                attempt,
-                failed,
-                purpose,
-                context,
-            )
             raise LLMUnavailable(
-                f"{settings.model}: {type(exc).__name__} after {settings.retries} retries: "
-                f"{_short_error(exc)}"
+                f"{settings.model}: {type(exc).__name__} after {call.tries - 1} retries: {_error_text(exc)}"
             ) from exc
-        latency_ms = (time.perf_counter() - started) * 1000
         text = response.choices[0].message.content or ""
         usage = getattr(response, "usage", None)
-        meta: dict[str, Any] = {
+        return text, {
             "cache_hit": False,
             "latency_ms": latency_ms,
+            "http_attempt": number,
             "prompt_tokens": getattr(usage, "prompt_tokens", None),
             "completion_tokens": getattr(usage, "completion_tokens", None),
             "cost_usd": _cost(litellm, response),
         }
-        if settings.cache == "use" and self.cache is not None:
-            self.cache.put(
-                key,
-                settings.model,
-                CachedAnswer(text, meta["prompt_tokens"], meta["completion_tokens"], meta["cost_usd"]),
-            )
-        return text, meta
 
-    async def _with_retries(self, settings: ModelSettings, litellm: Any, kwargs: dict[str, Any]) -> Any:
+    async def _with_retries(
+        self, call: _Call, litellm: Any, kwargs: dict[str, Any]
+    ) -> tuple[Any, int, float]:
+        """The response, the number of the try that got it and that try's latency (ms)."""
         from tenacity import (
             AsyncRetrying,
             retry_if_exception_type,
@@ -380,6 +389,7 @@ class LLMClient:
             wait_random_exponential,
         )
 
+        settings = call.settings
         backoff = wait_random_exponential(multiplier=settings.backoff, max=30)
 
         def wait(state: Any) -> float:  # a server's Retry-After wins over our own backoff
@@ -394,8 +404,27 @@ class LLMClient:
         )
         async for attempt in retrying:
             with attempt:
-                return await self._send(settings, litellm, kwargs)
+                return await self._try(call, attempt.retry_state.attempt_number, litellm, kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _try(
+        self, call: _Call, number: int, litellm: Any, kwargs: dict[str, Any]
+    ) -> tuple[Any, int, float]:
+        """One HTTP try: recorded here if it fails or is cancelled, before the error propagates."""
+        call.tries = number
+        started = time.perf_counter()
+        try:
+            response = await self._send(call.settings, litellm, kwargs)
+        except BaseException as exc:
+            call.try_ended = time.perf_counter()
+            latency_ms = (call.try_ended - started) * 1000
+            if isinstance(exc, asyncio.CancelledError):
+                call.cancel_recorded = True
+                self._record_failure(call, number, CANCELLED, "cancelled during the request", latency_ms)
+            elif isinstance(exc, Exception):
+                self._record_failure(call, number, type(exc).__name__, _error_text(exc), latency_ms)
+            raise
+        return response, number, (time.perf_counter() - started) * 1000
 
     async def _send(self, settings: ModelSettings, litellm: Any, kwargs: dict[str, Any]) -> Any:
         """One ``acompletion``, its model's slot (and ``rpm`` token) held only around the HTTP exchange
@@ -450,43 +479,86 @@ class LLMClient:
 
     def _record(
         self,
-        settings: ModelSettings,
-        messages: Messages,
+        call: _Call,
         text: str | None,
         value: Any,
         valid: bool,
         error_class: str | None,
         error: str | None,
-        attempt: int,
         meta: dict[str, Any],
-        purpose: str,
-        context: CallContext,
     ) -> None:
-        self.usage.setdefault((context.episode_id, context.player_id), Usage()).add(meta)
-        if self.record is None:
-            return
-        self.record(
-            {
-                "episode_id": context.episode_id,
-                "player_id": context.player_id,
-                "turn": context.turn,
-                "purpose": purpose,
-                "model": settings.model,
-                "messages": messages,
-                "params": settings.call_params(),
-                "response": text if error is None or text is not None else None,
-                "parsed": to_jsonable(value.model_dump() if isinstance(value, BaseModel) else value),
-                "valid": valid,
-                "error_class": error_class,
-                "error": error,
-                "attempt": attempt,
-                "prompt_tokens": meta.get("prompt_tokens"),
-                "completion_tokens": meta.get("completion_tokens"),
-                "cost_usd": meta.get("cost_usd"),
-                "latency_ms": meta.get("latency_ms"),
-                "cache_hit": bool(meta.get("cache_hit")),
-            }
-        )
+        """One ``llm_calls`` row (and the seat's usage)."""
+        context = call.context
+        row = {
+            "episode_id": context.episode_id,
+            "player_id": context.player_id,
+            "turn": context.turn,
+            "purpose": call.purpose,
+            "model": call.settings.model,
+            "messages": call.messages,
+            "params": call.settings.call_params(),
+            "response": text,
+            "parsed": to_jsonable(value.model_dump() if isinstance(value, BaseModel) else value),
+            "valid": valid,
+            "error_class": error_class,
+            "error": error,
+            "attempt": call.attempt,
+            "http_attempt": meta.get("http_attempt"),
+            "cache_key": call.key,
+            "prompt_tokens": meta.get("prompt_tokens"),
+            "completion_tokens": meta.get("completion_tokens"),
+            "cost_usd": meta.get("cost_usd"),
+            "latency_ms": meta.get("latency_ms"),
+            "cache_hit": bool(meta.get("cache_hit")),
+        }
+        self.usage.setdefault((context.episode_id, context.player_id), Usage()).add(row)
+        if self.record is not None:
+            self.record(row)
+
+    def _record_failure(
+        self, call: _Call, number: int, error_class: str, error: str, latency_ms: float
+    ) -> None:
+        """One HTTP try that got no answer."""
+        meta = {"cache_hit": False, "latency_ms": latency_ms, "http_attempt": number}
+        self._record(call, None, None, False, error_class, error, meta)
+
+
+@dataclass
+class _Call:
+    """One attempt of an ask (the first question or a re-ask) and the state of its HTTP tries."""
+
+    settings: ModelSettings
+    messages: Messages
+    purpose: str
+    context: CallContext
+    attempt: int
+    key: str = ""
+    tries: int = 0  # HTTP tries started so far
+    try_ended: float = 0.0  # perf_counter when the last failed try ended
+    cancel_recorded: bool = False
+
+
+def _parsed(parse: Parser, text: str) -> tuple[bool, Any, str | None]:
+    """(accepted, value, error) of ``parse(text)``."""
+    try:
+        return True, parse(text), None
+    except (ValueError, ValidationError) as exc:
+        return False, None, _short_error(exc)
+
+
+def _error_text(exc: BaseException) -> str:
+    """A provider error's first line, credentials masked (it is stored and printed)."""
+    from sim.redact import redact_text
+
+    return redact_text(_short_error(exc))
+
+
+def _missing_key(name: str) -> str:
+    """The unset-key message. It names ``api_key_env`` only if that looks like a variable name (at most
+    64 characters, at most 3 digits): a key pasted there by mistake is never echoed."""
+    if _ENV_NAME.fullmatch(name) and sum(c.isdigit() for c in name) <= 3:
+        return f"environment variable {name} (api_key_env) is not set"
+    return "the environment variable named by api_key_env is not set (and does not look like a variable name)"
 
 
 def _route(settings: ModelSettings) -> tuple[Any, ...]:

@@ -115,14 +115,19 @@ def test_provider_errors_are_retried_then_succeed(tmp_path: Path, server: TestSe
     server.set_faults([fault, fault])
     summary = run_scenario(_scenario(tmp_path, {"model": _model(server)}, rounds=2))
     assert server.count == 2 + 2
-    assert _rows(summary.db, "SELECT count(*), sum(valid) FROM llm_calls") == [(2, 2)]
+    error_class = {"429": "RateLimitError", "500": "InternalServerError", "503": "ServiceUnavailableError"}
+    rows = _rows(summary.db, "SELECT valid, error_class, http_attempt FROM llm_calls ORDER BY id")
+    # every HTTP try is a row: two failed tries, then the answer on the third; then round 2 at once
+    assert rows == [(0, error_class[fault], 1), (0, error_class[fault], 2), (1, None, 3), (1, None, 1)]
 
 
 def test_a_hanging_request_times_out_and_is_retried(tmp_path: Path) -> None:
     with TestServer("first_option", faults=["hang"], hang_seconds=3) as server:
         summary = run_scenario(_scenario(tmp_path, {"model": _model(server, timeout=0.3)}, rounds=1))
         assert server.count == 2
-    assert _rows(summary.db, "SELECT valid FROM llm_calls") == [(1,)]
+    rows = _rows(summary.db, "SELECT valid, error_class, http_attempt, latency_ms FROM llm_calls ORDER BY id")
+    assert [r[:3] for r in rows] == [(0, "Timeout", 1), (1, None, 2)]
+    assert 250 < rows[0][3] < 3000  # the timed-out try's own latency
 
 
 def test_malformed_json_answer_is_re_asked_with_the_error(tmp_path: Path, server: TestServer) -> None:

@@ -33,11 +33,11 @@ def test_the_presets_point_at_the_documented_test_server_port() -> None:
         assert 'api_base: "http://127.0.0.1:8765/v1"' in preset.read_text()
 
 
-def test_sim_run_summary_shows_calls_tokens_and_cost_per_seat(tmp_path: Path) -> None:
+def test_sim_run_summary_shows_calls_retries_faults_tokens_and_cost_per_seat(tmp_path: Path) -> None:
     from sim_cli import run_sim
 
     preset = next(p for p in PRESETS if p.stem == "llm_akata_pd")
-    with TestServer("first_option") as server:
+    with TestServer("first_option", faults=["429", "500"]) as server:
         result = run_sim(
             "run",
             preset,
@@ -49,9 +49,8 @@ def test_sim_run_summary_shows_calls_tokens_and_cost_per_seat(tmp_path: Path) ->
         )
     assert result.returncode == 0, result.stderr
     header = next(line for line in result.stdout.splitlines() if "agent" in line and "calls" in line)
-    assert "tokens" in header and "cost $" in header
+    assert "retries" in header and "faults" in header and "tokens" in header and "cost $" in header
     row = next(line for line in result.stdout.splitlines() if line.strip("│┃ ").startswith("llm "))
     cells = [c.strip() for c in row.strip("│").split("│")]
-    assert (
-        cells[8] == "30" and int(cells[9]) > 0 and cells[10] == "?"
-    )  # 3 x 10 calls; a local model has no price
+    # 3 x 10 answers and the first ask's two failed tries (429, 500), both retried; a local model has no price
+    assert cells[8:11] == ["32", "2", "2"] and int(cells[11]) > 0 and cells[12] == "?"

@@ -168,13 +168,15 @@ def test_framings_units_labels_and_opponent_notes(tmp_path: Path, server: TestSe
 
 @pytest.mark.parametrize(
     ("answer", "expected"),
-    [("J", "J"), (" F.", "F"), ("Option J", "J"), ("I pick Option F, no wait, Option J", "J")],
+    [("J", "J"), (" F.", "F"), ("Option J", "J"), ("J. Because it pays", "J")],
 )
 def test_parse_option_accepts_clear_answers(answer: str, expected: str) -> None:
     assert parsing.parse_option(answer, ("J", "F")) == expected
 
 
-@pytest.mark.parametrize("answer", ["", "X", "cooperate", "Option Z", "JF"])
+@pytest.mark.parametrize(
+    "answer", ["", "X", "cooperate", "Option Z", "JF", "I pick Option F, no wait, Option J"]
+)
 def test_parse_option_rejects_everything_else(answer: str) -> None:
     with pytest.raises(ValueError, match="does not name one of the options"):
         parsing.parse_option(answer, ("J", "F"))

@@ -4,8 +4,10 @@ Tests and benchmarks drive the real litellm client against it over real HTTP; no
 reached. A *policy* (:mod:`.policies`) turns each chat request into the assistant's reply text: it
 reads the requested answer schema first, and for schema-less completion-style prompts asks the
 registered prompt packs to read the options and history their own phrasing states (:mod:`.readers`).
-Per-request *faults* (:mod:`.faults`: rate limits, 5xx, hangs, malformed or off-schema answers) and a
-fixed *latency* are layered on top by the HTTP server (:mod:`.server`).
+Per-request *faults* (:mod:`.faults`: rate limits, 5xx, hangs, malformed or off-schema answers; a
+list consumed in order, then optionally a seeded share of requests, ``FaultPlan(rate=0.2, kinds=...)``)
+and a fixed *latency* are layered on top by the HTTP server (:mod:`.server`); ``injected`` lists the
+faults it applied.
 
 Endpoints: ``POST /v1/chat/completions`` (litellm ``openai/...``), ``POST /api/chat``
 (``ollama_chat/...``), ``POST /api/generate`` (``ollama/...``), ``GET /v1/models``, ``GET /health``,

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Sequence
 from typing import Any
 
-from sim.llm.testserver.faults import FAULTS
+from sim.llm.testserver.faults import FAULTS, FaultPlan
 from sim.llm.testserver.policies import POLICIES, make_policy
 from sim.llm.testserver.schema import DEFAULT_REPLY
 from sim.llm.testserver.server import TestServer
@@ -34,6 +34,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=sorted(FAULTS),
         help="fault for the next request; repeat for a sequence",
     )
+    p.add_argument("--fault-rate", type=float, default=0.0, help="then this share of requests get a fault")
+    p.add_argument(
+        "--fault-kind", action="append", default=[], choices=sorted(FAULTS), help="kinds for --fault-rate"
+    )
+    p.add_argument("--fault-seed", type=int, default=0, help="seed for --fault-rate")
     p.add_argument("--hang-seconds", type=float, default=30.0)
     p.add_argument("--verbose", action="store_true", help="log requests to stderr")
     args = p.parse_args(argv)
@@ -44,10 +49,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         kwargs["text"] = " ".join(args.text) or DEFAULT_REPLY
     elif args.policy == "sequence":
         kwargs["texts"] = args.text or [DEFAULT_REPLY]
+    try:
+        plan = FaultPlan(args.fault, args.fault_rate, tuple(args.fault_kind), args.fault_seed)
+    except ValueError as exc:
+        p.error(str(exc))
     server = TestServer(
         make_policy(args.policy, **kwargs),
         latency=args.latency,
-        faults=args.fault,
+        faults=plan,
         hang_seconds=args.hang_seconds,
         port=args.port,
         host=args.host,

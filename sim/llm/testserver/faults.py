@@ -8,6 +8,7 @@ Faults as litellm 1.110 raises them: "429" ``RateLimitError``, "500" ``InternalS
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -41,19 +42,31 @@ HTTP_FAULTS: dict[str, HTTPFault] = {
 
 @dataclass
 class FaultPlan:
-    """Fault names (or None for a normal answer) consumed one per chat request, in order; then none."""
+    """Fault names (or None for a normal answer) consumed one per chat request, in order; then, with a
+    ``rate``, a fault drawn from ``kinds`` for that share of requests (a seeded RNG of its own)."""
 
     faults: list[str | None] = field(default_factory=list)
+    rate: float = 0.0
+    kinds: tuple[str, ...] = ()
+    seed: int = 0
+    _rng: random.Random = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        unknown = [f for f in self.faults if f is not None and f not in FAULTS]
+        unknown = [f for f in [*self.faults, *self.kinds] if f is not None and f not in FAULTS]
         if unknown:
             raise ValueError(f"unknown faults {unknown}; known: {', '.join(sorted(FAULTS))}")
+        if not 0.0 <= self.rate <= 1.0 or (self.rate > 0 and not self.kinds):
+            raise ValueError("a fault rate is a share in [0, 1] and needs at least one fault kind")
         self.faults = list(self.faults)
+        self._rng = random.Random(self.seed)
 
     def take(self) -> str | None:
         """The next fault (not thread-safe: the server calls it under its lock)."""
-        return self.faults.pop(0) if self.faults else None
+        if self.faults:
+            return self.faults.pop(0)
+        if self.rate > 0 and self._rng.random() < self.rate:
+            return self._rng.choice(self.kinds)
+        return None
 
 
 def illegal(values: list[Any]) -> str:

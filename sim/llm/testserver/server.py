@@ -197,6 +197,7 @@ class TestServer:
         self.verbose = verbose
         self._port = port
         self._requests: list[Request] = []
+        self._injected: list[str] = []
         self._in_flight = 0
         self._max_in_flight = 0
         self._models: list[str] = []
@@ -270,6 +271,12 @@ class TestServer:
             return len(self._requests)
 
     @property
+    def injected(self) -> list[str]:
+        """The faults applied since start or reset(), in request order (None answers left out)."""
+        with self._lock:
+            return list(self._injected)
+
+    @property
     def max_in_flight(self) -> int:
         """Most chat requests being answered at once (latency included) since start or reset()."""
         with self._lock:
@@ -285,6 +292,7 @@ class TestServer:
         """Forget recorded requests and models; the request index restarts at 0 (settings stay)."""
         with self._lock:
             self._requests.clear()
+            self._injected.clear()
             self._models.clear()
             self._max_in_flight = 0  # requests answered before the reset may still be closing
 
@@ -338,6 +346,8 @@ class TestServer:
             if model and model not in self._models:
                 self._models.append(model)
             fault = self._plan.take()
+            if fault is not None:
+                self._injected.append(fault)
             policy, latency = self._policy, self._latency
         if latency > 0:
             self._stopping.wait(latency)
