@@ -25,8 +25,9 @@ MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 #: Most aliases (``*name``) in one document.
 MAX_ALIASES = 1_000
-#: Most nodes the document may expand to, counting every alias as the whole subtree it repeats.
-MAX_NODES = 500_000
+#: Largest size the document may expand to, counting every alias as the whole subtree it repeats: each
+#: scalar counts its length plus one, each mapping or list one (a file without aliases is at most its size).
+MAX_EXPANDED = 4 * MAX_BYTES
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -116,11 +117,11 @@ def _short(value: Any, limit: int = 60) -> str:
 def check_limits(text: str) -> None:
     """Raise :class:`YamlProblem` if ``text`` nests too deep, has too many aliases, or expands too far.
 
-    Walks parser events only (nothing is built), keeping for each open collection the number of nodes
-    it expands to so far and, for each anchor, the size of the subtree an alias to it repeats.
+    Walks parser events only (nothing is built), keeping for each open collection the size it expands to
+    so far (see :data:`MAX_EXPANDED`) and, for each anchor, the size of the subtree an alias repeats.
     """
     depth, aliases = 0, 0
-    sizes: list[int] = [0]  # expanded node counts of the open collections (the stream at the bottom)
+    sizes: list[int] = [0]  # expanded sizes of the open collections (the stream at the bottom)
     anchored: list[str | None] = []
     anchors: dict[str, int] = {}
     for event in yaml.parse(text, Loader=_Loader):
@@ -136,9 +137,10 @@ def check_limits(text: str) -> None:
                 raise YamlProblem(_where(event.start_mark), f"alias *{_short(event.anchor)} is not defined")
             sizes[-1] += size
         elif isinstance(event, yaml.ScalarEvent):
-            sizes[-1] += 1
+            size = len(event.value) + 1
+            sizes[-1] += size
             if event.anchor:
-                anchors[event.anchor] = 1
+                anchors[event.anchor] = size
         elif isinstance(event, yaml.CollectionStartEvent):
             depth += 1
             if depth > MAX_DEPTH:
@@ -154,11 +156,9 @@ def check_limits(text: str) -> None:
             sizes[-1] += size
         else:
             continue
-        if sizes[-1] > MAX_NODES or sum(sizes) > MAX_NODES:
-            raise YamlProblem(
-                _where(event.start_mark),
-                f"expands to more than {MAX_NODES:,} values (too many, or aliases repeating large ones)",
-            )
+        if sum(sizes) > MAX_EXPANDED:
+            message = f"aliases expand the document past {MAX_EXPANDED:,} characters (an alias bomb?)"
+            raise YamlProblem(_where(event.start_mark), message)
 
 
 def load_text(text: str) -> Any:
@@ -169,6 +169,8 @@ def load_text(text: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if "maximum nesting depth" in problem:  # libyaml's own limit (1,000), met while reading ahead
+            raise YamlProblem(_where(mark), f"nested deeper than {MAX_DEPTH} levels") from None
         raise YamlProblem(_where(mark), f"not valid YAML: {problem}") from None
     except RecursionError:  # not expected within MAX_DEPTH; never a traceback all the same
         raise YamlProblem("", f"nested deeper than {MAX_DEPTH} levels") from None
