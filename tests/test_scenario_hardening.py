@@ -266,3 +266,25 @@ def test_limits_are_documented() -> None:
     docs = (ROOT / "docs" / "scenarios.md").read_text(encoding="utf-8")
     for number in (f"{safe_yaml.MAX_BYTES:,}", str(safe_yaml.MAX_DEPTH), f"{MAX_EPISODES:,}", "2**63"):
         assert number in docs, number
+
+
+def test_run_command_turns_an_unexpected_recursion_error_into_exit_2(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import io
+
+    from rich.console import Console
+
+    from sim import cli_run
+
+    def overflow(*args: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(cli_run, "load_scenario", overflow)
+    out = io.StringIO()
+    console = Console(file=out, width=200)
+    assert cli_run.run_command(tmp_path / "s.yaml", None, [], True, console, console) == 2
+    assert out.getvalue().splitlines() == [
+        "invalid scenario",
+        f"{tmp_path / 's.yaml'}: too large or too deeply nested (RecursionError)",
+    ]
