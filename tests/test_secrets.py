@@ -205,3 +205,31 @@ def test_bootstrap_pins_pip_by_hash_before_anything_else() -> None:
     assert "-r requirements.lock" in steps[2]
     assert any("tools/check_pth.py" in step for step in steps)
     assert "litellm' in p" not in makefile
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"extra": {"extra_headers": {"Authorization": f"Bearer {KEY}"}}},
+        {"extra": {"api_token": KEY}},
+        {"extra": {"default_headers": {"anything": KEY}}},
+        {"api_base": f"http://user:{KEY}@127.0.0.1:8000/v1"},
+        {"api_base": f"https://host/v1?api_key={KEY}&alt=json"},
+        {"extra": {"clientSecret": KEY, "db_password": [KEY], "session": {"id": KEY}}},
+        {"system": f"call with Authorization: Bearer {KEY}"},
+        {"note": f"the key is {KEY}"},
+    ],
+)
+def test_redact_masks_every_form(config: dict[str, object]) -> None:
+    from sim.redact import MASK, redact
+
+    masked = redact(config)
+    assert KEY not in json.dumps(masked)
+    assert MASK in json.dumps(masked)
+
+
+def test_redact_keeps_what_is_not_secret() -> None:
+    from sim.redact import redact
+
+    config = {"api_key_env": "OPENAI_API_KEY", "max_tokens": 5, "api_base": "http://127.0.0.1:8000/v1?x=1"}
+    assert redact(config) == config
