@@ -22,7 +22,7 @@ from sim.agent import AgentBase
 from sim.jobs import EpisodeJob, SeatConfig
 from sim.redact import is_secret_key
 from sim.rng import derive_seed
-from sim.safe_yaml import YamlProblem, load_text, read_limited
+from sim.safe_yaml import MAX_DEPTH, YamlProblem, load_text, read_limited
 from sim.settings import EngineSettings  # also imported from here (sim.scenario.EngineSettings)
 from sim.types import to_jsonable
 from sim.world import World, WorldBase
@@ -301,6 +301,8 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: str)
             message = f"--set value {_clip(raw)!r} is not valid YAML: {exc.message}"
             raise ScenarioError(source, [(key, message)]) from None
         parts = key.split(".")
+        if len(parts) > MAX_DEPTH:
+            raise ScenarioError(source, [("--set", f"a key path of more than {MAX_DEPTH} parts")])
         node: Any = data
         for i, part in enumerate(parts):
             last = i == len(parts) - 1

@@ -124,6 +124,7 @@ def test_pathological_file_fails_cleanly(name: str, pathological: dict[str, Resu
         ("episodes=1e12", "episodes", f"less than or equal to {MAX_EPISODES}"),
         ("episodes=1e30", "episodes", "exceeded maximum size"),
         ("params.extra=" + "[" * 10_000, "params.extra", "nested deeper than 64 levels"),
+        ("params" + ".a" * 10_000 + "=1", "--set", "a key path of more than 64 parts"),
         ("params.extra={a: 1, a: 2}", "params.extra", "duplicate key 'a'"),
         ("params.extra=*nowhere", "params.extra", "alias *nowhere is not defined"),
         ("params.extra=!!python/name:os.system", "params.extra", "unknown tag"),
