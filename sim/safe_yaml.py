@@ -69,6 +69,8 @@ class StrictLoader(_Loader):  # type: ignore[misc,valid-type]
     yaml_implicit_resolvers: ClassVar[dict[str, list[tuple[str, re.Pattern[str]]]]] = {}
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):
+            raise YamlProblem(_where(node.start_mark), f"expected a mapping, found a {node.id}")
         seen: dict[Any, int] = {}
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
@@ -87,8 +89,19 @@ class StrictLoader(_Loader):  # type: ignore[misc,valid-type]
                 )
         return super().construct_mapping(node, deep=deep)  # type: ignore[no-any-return]
 
-    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+    def core_scalar(self, node: yaml.ScalarNode) -> Any:
+        """A ``!!bool``, ``!!null``, ``!!int`` or ``!!float`` scalar, implicit or tagged, checked against
+        the YAML 1.2 core schema (``!!int abc`` or ``!!bool yes`` is an error, not a crash or a guess)."""
         text = str(self.construct_scalar(node))
+        name = node.tag.rsplit(":", 1)[-1]
+        if not _CORE_PATTERNS[node.tag].match(text):
+            raise YamlProblem(_where(node.start_mark), f"{_short(text)!r} is not a valid !!{name}")
+        if name == "bool":
+            return text.lower() == "true"
+        if name == "null":
+            return None
+        if name == "float":
+            return self.construct_yaml_float(node)
         if text.startswith("0o"):
             return int(text[2:], 8)
         if text.startswith("0x"):
@@ -99,9 +112,11 @@ class StrictLoader(_Loader):  # type: ignore[misc,valid-type]
         raise YamlProblem(_where(node.start_mark), f"unknown tag {_short(node.tag)!r}")
 
 
+_CORE_PATTERNS = {tag: regexp for tag, regexp, _ in _CORE}
 for _tag, _regexp, _first in _CORE:
     StrictLoader.add_implicit_resolver(_tag, _regexp, list(_first))
-StrictLoader.add_constructor("tag:yaml.org,2002:int", StrictLoader.construct_yaml_int)
+    if not _tag.endswith(":merge"):
+        StrictLoader.add_constructor(_tag, StrictLoader.core_scalar)
 StrictLoader.add_constructor(None, StrictLoader.construct_undefined)
 # Timestamps, binary, sets and ordered maps stay out: explicit tags for them are refused as unknown.
 for _tag in ("timestamp", "binary", "set", "omap", "pairs"):
@@ -174,6 +189,10 @@ def load_text(text: str) -> Any:
         raise YamlProblem(_where(mark), f"not valid YAML: {problem}") from None
     except RecursionError:  # not expected within MAX_DEPTH; never a traceback all the same
         raise YamlProblem("", f"nested deeper than {MAX_DEPTH} levels") from None
+    except YamlProblem:
+        raise
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a constructor's own surprise
+        raise YamlProblem("", f"not valid YAML: {type(exc).__name__}: {_short(exc, 120)}") from None
 
 
 def read_limited(path: Path, limit: int = MAX_BYTES) -> str:

@@ -229,6 +229,22 @@ def test_yaml_1_2_core_scalars(scalar: str, value: object) -> None:
     assert loaded == value and type(loaded) is type(value)
 
 
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        ("v: !!int abc", "'abc' is not a valid !!int"),
+        ("v: !!float x", "'x' is not a valid !!float"),
+        ("v: !!bool on", "'on' is not a valid !!bool"),
+        ("v: !!null x", "'x' is not a valid !!null"),
+        ("v: !!map [1]", "expected a mapping, found a sequence"),
+        ("v: !!binary aGk=", "unknown tag"),
+    ],
+)
+def test_explicit_tags_are_checked_too(text: str, expect: str) -> None:
+    with pytest.raises(safe_yaml.YamlProblem, match=expect):
+        safe_yaml.load_text(text)
+
+
 def test_labels_yes_and_no_stay_strings(tmp_path: Path) -> None:
     path = _write(
         tmp_path,
