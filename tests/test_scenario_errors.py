@@ -74,6 +74,7 @@ def assert_clean_failure(
     body = [line for line in output.splitlines() if line.strip() and line.strip() != "invalid scenario"]
     assert all(line.startswith(f"{source}: ") for line in body), f"not one line per problem:\n{output}"
     assert all(len(line) < 400 for line in body), f"an error line is too long:\n{output}"
+    assert len(result.stderr.splitlines()) <= 22, "more than a title, 20 problems and a count"
 
 
 # ---------------------------------------------------------------------------------------------
