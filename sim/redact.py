@@ -40,7 +40,11 @@ HEADER_KEYS = frozenset({"headers", "extra_headers", "default_headers"})
 NOT_SECRET = frozenset({"api_key_env"})
 
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@", re.I)
-_BEARER = re.compile(r"(?P<kind>\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{6,}", re.I)
+#: ``Bearer …``/``Basic …``/``token …`` followed by something credential-like (12+ characters with a
+#: digit), so that prose such as "basic strategy" or "token budget" in prompts and descriptions stays.
+_BEARER = re.compile(
+    r"(?P<kind>\b(?:bearer|basic|token)\s+)(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{12,}", re.I
+)
 #: ``?key=…`` / ``&api_key=…`` in URLs: masked when the parameter's name is secret-like.
 _QUERY = re.compile(r"(?P<head>[?&](?P<name>[^=&#\s]+)=)(?P<value>[^&#\s]+)")
 #: Well-known API key shapes wherever they appear (OpenAI/Anthropic ``sk-…``, Google ``AIza…``).

@@ -231,5 +231,10 @@ def test_redact_masks_every_form(config: dict[str, object]) -> None:
 def test_redact_keeps_what_is_not_secret() -> None:
     from sim.redact import redact
 
-    config = {"api_key_env": "OPENAI_API_KEY", "max_tokens": 5, "api_base": "http://127.0.0.1:8000/v1?x=1"}
+    config = {
+        "api_key_env": "OPENAI_API_KEY",
+        "max_tokens": 5,
+        "api_base": "http://127.0.0.1:8000/v1?x=1",
+        "system": "Use a basic strategy; every token counts. Bearer bonds are fine.",
+    }
     assert redact(config) == config
