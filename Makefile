@@ -9,11 +9,14 @@ DEMO_DB ?= runs/demo.db
 
 .PHONY: demo test lint bench clean
 
-$(STAMP): requirements.lock pyproject.toml
+# pip itself comes first, pinned by hash (requirements-bootstrap.lock); then the locked packages; then
+# every .pth file in site-packages is checked against an allow-list (tools/check_pth.py).
+$(STAMP): requirements-bootstrap.lock requirements.lock pyproject.toml tools/check_pth.py
 	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-bootstrap.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
-	$(BIN)/python -c "import site,glob;bad=[p for d in site.getsitepackages() for p in glob.glob(d+'/*.pth') if 'litellm' in p];assert not bad, bad"
+	$(BIN)/python tools/check_pth.py
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -40,6 +40,10 @@ def run_command(
         err_console.print("[red]invalid scenario[/red]", highlight=False)
         err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
         return 2
+    except (RecursionError, MemoryError) as exc:  # beyond sim.safe_yaml's limits: still no traceback
+        err_console.print("[red]invalid scenario[/red]", highlight=False)
+        err_console.print(f"{path}: too large or too deeply nested ({type(exc).__name__})", markup=False)
+        return 2
     # Imported only once the scenario is valid, so that a bad file fails fast (the engine pulls in mesa).
     from sqlalchemy.exc import SQLAlchemyError
 

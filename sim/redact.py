@@ -40,7 +40,15 @@ HEADER_KEYS = frozenset({"headers", "extra_headers", "default_headers"})
 NOT_SECRET = frozenset({"api_key_env"})
 
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)(?P<userinfo>[^/@\s]+)@", re.I)
-_BEARER = re.compile(r"(?P<kind>\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{6,}", re.I)
+#: ``Bearer …``/``Basic …``/``token …`` followed by something credential-like (12+ characters with a
+#: digit), so that prose such as "basic strategy" or "token budget" in prompts and descriptions stays.
+_BEARER = re.compile(
+    r"(?P<kind>\b(?:bearer|basic|token)\s+)(?=[A-Za-z._~+/=-]*\d)[A-Za-z0-9._~+/=-]{12,}", re.I
+)
+#: ``?key=…`` / ``&api_key=…`` in URLs: masked when the parameter's name is secret-like.
+_QUERY = re.compile(r"(?P<head>[?&](?P<name>[^=&#\s]+)=)(?P<value>[^&#\s]+)")
+#: Well-known API key shapes wherever they appear (OpenAI/Anthropic ``sk-…``, Google ``AIza…``).
+_KEY_SHAPES = re.compile(r"\b(?:sk-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{30,})")
 
 
 def is_secret_key(key: str) -> bool:
@@ -77,6 +85,9 @@ def _masked(item: Any) -> Any:
 
 
 def redact_text(text: str) -> str:
-    """``text`` with URL credentials (``scheme://user:pass@``) and bearer tokens masked."""
+    """``text`` with URL credentials (``scheme://user:pass@``), secret-like URL query parameters
+    (``?api_key=…``), bearer tokens and well-known API key shapes (``sk-…``) masked."""
     text = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{MASK}@", text)
+    text = _QUERY.sub(lambda m: f"{m['head']}{MASK}" if is_secret_key(m["name"]) else m[0], text)
+    text = _KEY_SHAPES.sub(MASK, text)
     return _BEARER.sub(lambda m: f"{m['kind']}{MASK}", text)

@@ -1,42 +1,67 @@
-"""Scenario files: YAML (safe_load) validated by pydantic, unknown keys rejected everywhere.
+"""Scenario files: YAML (read by :mod:`sim.safe_yaml`, within size, depth and alias limits) validated by
+pydantic, unknown keys rejected everywhere, every count and seed range-checked.
 
 A bad file raises :class:`ScenarioError` naming the file, the key path and what was expected,
-before anything is written anywhere.
+before anything is written anywhere. Values under secret-like keys are never echoed.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+import math
+import re
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim import registry
 from sim.agent import AgentBase
 from sim.jobs import EpisodeJob, SeatConfig
+from sim.redact import is_secret_key
 from sim.rng import derive_seed
+from sim.safe_yaml import MAX_DEPTH, YamlProblem, load_text, read_limited
 from sim.settings import EngineSettings  # also imported from here (sim.scenario.EngineSettings)
 from sim.types import to_jsonable
 from sim.world import World, WorldBase
 
 #: The key path shown for problems with the file as a whole (no single key to blame).
 TOP_LEVEL = "(top level)"
+#: Most episodes one run may plan (``episodes``, or a tournament's pairings × repetitions).
+MAX_EPISODES = 100_000
+#: Largest seed: seeds are stored as SQLite's signed 64-bit integers.
+MAX_SEED = 2**63 - 1
+#: Any integer anywhere in a scenario must fit in a signed 64-bit integer.
+INT64 = range(-(2**63), 2**63)
+#: Problems printed at most; the rest are counted on one last line.
+MAX_PROBLEMS = 20
+#: How ``module:attr`` import paths must look (``.relative`` imports and other oddities are refused).
+_IMPORT_PATH = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$")
 
 
 class ScenarioError(ValueError):
-    """A scenario problem, phrased as ``file: key.path: expectation``."""
+    """A scenario problem, phrased as ``file: key.path: expectation`` (at most :data:`MAX_PROBLEMS`
+    lines, then ``file: … and N more``)."""
 
     def __init__(self, source: str, problems: Sequence[tuple[str, str]]):
         self.source = source
         self.problems = list(problems)
         lines = [
-            f"{source}: {path}: {message}" if path else f"{source}: {message}" for path, message in problems
+            f"{source}: {path}: {message}" if path else f"{source}: {message}"
+            for path, message in self.problems[:MAX_PROBLEMS]
         ]
+        if len(self.problems) > MAX_PROBLEMS:
+            lines.append(f"{source}: … and {len(self.problems) - MAX_PROBLEMS} more")
         super().__init__("\n".join(lines))
+
+
+def _import_path_or_name(value: str) -> str:
+    """A registered name, or a well-formed ``module:attr`` import path."""
+    if ":" in value and not _IMPORT_PATH.match(value):
+        raise ValueError(f"{_clip(value)!r} is not a registered name or a 'module.path:Class' import path")
+    return value
 
 
 class _Strict(BaseModel):
@@ -47,6 +72,7 @@ class SeatSpec(_Strict):
     """One seat: which agent plays it and the agent's config."""
 
     agent: str = Field(min_length=1)
+    _agent_path = field_validator("agent")(_import_path_or_name)
     label: str | None = None
     role: str | None = Field(
         None, min_length=1, description="a seat role the world declares (default: its first)"
@@ -66,7 +92,7 @@ class TournamentSpec(_Strict):
     focal: SeatSpec | None = None
     self_play: bool = True
     swap_seats: bool = False
-    repetitions: int = Field(1, ge=1)
+    repetitions: int = Field(1, ge=1, le=MAX_EPISODES)
 
     @model_validator(mode="after")
     def _format_keys(self) -> TournamentSpec:
@@ -79,7 +105,21 @@ class TournamentSpec(_Strict):
                 raise ValueError("'swap_seats' goes with format: focal")
             if len(self.pool) < 2 and not self.self_play:
                 raise ValueError("a round robin without self-play needs at least 2 agents in 'pool'")
+        if self.episode_count() > MAX_EPISODES:
+            raise ValueError(
+                f"plans {self.episode_count():,} episodes; at most {MAX_EPISODES:,} per run "
+                "(fewer pool members or repetitions)"
+            )
         return self
+
+    def episode_count(self) -> int:
+        """How many episodes :meth:`lineups` gives, computed without listing them."""
+        n = len(self.pool)
+        if self.format == "focal":
+            pairs = n * (2 if self.swap_seats else 1)
+        else:
+            pairs = math.comb(n + 1, 2) if self.self_play else math.comb(n, 2)
+        return pairs * self.repetitions
 
     def lineups(self) -> list[tuple[SeatSpec, ...]]:
         """Every episode's seats in order (p0 first), repetitions adjacent."""
@@ -105,11 +145,12 @@ class Scenario(_Strict):
     name: str = Field(min_length=1)
     description: str = ""
     world: str = Field(min_length=1)
+    _world_path = field_validator("world")(_import_path_or_name)
     params: dict[str, Any] = Field(default_factory=dict)
     seats: list[SeatSpec] | None = None
     tournament: TournamentSpec | None = None
-    episodes: int = Field(1, ge=1)
-    seed: int = Field(0, ge=0)
+    episodes: int = Field(1, ge=1, le=MAX_EPISODES)
+    seed: int = Field(0, ge=0, le=MAX_SEED)
     db: str = "runs/sim.db"
     engine: EngineSettings = Field(default_factory=lambda: EngineSettings())
 
@@ -190,19 +231,30 @@ def expand(scenario: Scenario) -> list[EpisodePlan]:
 
 
 # ---------------------------------------------------------------------------------------------
+def _clip(text: str, limit: int = 60) -> str:
+    """``text`` cut to ``limit`` characters (error lines stay short whatever the file holds)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _loc(loc: Sequence[int | str], prefix: str = "") -> str:
     out = prefix
     for part in loc:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += f".{part}" if out else str(part)
+            out += f".{_clip(part)}" if out else _clip(part)
     return out
+
+
+def _hides_value(loc: Sequence[int | str]) -> bool:
+    """Whether an error at ``loc`` must not echo its input: a secret-like key, or ``api_key_env``
+    (which may hold the key itself by mistake)."""
+    return any(isinstance(p, str) and (is_secret_key(p) or p == "api_key_env") for p in loc)
 
 
 def _problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
     problems = []
-    for err in exc.errors():
+    for err in exc.errors(include_input=True, include_url=False):
         loc = [p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-after"))]
         message = err["msg"]
         if err["type"] == "value_error" and "error" in err.get("ctx", {}):
@@ -211,10 +263,30 @@ def _problems(exc: ValidationError, prefix: str = "") -> list[tuple[str, str]]:
             message = "unknown key"
         elif err["type"] == "missing":
             message = "required key is missing"
+        elif _hides_value([*prefix.split("."), *loc]):
+            message += " (value not shown)"
         elif "input" in err and not isinstance(err["input"], dict | list):
-            message += f" (got {err['input']!r})"
+            message += f" (got {_clip(repr(err['input']))})"
         problems.append((_loc(loc, prefix) or TOP_LEVEL, message))
     return problems
+
+
+def _out_of_range_ints(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Every integer in ``value`` (walked like a JSON document) outside the signed 64-bit range."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _out_of_range_ints(item, f"{path}.{_clip(str(key))}" if path else _clip(str(key)))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _out_of_range_ints(item, f"{path}[{i}]")
+    elif isinstance(value, int) and not isinstance(value, bool) and value not in INT64:
+        bits = abs(value).bit_length()
+        yield path or TOP_LEVEL, f"integers must fit in 64 bits (-2**63 to 2**63-1), got a {bits}-bit number"
+
+
+def parse_value(raw: str) -> Any:
+    """A ``--set`` value: YAML, read like a scenario file (same limits, YAML 1.2 booleans)."""
+    return load_text(raw) if raw else ""
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: str) -> dict[str, Any]:
@@ -222,20 +294,21 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: str)
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key:
-            raise ScenarioError(source, [("--set", f"{item!r} is not of the form key.path=value")])
+            raise ScenarioError(source, [("--set", f"{_clip(item)!r} is not of the form key.path=value")])
         try:
-            value = yaml.safe_load(raw) if raw else ""
-        except yaml.YAMLError as exc:
-            problem = getattr(exc, "problem", None) or type(exc).__name__
-            message = f"--set value {raw!r} is not valid YAML: {problem}"
+            value = parse_value(raw)
+        except YamlProblem as exc:
+            message = f"--set value {_clip(raw)!r} is not valid YAML: {exc.message}"
             raise ScenarioError(source, [(key, message)]) from None
         parts = key.split(".")
+        if len(parts) > MAX_DEPTH:
+            raise ScenarioError(source, [("--set", f"a key path of more than {MAX_DEPTH} parts")])
         node: Any = data
         for i, part in enumerate(parts):
             last = i == len(parts) - 1
             if isinstance(node, list):
                 if not part.isdigit() or int(part) >= len(node):
-                    message = f"--set: {part!r} is not an index of a {len(node)}-item list"
+                    message = f"--set: {_clip(part)!r} is not an index of a {len(node)}-item list"
                     raise ScenarioError(source, [(key, message)])
                 if last:
                     node[int(part)] = value
@@ -247,28 +320,23 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: str)
                 else:
                     node = node.setdefault(part, {})
             else:
-                message = f"--set: {'.'.join(parts[:i])!r} is not a mapping or list"
+                message = f"--set: {_clip('.'.join(parts[:i]))!r} is not a mapping or list"
                 raise ScenarioError(source, [(key, message)])
     return data
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
-    """Parse the file with ``yaml.safe_load``; the top level must be a mapping."""
+    """Parse the file with :func:`sim.safe_yaml.load_text`; the top level must be a mapping."""
     source = str(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        data = load_text(read_limited(path))
     except OSError as exc:
         raise ScenarioError(source, [("", f"cannot read the file: {exc.strerror or exc}")]) from None
     except UnicodeDecodeError as exc:
         message = f"expected UTF-8 text, got byte {exc.object[exc.start]:#04x} at offset {exc.start}"
         raise ScenarioError(source, [("", message)]) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise ScenarioError(source, [(where, f"not valid YAML: {problem}")]) from None
+    except YamlProblem as exc:
+        raise ScenarioError(source, [(exc.where, exc.message)]) from None
     if not isinstance(data, dict):
         raise ScenarioError(source, [(TOP_LEVEL, f"expected a mapping of keys, got {type(data).__name__}")])
     return data
@@ -285,13 +353,16 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
     data = apply_overrides(data, overrides, source)
     # Top-level ``x-`` keys are free, for YAML anchors shared by several seats (``x-model: &model``).
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
+    too_big = list(_out_of_range_ints(data))
+    if too_big:
+        raise ScenarioError(source, too_big)
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
         raise ScenarioError(source, _problems(exc)) from None
 
     try:
-        world_cls = registry.world_entry(scenario.world).load()
+        world_cls = _load(registry.world_entry, scenario.world)
     except registry.RegistryError as exc:
         raise ScenarioError(source, [("world", str(exc))]) from None
     if not (isinstance(world_cls, type) and issubclass(world_cls, WorldBase)):
@@ -337,7 +408,7 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
     agent_classes: dict[str, type[Any]] = {}
     for where, seat in seat_list:
         try:
-            cls = registry.agent_entry(seat.agent).load()
+            cls = _load(registry.agent_entry, seat.agent)
         except registry.RegistryError as exc:
             problems.append((f"{where}.agent", str(exc)))
             continue
@@ -359,3 +430,15 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
     if problems:
         raise ScenarioError(source, problems)
     return LoadedScenario(scenario, source, world_cls, params, agent_classes)
+
+
+def _load(entry: Any, name: str) -> Any:
+    """Import a world or agent class by name; any import failure becomes a :class:`RegistryError`."""
+    try:
+        return entry(name).load()
+    except registry.RegistryError:
+        raise
+    except Exception as exc:  # a user module that fails to import (SyntaxError, an error at import time)
+        raise registry.RegistryError(
+            f"importing {_clip(name)!r} failed: {type(exc).__name__}: {_clip(str(exc), 120)}"
+        ) from None

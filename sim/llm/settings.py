@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 CacheMode = Literal["off", "use", "replay"]
+#: What ``api_key_env`` must look like: an upper-case environment variable name (``OPENAI_API_KEY``).
+#: API keys have lower-case letters or dashes, so a key pasted here by mistake is refused.
+ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
 
 
 class ModelSettings(BaseModel):
@@ -35,6 +39,17 @@ class ModelSettings(BaseModel):
     structured: bool = Field(True, description="send the answer schema as response_format (always validated)")
     cache: CacheMode = Field("use", description="off, use (read and write), replay (read only, no network)")
     extra: dict[str, Any] = Field(default_factory=dict, description="more litellm arguments (no secrets)")
+
+    @field_validator("api_key_env", mode="before")
+    @classmethod
+    def _env_name(cls, value: Any) -> Any:
+        # The message never shows the value: it may be the key itself, pasted instead of a name.
+        if value is not None and not (isinstance(value, str) and ENV_NAME.match(value)):
+            raise ValueError(
+                "must name an environment variable (upper-case letters, digits and _, "
+                "e.g. OPENAI_API_KEY), not hold the key itself"
+            )
+        return value
 
     @model_validator(mode="before")
     @classmethod

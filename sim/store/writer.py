@@ -28,6 +28,7 @@ from sqlalchemy import JSON, Boolean, Column, DateTime, Engine, bindparam, delet
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.sql.compiler import SQLCompiler
 
+from sim.redact import redact, redact_text
 from sim.store import writer_process
 from sim.store.models import Base
 from sim.types import Event, PlayerId, dumps
@@ -255,8 +256,9 @@ class StoreWriter:
         """Insert a run row (status ``running``, this process's pid and host, a first heartbeat), commit,
         and return its id. ``fingerprint`` identifies the plan (what ``--resume`` looks for)."""
         now = _now_text()
+        scenario = redact(dict(scenario))  # secrets masked (sim.redact)
         row = (
-            *(name, path, dumps(dict(scenario)), world_id, seed, "running", version, now, None),
+            *(name, path, dumps(scenario), world_id, seed, "running", version, now, None),
             *(fingerprint, os.getpid(), socket.gethostname(), now),
         )
         return self._insert_now(_RUNS, [row])[0]
@@ -354,7 +356,7 @@ class StoreWriter:
                 s.get("role", _DEFAULT_ROLE),
                 s["agent"],
                 s["label"],
-                dumps(s["config"]),
+                dumps(redact(s["config"])),
                 None,  # score, set when the episode completes
                 _DEFAULT_INVALID,
             )
@@ -381,6 +383,7 @@ class StoreWriter:
         if scores:
             seat_rows = [(score, (invalid or {}).get(p, 0), episode_id, p) for p, score in scores.items()]
             self._updates.append((_UPDATE_SEAT, seat_rows, True))
+        error = None if error is None else redact_text(error)
         final = (status, turns, None if outcome is None else dumps(outcome), error, _now_text(), episode_id)
         self._updates.append((_UPDATE_EPISODE, final, False))
         self._seq.pop(episode_id, None)
@@ -434,8 +437,14 @@ class StoreWriter:
         self._turn_metrics.extend((episode_id, p, n, dumps(t), dumps(v)) for p, n, t, v in series)
 
     def add_llm_call(self, row: Mapping[str, Any]) -> None:
-        """Buffer one ``llm_calls`` row (a mapping of its columns; ``created_at`` defaults to now)."""
-        self._llm_calls.append(_LLM_CALLS.row({"created_at": _now(), **row}))
+        """Buffer one ``llm_calls`` row (a mapping of its columns; ``created_at`` defaults to now).
+        Secrets in ``params`` and ``error`` are masked (:mod:`sim.redact`); prompts and answers are kept."""
+        row = {"created_at": _now(), **row}
+        if row.get("params") is not None:
+            row["params"] = redact(row["params"])
+        if isinstance(row.get("error"), str):
+            row["error"] = redact_text(row["error"])
+        self._llm_calls.append(_LLM_CALLS.row(row))
         self._maybe_commit()
 
     def add_cache_entry(self, row: Mapping[str, Any]) -> None:
