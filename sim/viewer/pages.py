@@ -122,8 +122,8 @@ def episode_page(data: ViewerData) -> None:
         last_id = known[-1][0] if known else 0
         known.extend(data.events(int(episode_id), after_id=last_id))
         current = data.episode(int(episode_id))
-        if live and not current["live"]:
-            st.rerun()  # finished (or its run died) while we watched: redraw once, without the timer
+        if live and (current["shown_status"] != episode["shown_status"] or not current["live"]):
+            st.rerun()  # started (seats), finished or its run died while we watched: redraw the page once
         _game_tab(data, current, seats, visible_events(known, seat), seat)
 
     with tabs[0]:
@@ -355,6 +355,7 @@ def compare_page(data: ViewerData) -> None:
     usage = data.usage(int(run_id))
     if not usage.empty:
         st.subheader("LLM cost and tokens per agent")
+        st.caption("Every call of the run, unfinished episodes included: their cost was spent.")
         st.dataframe(usage, hide_index=True, width="stretch")
         st.altair_chart(alt.Chart(usage).mark_bar().encode(x="tokens:Q", y="label:N"), width="stretch")
 

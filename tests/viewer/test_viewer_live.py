@@ -4,8 +4,10 @@ and a dead run (its process gone) render on every page with their status; a real
 from __future__ import annotations
 
 import math
+import sqlite3
 import subprocess
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -15,7 +17,7 @@ from sim_cli import ROOT, sim_command, sim_env
 from streamlit.testing.v1 import AppTest
 
 from sim.llm.testserver import TestServer
-from sim.viewer.data import ViewerData
+from sim.viewer.data import ViewerData, ViewerError
 
 APP = str(ROOT / "app.py")
 
@@ -152,8 +154,8 @@ def test_compare_page_of_each_run(mixed: MixedStore, monkeypatch: pytest.MonkeyP
 
 
 # a real run, watched ----------------------------------------------------------------------------
-def _read_everything(data: ViewerData) -> set[str]:
-    """What the pages read, once; the episode statuses seen."""
+def _read_everything(data: ViewerData) -> pd.DataFrame:
+    """What the pages read, once; the episodes as read."""
     runs = data.runs()
     episodes = data.episodes()
     for run in runs["id"]:
@@ -165,7 +167,7 @@ def _read_everything(data: ViewerData) -> set[str]:
         data.seats(episode_id)
         data.events(episode_id)
         data.llm_calls(episode_id)
-    return set(episodes["status"])
+    return episodes
 
 
 @pytest.mark.slow
@@ -197,18 +199,17 @@ def test_watching_a_real_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
                     continue
                 try:
                     data = ViewerData(db)
-                except Exception as exc:  # a store being created: only "not a store yet" is acceptable
+                except ViewerError as exc:  # the first instants: the file is there, its tables not yet
                     assert "Cannot open this store" in str(exc), exc
                     continue
-                seen |= _read_everything(data)
+                episodes = _read_everything(data)
                 data.reader.engine.dispose()
+                seen |= set(episodes["status"])
                 reads += 1
-                if reads % 5 == 1:
-                    for query in (
-                        {},
-                        {"page": "compare", "run": "1"},
-                        {"episode": str(max(data.episode_ids()))},
-                    ):
+                if reads % 5 == 1 and len(episodes):
+                    running = episodes[episodes["status"] == "running"]["id"]
+                    watched = int(running.iloc[0] if len(running) else episodes["id"].max())
+                    for query in ({}, {"page": "compare", "run": "1"}, {"episode": str(watched)}):
                         page(db, monkeypatch, **query)
                         pages += 1
             _, stderr = process.communicate(timeout=60)
@@ -220,3 +221,22 @@ def test_watching_a_real_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     assert reads >= 10 and pages >= 3, (reads, pages)
     assert "running" in seen and "pending" in seen, seen  # it was watched from the first episode
     _read_everything(ViewerData(db))
+
+
+def test_a_run_of_another_host_is_dead_when_its_heartbeat_is_stale(tmp_path: Path) -> None:
+    store = mixed_store(tmp_path / "remote.db")
+    run = store.runs["live"]
+    with sqlite3.connect(store.db) as conn:
+        conn.execute("UPDATE runs SET host = 'elsewhere', heartbeat_at = ? WHERE id = ?", (_ago(3600), run))
+    data = ViewerData(store.db)
+    assert data.run_statuses()[run] == "dead"
+    assert data.episode(store.episodes["live.running"])["shown_status"] == "running (run dead)"
+    with sqlite3.connect(store.db) as conn:
+        conn.execute("UPDATE runs SET heartbeat_at = ? WHERE id = ?", (_ago(1), run))
+    assert data.run_statuses()[run] == "running"
+    assert data.episode(store.episodes["live.running"])["live"]
+
+
+def _ago(seconds: float) -> str:
+    """A timestamp ``seconds`` ago, as the store writes them (naive UTC)."""
+    return str(datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=seconds))
