@@ -2,7 +2,8 @@
 
 Three runs of the repeated game:
 
-- ``closed`` (run 1, ``interrupted``): one episode each complete, failed, interrupted and not_run;
+- ``closed`` (run 1, ``interrupted``): one episode each complete, failed, interrupted and not_run, and
+  an ``orphan`` left ``running`` when the run closed (as a dying writer leaves it);
 - ``live`` (run 2, ``running``, pid = this test process): complete, running with events and seats but
   no score, running with events and no seats yet, pending with nothing;
 - ``dead`` (run 3, still ``running`` but its pid is a process of this host that has exited): complete,
@@ -88,7 +89,7 @@ def mixed_store(db: Path) -> MixedStore:
         episodes.update({f"{name}.{status}": i for status, i in zip(statuses, ids, strict=True)})
         return run
 
-    closed = begin("closed", ["complete", "failed", "interrupted", "not_run"])
+    closed = begin("closed", ["complete", "failed", "interrupted", "not_run", "orphan"])
     _complete(writer, closed, episodes["closed.complete"])
     _play(writer, closed, episodes["closed.failed"], 0)
     writer.finish_episode(
@@ -96,7 +97,8 @@ def mixed_store(db: Path) -> MixedStore:
     )
     _play(writer, closed, episodes["closed.interrupted"], 2)
     writer.finish_episode(episodes["closed.interrupted"], status="interrupted", turns=2, outcome=None)
-    writer.finish_run(closed, "interrupted")  # the pending one becomes not_run
+    _play(writer, closed, episodes["closed.orphan"], 1)
+    writer.finish_run(closed, "interrupted")  # the pending one becomes not_run, the orphan stays running
 
     live = begin("live", ["complete", "running", "unseated", "pending"])
     _complete(writer, live, episodes["live.complete"])

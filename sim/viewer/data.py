@@ -41,9 +41,15 @@ def outcome_text(outcome: Any) -> str:
     return Outcome.from_json(outcome).label()
 
 
+def stranded(status: str, run_status: str) -> bool:
+    """Whether an unfinished episode will never finish: its run is dead or over (failed, interrupted)."""
+    return status in UNFINISHED and run_status not in ("running", "")
+
+
 def shown_status(status: str, run_status: str) -> str:
-    """The episode's status as shown: ``running (run dead)`` for one that will never finish."""
-    return f"{status} (run dead)" if status in UNFINISHED and run_status == "dead" else status
+    """The episode's status as shown: ``running (run dead)``, ``pending (run failed)`` for one that will
+    never finish."""
+    return f"{status} (run {run_status})" if stranded(status, run_status) else status
 
 
 def is_missing(value: Any) -> bool:
@@ -170,15 +176,16 @@ class ViewerData:
 
     def episode(self, episode_id: int) -> dict[str, Any]:
         """One episode's row (``LookupError`` if there is none), None for missing values, with
-        ``run_status`` (``dead`` when the run's process is gone), ``shown_status`` and ``live``: whether
-        it may still change."""
+        ``run_status`` (``dead`` when the run's process is gone), ``shown_status``, ``stranded`` (it will
+        never finish) and ``live``: whether it may still change."""
         episode: dict[str, Any] = {
             k: None if is_missing(v) else v for k, v in self.reader.episode(episode_id).items()
         }
         run_status = self.run_statuses().get(int(episode["run_id"]), "")
         episode["run_status"] = run_status
         episode["shown_status"] = shown_status(str(episode["status"]), run_status)
-        episode["live"] = episode["status"] in UNFINISHED and run_status != "dead"
+        episode["stranded"] = stranded(str(episode["status"]), run_status)
+        episode["live"] = episode["status"] in UNFINISHED and not episode["stranded"]
         return episode
 
     def seats(self, episode_id: int) -> pd.DataFrame:

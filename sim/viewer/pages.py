@@ -139,10 +139,9 @@ def _status_note(episode: dict[str, Any]) -> None:
     """Why an episode that is not complete has no outcome, and whether it ever will."""
     status, turns = episode["status"], episode["turns"]
     played = f" after {turns} turns" if turns is not None else ""
-    if episode["run_status"] == "dead" and status in ("pending", "running"):
-        st.warning(
-            f"Status {episode['shown_status']}: the run's process is gone, so this episode will not finish."
-        )
+    if episode["stranded"]:
+        why = "the run's process is gone" if episode["run_status"] == "dead" else "the run has ended"
+        st.warning(f"Status {episode['shown_status']}: {why}, so this episode will not finish.")
     elif status == "failed":
         st.error(f"This episode failed{played}: {episode['error'] or 'no error recorded'}")
     elif status == "interrupted":

@@ -72,6 +72,7 @@ def test_episodes_of_a_store_with_unfinished_episodes(mixed: MixedStore) -> None
     assert episodes.loc[ids["dead.running"], "status"] == "running (run dead)"
     assert episodes.loc[ids["dead.pending"], "status"] == "pending (run dead)"
     assert episodes.loc[ids["dead.complete"], "status"] == "complete"
+    assert episodes.loc[ids["closed.orphan"], "status"] == "running (run interrupted)"
     assert episodes.loc[ids["live.pending"], "turns"] is None
 
 
@@ -84,7 +85,8 @@ def test_runs_show_dead_runs_and_progress(mixed: MixedStore) -> None:
     assert runs.loc[mixed.runs["live"], "episodes"] == 4
     assert "2 running" in runs.loc[mixed.runs["live"], "unfinished"]
     assert "1 pending" in runs.loc[mixed.runs["live"], "unfinished"]
-    assert runs.loc[mixed.runs["closed"], "unfinished"] == "1 failed · 1 interrupted · 1 not_run"
+    closed = "1 failed · 1 interrupted · 1 not_run · 1 running (run interrupted)"
+    assert runs.loc[mixed.runs["closed"], "unfinished"] == closed
     no_nan_text(runs.reset_index())
 
 
@@ -93,7 +95,9 @@ def test_one_episode_of_each_status_reads_without_nan(mixed: MixedStore) -> None
     for name, episode_id in mixed.episodes.items():
         episode = data.episode(episode_id)
         assert all(not (isinstance(v, float) and math.isnan(v)) for v in episode.values()), name
-        assert episode["shown_status"].startswith(name.split(".")[1].replace("unseated", "running"))
+        stored = {"unseated": "running", "orphan": "running"}.get(name.split(".")[1], name.split(".")[1])
+        assert episode["shown_status"].startswith(stored), name
+        assert episode["live"] == (name in ("live.running", "live.unseated", "live.pending")), name
     assert data.episode(mixed.episodes["live.pending"])["outcome"] is None
     seats = data.seats(mixed.episodes["live.running"])
     assert len(seats) == 2 and seats["score"].isna().all()
@@ -105,7 +109,8 @@ def test_comparisons_use_complete_episodes_and_count_the_rest(mixed: MixedStore)
     live = mixed.runs["live"]
     assert set(data.seat_results(live)["episode_id"]) == {mixed.episodes["live.complete"]}
     assert data.excluded(live) == {"running": 2, "pending": 1}
-    assert data.excluded(mixed.runs["closed"]) == {"failed": 1, "interrupted": 1, "not_run": 1}
+    closed = {"failed": 1, "interrupted": 1, "not_run": 1, "running (run interrupted)": 1}
+    assert data.excluded(mixed.runs["closed"]) == closed
 
 
 # every page ------------------------------------------------------------------------------------
@@ -113,7 +118,7 @@ def test_runs_page_on_a_live_store(mixed: MixedStore, monkeypatch: pytest.Monkey
     text = page_text(page(mixed.db, monkeypatch))
     for status in ("dead", "running (run dead)", "pending (run dead)", "failed", "interrupted", "not_run"):
         assert status in text, status
-    assert "11 of 11 episodes" in text
+    assert "12 of 12 episodes" in text
     assert "nan" not in text.lower().replace("nan_", "")
 
 
@@ -129,6 +134,7 @@ def test_runs_page_on_a_live_store(mixed: MixedStore, monkeypatch: pytest.Monkey
         ("closed.not_run", "not_run"),
         ("dead.running", "will not finish"),
         ("dead.pending", "will not finish"),
+        ("closed.orphan", "running (run interrupted): the run has ended, so this episode will not finish"),
     ],
 )
 def test_episode_page_of_each_status(
@@ -138,9 +144,9 @@ def test_episode_page_of_each_status(
     at = page(mixed.db, monkeypatch, episode=str(episode))
     text = page_text(at)
     assert f"Episode {episode}" in text and shows in text, text[-2000:]
-    if name.startswith("dead."):
+    if name.startswith("dead.") or name == "closed.orphan":
         assert "live: new events appear" not in text  # nothing will come: no timer
-    if name in ("live.running", "dead.running", "closed.interrupted"):
+    if name in ("live.running", "dead.running", "closed.interrupted", "closed.orphan"):
         assert "-- turn 1" in text  # the events so far
 
 
