@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from apptest import app
 from live_store import round_event, running_episode
 from sim_cli import run_sim
 from streamlit.testing.v1 import AppTest
@@ -18,7 +19,6 @@ from worlds.avalon.world import AvalonWorld
 from worlds.repeated.world import RepeatedGameWorld
 
 ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +47,6 @@ def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         )
     assert result.returncode == 0, result.stderr
     return out
-
-
-def app(db: Path, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
-    monkeypatch.setenv("SIM_VIEW_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def markdown(at: AppTest) -> str:

@@ -248,6 +248,14 @@ def expected_lines(db: Path, episode_id: int) -> list[str]:
         reader.engine.dispose()
 
 
+def body_text(page: CDPConnection) -> str:
+    """The page's visible text, whitespace-normalized (empty while the page cannot answer)."""
+    try:
+        return normalize(str(evaluate(page, "document.body ? document.body.innerText : ''") or ""))
+    except CDPError:
+        return ""
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     """Width and height from a PNG's IHDR chunk; asserts the signature and the chunk are there."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "screenshot is not a PNG"
@@ -319,12 +327,7 @@ def test_a_running_episode_updates_without_a_reload(
                 page.send("Page.navigate", {"url": f"{base}/?episode={episode}"})
 
                 def text() -> str:
-                    try:
-                        return normalize(
-                            str(evaluate(page, "document.body ? document.body.innerText : ''") or "")
-                        )
-                    except CDPError:
-                        return ""
+                    return body_text(page)
 
                 wait_for(
                     "the first round on the page",
@@ -363,12 +366,7 @@ def test_pages_of_a_store_with_a_dead_run(chromium_binary: str, browser: str, tm
         with CDPConnection(page_url(browser, target)) as page:
 
             def text() -> str:
-                try:
-                    return normalize(
-                        str(evaluate(page, "document.body ? document.body.innerText : ''") or "")
-                    )
-                except CDPError:
-                    return ""
+                return body_text(page)
 
             page.send("Page.navigate", {"url": f"{base}/?page=runs"})
             dead = f"Run {store.runs['dead']} (dead) is dead"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from apptest import app
 from mixed_store import MixedStore, mixed_store
 from sim_cli import ROOT, sim_command, sim_env
 from streamlit.testing.v1 import AppTest
@@ -19,23 +20,10 @@ from streamlit.testing.v1 import AppTest
 from sim.llm.testserver import TestServer
 from sim.viewer.data import ViewerData, ViewerError
 
-APP = str(ROOT / "app.py")
-
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory: pytest.TempPathFactory) -> MixedStore:
     return mixed_store(tmp_path_factory.mktemp("mixed") / "mixed.db")
-
-
-def page(db: Path, monkeypatch: pytest.MonkeyPatch, **query: str) -> AppTest:
-    """The app on ``db`` with ``query``, run once; fails on any exception in the page."""
-    monkeypatch.setenv("SIM_VIEW_DB", str(db))
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def page_text(at: AppTest) -> str:
@@ -115,7 +103,7 @@ def test_comparisons_use_complete_episodes_and_count_the_rest(mixed: MixedStore)
 
 # every page ------------------------------------------------------------------------------------
 def test_runs_page_on_a_live_store(mixed: MixedStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    text = page_text(page(mixed.db, monkeypatch))
+    text = page_text(app(mixed.db, monkeypatch))
     for status in ("dead", "running (run dead)", "pending (run dead)", "failed", "interrupted", "not_run"):
         assert status in text, status
     assert "12 of 12 episodes" in text
@@ -141,7 +129,7 @@ def test_episode_page_of_each_status(
     mixed: MixedStore, monkeypatch: pytest.MonkeyPatch, name: str, shows: str
 ) -> None:
     episode = mixed.episodes[name]
-    at = page(mixed.db, monkeypatch, episode=str(episode))
+    at = app(mixed.db, monkeypatch, episode=str(episode))
     text = page_text(at)
     assert f"Episode {episode}" in text and shows in text, text[-2000:]
     if name.startswith("dead.") or name == "closed.orphan":
@@ -152,7 +140,7 @@ def test_episode_page_of_each_status(
 
 @pytest.mark.parametrize("run", ["closed", "live", "dead"])
 def test_compare_page_of_each_run(mixed: MixedStore, monkeypatch: pytest.MonkeyPatch, run: str) -> None:
-    at = page(mixed.db, monkeypatch, page="compare", run=str(mixed.runs[run]))
+    at = app(mixed.db, monkeypatch, page="compare", run=str(mixed.runs[run]))
     text = page_text(at)
     assert "complete episodes only" in text and "excluded" in text, text
     table = at.dataframe[0].value
@@ -216,7 +204,7 @@ def test_watching_a_real_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
                     running = episodes[episodes["status"] == "running"]["id"]
                     watched = int(running.iloc[0] if len(running) else episodes["id"].max())
                     for query in ({}, {"page": "compare", "run": "1"}, {"episode": str(watched)}):
-                        page(db, monkeypatch, **query)
+                        app(db, monkeypatch, **query)
                         pages += 1
             _, stderr = process.communicate(timeout=60)
         finally:
