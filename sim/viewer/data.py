@@ -99,6 +99,10 @@ class ViewerData:
         except StoreError as exc:
             raise ViewerError(f"Cannot open this store: {exc}") from None
 
+    def close(self) -> None:
+        """Close the store's pooled connections (a query after this opens a new one)."""
+        self.reader.engine.dispose()
+
     def _sql(self, sql: str, **params: Any) -> pd.DataFrame:
         with self.reader.engine.connect() as conn:
             return pd.read_sql(text(sql), conn, params=params)

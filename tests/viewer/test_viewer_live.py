@@ -4,6 +4,7 @@ and a dead run (its process gone) render on every page with their status; a real
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 import subprocess
 import time
@@ -234,3 +235,27 @@ def test_a_run_of_another_host_is_dead_when_its_heartbeat_is_stale(tmp_path: Pat
 def _ago(seconds: float) -> str:
     """A timestamp ``seconds`` ago, as the store writes them (naive UTC)."""
     return str(datetime.now(UTC).replace(tzinfo=None) - timedelta(seconds=seconds))
+
+
+def test_a_store_changing_on_disk_does_not_pile_up_open_connections(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each change of the file's mtime (a live run's WAL checkpoint) opens the store anew; the viewer
+    keeps only a few of them open."""
+    store = mixed_store(tmp_path / "growing.db")
+    opened: list[ViewerData] = []
+    original = ViewerData.__init__
+
+    def counting(self: ViewerData, path: str | Path) -> None:
+        original(self, path)
+        opened.append(self)
+
+    monkeypatch.setattr(ViewerData, "__init__", counting)
+    at = app(store.db, monkeypatch)
+    stamp = store.db.stat().st_mtime
+    for step in range(1, 10):
+        os.utime(store.db, (stamp + step, stamp + step))
+        at.run()
+        assert not at.exception
+    assert len(opened) == 10
+    assert sum(d.reader.engine.pool.checkedin() for d in opened) <= 4
