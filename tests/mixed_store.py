@@ -5,7 +5,8 @@ Three runs of the repeated game:
 - ``closed`` (run 1, ``interrupted``): one episode each complete, failed, interrupted and not_run, and
   an ``orphan`` left ``running`` when the run closed (as a dying writer leaves it);
 - ``live`` (run 2, ``running``, pid = this test process): complete, running with events and seats but
-  no score, running with events and no seats yet, pending with nothing;
+  no score (and two LLM calls: an answer and a failed attempt without one), running with events and no
+  seats yet, pending with nothing;
 - ``dead`` (run 3, still ``running`` but its pid is a process of this host that has exited): complete,
   running with events, pending.
 """
@@ -16,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from live_store import round_event
@@ -30,6 +32,32 @@ WORLD = "matrix/repeated-v1"
 PLAYERS = ("p0", "p1")
 SEATS = [{"player_id": p, "agent": "cooperator", "label": f"bot-{p}", "config": {}} for p in PLAYERS]
 OUTCOME = {"winners": ["p1"], "reason": "rounds", "draw": False}
+_CALL = {"player_id": "p0", "turn": 1, "purpose": "repeated.act", "model": "openai/stub", "params": {}}
+LLM_CALLS = [
+    {
+        **_CALL,
+        "messages": [{"role": "user", "content": "Q: which Option? A: Option"}],
+        "response": "J",
+        "parsed": "J",
+        "valid": True,
+        "attempt": 1,
+        "prompt_tokens": 12,
+        "completion_tokens": 1,
+        "latency_ms": 8.0,
+        "created_at": datetime(2026, 1, 1),
+    },
+    {  # a failed HTTP attempt: no answer, no tokens, no latency
+        **_CALL,
+        "messages": [],
+        "response": None,
+        "parsed": None,
+        "valid": False,
+        "error_class": "RateLimitError",
+        "error": "429 Too Many Requests",
+        "attempt": 2,
+        "created_at": datetime(2026, 1, 1),
+    },
+]
 
 
 @dataclass(frozen=True)
@@ -103,6 +131,8 @@ def mixed_store(db: Path) -> MixedStore:
     live = begin("live", ["complete", "running", "unseated", "pending"])
     _complete(writer, live, episodes["live.complete"])
     _play(writer, live, episodes["live.running"], 3)
+    for call in LLM_CALLS:
+        writer.add_llm_call({"episode_id": episodes["live.running"], **call})
     _play(writer, live, episodes["live.unseated"], 1, seats=False)
 
     dead = begin("dead", ["complete", "running", "pending"])

@@ -268,7 +268,7 @@ def _llm_calls(data: ViewerData, episode_id: int, seat: str | None) -> None:
             st.code(row.response if isinstance(row.response, str) else "", language=None, wrap_lines=True)
             st.markdown("**parsed**")
             st.json({} if is_missing(row.parsed) else row.parsed, expanded=False)
-            if row.error:
+            if isinstance(row.error, str) and row.error:
                 st.error(f"{row.error_class}: {row.error}")
             st.caption(
                 f"model {row.model} · tokens {_shown(row.prompt_tokens)}+{_shown(row.completion_tokens)}"

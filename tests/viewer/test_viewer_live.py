@@ -114,7 +114,7 @@ def test_runs_page_on_a_live_store(mixed: MixedStore, monkeypatch: pytest.Monkey
 @pytest.mark.parametrize(
     ("name", "shows"),
     [
-        ("live.running", "live: new events appear"),
+        ("live.running", "RateLimitError: 429 Too Many Requests"),
         ("live.unseated", "live: new events appear"),
         ("live.pending", "has no events yet"),
         ("live.complete", "Outcome: p1 (rounds)"),
@@ -135,6 +135,9 @@ def test_episode_page_of_each_status(
     assert f"Episode {episode}" in text and shows in text, text[-2000:]
     if name.startswith("dead.") or name == "closed.orphan":
         assert "live: new events appear" not in text  # nothing will come: no timer
+    assert "nan" not in text.replace("nan_", "").lower()
+    if name.startswith("live.") and name != "live.complete":
+        assert "live: new events appear" in text
     if name in ("live.running", "dead.running", "closed.interrupted", "closed.orphan"):
         assert "-- turn 1" in text  # the events so far
 
