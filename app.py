@@ -19,6 +19,7 @@ from sim.viewer import pages
 from sim.viewer.data import ViewerData, ViewerError
 
 DEFAULT_DB = Path("runs/demo.db")
+OPEN_STORES = 4  # stores kept open at once (each change of the file on disk opens it anew)
 
 
 def db_path() -> Path:
@@ -29,9 +30,10 @@ def db_path() -> Path:
     return Path(known.db or os.environ.get("SIM_VIEW_DB") or DEFAULT_DB)
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, max_entries=OPEN_STORES, on_release=ViewerData.close)
 def open_store(path: str, modified: float) -> ViewerData:
-    """One read-only connection per file (re-opened when the file is replaced)."""
+    """One read-only connection per file, re-opened when the file changes on disk (replaced, or a live
+    run's checkpoint); the oldest are closed, so a long live run does not pile up open connections."""
     return ViewerData(path)
 
 

@@ -10,10 +10,9 @@ import streamlit as st
 
 from sim.transcript import describe, event_lines, world_of
 from sim.types import Event
-from sim.viewer.data import ViewerData, mean_ci, outcome_text, visible_events
+from sim.viewer.data import ViewerData, counts_text, is_missing, mean_ci, outcome_text, visible_events
 from sim.viewer.renderers import EpisodeView, event_table, renderer_for
 
-LIVE = ("pending", "running")
 OMNISCIENT = "omniscient"
 TRANSCRIPT_LINES = 800  # the end of a long episode's transcript
 
@@ -35,6 +34,11 @@ def runs_page(data: ViewerData) -> None:
         st.info("This store has no runs yet. Play one with `sim run SCENARIO.yaml`.")
         return
     st.dataframe(runs, hide_index=True, width="stretch")
+    for run in runs[runs["status"] == "dead"].itertuples():
+        st.warning(
+            f"Run {run.id} ({run.name}) is dead: it is still marked running but its process is gone, so its"
+            " running and pending episodes will not finish (`sim run SCENARIO --resume` continues it)."
+        )
     episodes = data.episodes()
     st.subheader("Episodes")
     cols = st.columns(5)
@@ -59,7 +63,7 @@ def runs_page(data: ViewerData) -> None:
         first, last = dates.min().date(), dates.max().date()
         if first < last:
             picked = st.slider("date", min_value=first, max_value=last, value=(first, last))
-            shown = shown[dates.dt.date.between(*picked)]
+            shown = shown[dates.dt.date.between(*picked) | dates.isna()]  # pending: not started yet
     shown = shown.assign(link=[f"?episode={i}" for i in shown["id"]])
     st.dataframe(
         shown,
@@ -67,7 +71,10 @@ def runs_page(data: ViewerData) -> None:
         width="stretch",
         column_config={"link": st.column_config.LinkColumn("open", display_text="open")},
     )
-    st.caption(f"{len(shown)} of {len(episodes)} episodes. Open one with `?episode=ID`.")
+    st.caption(
+        f"{len(shown)} of {len(episodes)} episodes. Open one with `?episode=ID`."
+        " Unfinished episodes have no outcome yet; their status says where they are."
+    )
 
 
 # one episode ------------------------------------------------------------------------------------
@@ -85,11 +92,13 @@ def episode_page(data: ViewerData) -> None:
     episode_id = st.sidebar.selectbox("episode", ids, index=ids.index(episode_id))
     st.query_params["episode"] = str(episode_id)
     episode = data.episode(int(episode_id))
-    live = episode["status"] in LIVE
+    live = bool(episode["live"])
     st.title(f"Episode {episode_id}")
     st.caption(
-        f"{episode['world_id']} · run {episode['run_id']} · {episode['matchup']} · status {episode['status']}"
+        f"{episode['world_id']} · run {episode['run_id']} · {episode['matchup']}"
+        f" · status {episode['shown_status']}"
     )
+    _status_note(episode)
     seats = data.seats(int(episode_id))
     options = [OMNISCIENT, *seats["player_id"]]
     wanted = st.query_params.get("seat", OMNISCIENT)
@@ -113,8 +122,8 @@ def episode_page(data: ViewerData) -> None:
         last_id = known[-1][0] if known else 0
         known.extend(data.events(int(episode_id), after_id=last_id))
         current = data.episode(int(episode_id))
-        if live and current["status"] not in LIVE:
-            st.rerun()  # finished while we watched: redraw the whole page once, without the timer
+        if live and (current["shown_status"] != episode["shown_status"] or not current["live"]):
+            st.rerun()  # started (seats), finished or its run died while we watched: redraw the page once
         _game_tab(data, current, seats, visible_events(known, seat), seat)
 
     with tabs[0]:
@@ -124,6 +133,21 @@ def episode_page(data: ViewerData) -> None:
     with tabs[2]:
         events = visible_events(st.session_state.get(state_key, []), seat)
         st.dataframe(event_table([e for _, e in events]), hide_index=True, width="stretch")
+
+
+def _status_note(episode: dict[str, Any]) -> None:
+    """Why an episode that is not complete has no outcome, and whether it ever will."""
+    status, turns = episode["status"], episode["turns"]
+    played = f" after {turns} turns" if turns is not None else ""
+    if episode["stranded"]:
+        why = "the run's process is gone" if episode["run_status"] == "dead" else "the run has ended"
+        st.warning(f"Status {episode['shown_status']}: {why}, so this episode will not finish.")
+    elif status == "failed":
+        st.error(f"This episode failed{played}: {episode['error'] or 'no error recorded'}")
+    elif status == "interrupted":
+        st.warning(f"This episode was interrupted{played}; it has no outcome.")
+    elif status == "not_run":
+        st.info("This episode was planned but never played (not_run).")
 
 
 def _label(seats: pd.DataFrame, player: str) -> str:
@@ -159,7 +183,7 @@ def _game_tab(
     events: list[tuple[int, Event]],
     seat: str | None,
 ) -> None:
-    live = episode["status"] in LIVE
+    live = bool(episode["live"])
     if live:
         st.caption("live: new events appear as they are written")
     if not events:
@@ -237,19 +261,25 @@ def _llm_calls(data: ViewerData, episode_id: int, seat: str | None) -> None:
         with st.expander(
             f"{flag} #{row.id} turn {row.turn} · {row.player_id} · {row.purpose} · attempt {row.attempt}"
         ):
-            for message in row.messages or []:
+            for message in row.messages if isinstance(row.messages, list) else []:
                 st.markdown(f"**{message.get('role', '?')}**")
                 st.code(str(message.get("content", "")), language=None, wrap_lines=True)
             st.markdown("**answer**")
-            st.code(row.response or "", language=None, wrap_lines=True)
+            st.code(row.response if isinstance(row.response, str) else "", language=None, wrap_lines=True)
             st.markdown("**parsed**")
-            st.json(row.parsed if row.parsed is not None else {}, expanded=False)
-            if row.error:
+            st.json({} if is_missing(row.parsed) else row.parsed, expanded=False)
+            if isinstance(row.error, str) and row.error:
                 st.error(f"{row.error_class}: {row.error}")
             st.caption(
-                f"model {row.model} · tokens {row.prompt_tokens}+{row.completion_tokens}"
-                f" · cost {row.cost_usd} · {row.latency_ms or 0:.0f} ms · cache hit {bool(row.cache_hit)}"
+                f"model {row.model} · tokens {_shown(row.prompt_tokens)}+{_shown(row.completion_tokens)}"
+                f" · cost {_shown(row.cost_usd)} · {_shown(row.latency_ms, '.0f')} ms"
+                f" · cache hit {bool(row.cache_hit)}"
             )
+
+
+def _shown(value: Any, spec: str = "") -> str:
+    """A number as text, ``-`` when it is missing (never ``nan``)."""
+    return "-" if is_missing(value) else format(value, spec)
 
 
 # comparisons -----------------------------------------------------------------------------------
@@ -266,12 +296,17 @@ def compare_page(data: ViewerData) -> None:
         "run",
         ids,
         index=ids.index(wanted) if wanted in ids else 0,
-        format_func=lambda i: f"{i}: {runs[runs.id == i]['name'].iloc[0]}",
+        format_func=lambda i: f"{i}: {_run_cell(runs, i, 'name')} ({_run_cell(runs, i, 'status')})",
     )
     st.query_params["run"] = str(run_id)
+    excluded = data.excluded(int(run_id))
+    st.caption(
+        "Scores and win rates use complete episodes only; "
+        + (f"{sum(excluded.values())} excluded ({counts_text(excluded)})." if excluded else "none excluded.")
+    )
     results = data.seat_results(int(run_id))
     if results.empty:
-        st.info("No finished episodes in this run yet.")
+        st.info("No complete episodes in this run yet.")
         return
     rows = []
     for label, group in results.groupby("label"):
@@ -319,8 +354,13 @@ def compare_page(data: ViewerData) -> None:
     usage = data.usage(int(run_id))
     if not usage.empty:
         st.subheader("LLM cost and tokens per agent")
+        st.caption("Every call of the run, unfinished episodes included: their cost was spent.")
         st.dataframe(usage, hide_index=True, width="stretch")
         st.altair_chart(alt.Chart(usage).mark_bar().encode(x="tokens:Q", y="label:N"), width="stretch")
+
+
+def _run_cell(runs: pd.DataFrame, run_id: int, column: str) -> str:
+    return str(runs[runs.id == run_id][column].iloc[0])
 
 
 def _pairwise(results: pd.DataFrame) -> pd.DataFrame:

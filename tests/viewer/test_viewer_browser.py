@@ -27,6 +27,7 @@ from typing import IO
 import pytest
 from cdp import CDPConnection, CDPError, evaluate, page_url
 from live_store import round_event, running_episode
+from mixed_store import mixed_store
 from sim_cli import ROOT, run_sim, sim_command, sim_env
 
 from sim import registry
@@ -247,6 +248,14 @@ def expected_lines(db: Path, episode_id: int) -> list[str]:
         reader.engine.dispose()
 
 
+def body_text(page: CDPConnection) -> str:
+    """The page's visible text, whitespace-normalized (empty while the page cannot answer)."""
+    try:
+        return normalize(str(evaluate(page, "document.body ? document.body.innerText : ''") or ""))
+    except CDPError:
+        return ""
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     """Width and height from a PNG's IHDR chunk; asserts the signature and the chunk are there."""
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "screenshot is not a PNG"
@@ -318,12 +327,7 @@ def test_a_running_episode_updates_without_a_reload(
                 page.send("Page.navigate", {"url": f"{base}/?episode={episode}"})
 
                 def text() -> str:
-                    try:
-                        return normalize(
-                            str(evaluate(page, "document.body ? document.body.innerText : ''") or "")
-                        )
-                    except CDPError:
-                        return ""
+                    return body_text(page)
 
                 wait_for(
                     "the first round on the page",
@@ -350,3 +354,29 @@ def test_a_running_episode_updates_without_a_reload(
                 assert evaluate(page, "window.simMarker") == "same page", "the page was reloaded"
     finally:
         writer.close()
+
+
+def test_pages_of_a_store_with_a_dead_run(chromium_binary: str, browser: str, tmp_path: Path) -> None:
+    """The Runs page names the dead run; a running episode of it shows its events and that it will not
+    finish (no live timer)."""
+    store = mixed_store(tmp_path / "mixed.db")
+    episode = store.episodes["dead.running"]
+    with serving(store.db, tmp_path) as base, CDPConnection(browser) as connection:
+        target = connection.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        with CDPConnection(page_url(browser, target)) as page:
+
+            def text() -> str:
+                return body_text(page)
+
+            page.send("Page.navigate", {"url": f"{base}/?page=runs"})
+            dead = f"Run {store.runs['dead']} (dead) is dead"
+            wait_for("the dead run's warning", lambda: dead in text(), PAGE_TIMEOUT, lambda: text()[-2000:])
+            page.send("Page.navigate", {"url": f"{base}/?episode={episode}"})
+            wanted = ("status running (run dead)", "will not finish", "-- turn 2")
+            wait_for(
+                "the dead run's running episode",
+                lambda: all(w in text() for w in wanted),
+                PAGE_TIMEOUT,
+                lambda: text()[-2000:],
+            )
+            assert "new events appear" not in text()
