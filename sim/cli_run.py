@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sim.redact import redact_text
 from sim.scenario import LoadedScenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ def run_command(
 
     from sim.agent import AgentError
     from sim.runner import run_scenario
+    from sim.shutdown import RunFailed, RunInterrupted
     from sim.store.engine import StoreError
 
     total = len(loaded.plans)
@@ -55,15 +57,26 @@ def run_command(
 
         try:
             summary = run_scenario(loaded, db, advance)
+        except RunFailed as exc:
+            if exc.summary is not None and exc.summary.episodes:  # the episodes that did complete
+                progress.stop()
+                _print_results(loaded, exc.summary, console)
+            _closing(err_console, exc.run_id, exc.db, exc.status, exc.cause)
+            return 1
+        except RunInterrupted as exc:
+            _closing(err_console, exc.run_id, exc.db, "interrupted", exc.reason)
+            return 130
         except AgentError as exc:
-            err_console.print(f"[red]agent error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            text = escape(redact_text(str(exc)))
+            err_console.print(f"[red]agent error:[/red] {text}", highlight=False, soft_wrap=True)
             return 1
         except (StoreError, SQLAlchemyError, OSError) as exc:
             # SQLAlchemy's own text spans several lines; its DBAPI error is the one-line cause.
             text = str(exc)
             if isinstance(exc, SQLAlchemyError):
                 text = f"{db or loaded.scenario.db}: {getattr(exc, 'orig', None) or exc}"
-            err_console.print(f"[red]store error:[/red] {escape(text)}", highlight=False, soft_wrap=True)
+            text = escape(redact_text(text))
+            err_console.print(f"[red]store error:[/red] {text}", highlight=False, soft_wrap=True)
             return 1
         except KeyboardInterrupt:
             err_console.print(
@@ -71,6 +84,12 @@ def run_command(
                 "the current one is marked interrupted"
             )
             return 130
+    _print_results(loaded, summary, console)
+    return 0
+
+
+def _print_results(loaded: LoadedScenario, summary: RunSummary, console: Console) -> None:
+    """The summary table of the run's complete episodes, the world's report, and where they are stored."""
     console.print(summary_table(summary, by_seat=loaded.scenario.seats is not None, rated=_rated(loaded)))
     episodes = [{"outcome": r.outcome, "metrics": r.metrics} for _, r in summary.episodes]
     report = loaded.world_cls.run_report(episodes)  # world-level numbers (Avalon: win rate by side)
@@ -82,7 +101,15 @@ def run_command(
         f"[bold]{db_text}[/bold]. Replay one: sim replay --db {db_text} {first}",
         soft_wrap=True,
     )
-    return 0
+
+
+def _closing(err_console: Console, run_id: int, db: Path, status: str, cause: str | None) -> None:
+    """One line on stderr: the run's final status, its episodes per status (as stored), the first cause."""
+    from sim.shutdown import closing_line, episode_counts
+
+    line = closing_line(run_id, status, episode_counts(db, run_id), cause)
+    color = "yellow" if status == "interrupted" else "red"
+    err_console.print(f"[{color}]{escape(line)}[/{color}]", highlight=False, soft_wrap=True)
 
 
 def _rated(loaded: LoadedScenario) -> Callable[[SeatConfig], bool]:

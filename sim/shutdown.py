@@ -63,7 +63,16 @@ async def play_until_stopped(work: Awaitable[T], stop: StopRequest, grace: float
 
     Raises :class:`sim.engine.Interrupted` when the work was cancelled so.
     """
-    task = asyncio.ensure_future(work)
+    interrupt: list[KeyboardInterrupt] = []
+
+    async def guarded() -> T | None:
+        try:
+            return await work
+        except KeyboardInterrupt as exc:  # asyncio would re-raise it out of the loop, past our closing
+            interrupt.append(exc)
+            return None
+
+    task = asyncio.ensure_future(guarded())
     cancelled = asyncio.Event()
 
     async def watch() -> None:
@@ -78,13 +87,16 @@ async def play_until_stopped(work: Awaitable[T], stop: StopRequest, grace: float
 
     watchdog = asyncio.create_task(watch())
     try:
-        return await task
+        result = await task
     except asyncio.CancelledError:
         if cancelled.is_set() and task.cancelled():
             raise Interrupted(f"in-flight work cancelled after {stop.reason}") from None
         raise
     finally:
         watchdog.cancel()
+    if interrupt:
+        raise interrupt[0]
+    return result  # type: ignore[return-value]  # None only with an interrupt, raised above
 
 
 class RunFailed(RuntimeError):
