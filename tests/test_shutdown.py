@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 import yaml
+from sim_cli import ROOT, run_sim, sim_command, sim_env
 
 from sim.llm.testserver import TestServer
 from sim.runner import run_scenario
@@ -22,7 +23,6 @@ from sim.shutdown import FailurePolicy, RunFailed, closing_line
 from sim.signals import StopOnSignal
 from sim.store.engine import open_engine
 from sim.store.writer import StoreWriter
-from sim_cli import ROOT, run_sim, sim_command, sim_env
 
 FINAL = {"complete", "failed", "interrupted", "not_run"}
 
@@ -304,7 +304,6 @@ def test_the_failure_policy_and_the_closing_line() -> None:
     assert FailurePolicy(max_consecutive=0).observe("failed", "e", "x") is None
     counts = {"complete": 2, "failed": 1, "not_run": 4}
     line = closing_line(3, "failed", counts, "boom at http://user:hunter2@host/v1\nsecond line")
-    assert (
-        line
-        == "run 3 failed: 2 complete, 1 failed, 4 not run; first cause: boom at http://***@host/v1 second line"
+    assert line == (
+        "run 3 failed: 2 complete, 1 failed, 4 not run; first cause: boom at http://***@host/v1 second line"
     )
