@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,6 +16,7 @@ from rich.table import Table
 
 from sim.redact import redact_text
 from sim.scenario import LoadedScenario, ScenarioError, load_scenario
+from sim.signals import StopOnSignal, StopRequest
 
 if TYPE_CHECKING:
     from sim.engine import EpisodeResult
@@ -41,15 +44,18 @@ def run_command(
     from sim.store.engine import StoreError
 
     total = len(loaded.plans)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=quiet,
-        transient=True,
-    ) as progress:
+    with (
+        _absorbing_signals() as late,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=quiet,
+            transient=True,
+        ) as progress,
+    ):
         task = progress.add_task(loaded.scenario.name, total=total)
 
         def advance(job: EpisodeJob, result: EpisodeResult) -> None:
@@ -64,6 +70,7 @@ def run_command(
             _closing(err_console, exc.run_id, exc.db, exc.status, exc.cause)
             return 1
         except RunInterrupted as exc:
+            late.request("the run was interrupted")  # the process exits now: ignore further signals
             _closing(err_console, exc.run_id, exc.db, "interrupted", exc.reason)
             return 130
         except AgentError as exc:
@@ -84,8 +91,20 @@ def run_command(
                 "the current one is marked interrupted"
             )
             return 130
-    _print_results(loaded, summary, console)
+        _print_results(loaded, summary, console)
     return 0
+
+
+@contextlib.contextmanager
+def _absorbing_signals() -> Iterator[StopRequest]:
+    """SIGINT/SIGTERM landing after the run closed (a second Ctrl-C) are absorbed, so they cannot cut
+    the closing output short. Once the returned request is set (the run was interrupted and the process
+    is exiting with 130), they stay ignored until it exits."""
+    with StopOnSignal() as late:
+        yield late
+    if late.is_set():
+        for sig in StopOnSignal.SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
 
 
 def _print_results(loaded: LoadedScenario, summary: RunSummary, console: Console) -> None:

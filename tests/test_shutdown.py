@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -47,12 +48,12 @@ def _assert_closed(db: Path, run_status: str) -> list[str]:
 
 
 # a real `sim run` in a subprocess ------------------------------------------------------------------
-def _bot_run(tmp_path: Path, db: Path, rounds: int = 20000) -> subprocess.Popen[str]:
-    """``sim run`` on the demo round robin (21 episodes), long enough to be stopped mid-way."""
+def _bot_run(path: Path, db: Path, rounds: int = 20000) -> subprocess.Popen[str]:
+    """``sim run`` on the demo round robin (21 episodes, written to ``path``), long enough to be
+    stopped mid-way."""
     scenario = yaml.safe_load((ROOT / "worlds/repeated/scenarios/demo.yaml").read_text())
     scenario["params"]["rounds"] = rounds
     scenario["engine"] = {"flush_rows": 500, "flush_seconds": 0.05}
-    path = tmp_path / "long.yaml"
     path.write_text(yaml.safe_dump(scenario))
     return _start(path, db)
 
@@ -102,7 +103,7 @@ def _stderr_line(proc: subprocess.Popen[str], code: int, timeout: float = 60) ->
 
 def test_a_dead_writer_process_fails_the_run_with_one_line_and_closes_every_episode(tmp_path: Path) -> None:
     db = tmp_path / "w.db"
-    proc = _bot_run(tmp_path, db)
+    proc = _bot_run(tmp_path / "long.yaml", db)
     try:
         _wait_for(lambda: _episodes_with(db, "complete") >= 1 and _episodes_with(db, "running") == 1)
         (writer,) = _children(proc.pid)
@@ -120,26 +121,34 @@ def test_a_dead_writer_process_fails_the_run_with_one_line_and_closes_every_epis
     assert "writer process" in error
 
 
+def _two_signals(tmp_path: Path, trial: int) -> tuple[int, str, Path]:
+    """Stop a bot run with two signals 50 to 200 ms apart (by ``trial``); returns its code, stderr, store."""
+    db = tmp_path / f"s{trial}.db"
+    first, second = (signal.SIGINT, signal.SIGTERM) if trial % 2 else (signal.SIGTERM, signal.SIGINT)
+    proc = _bot_run(tmp_path / f"s{trial}.yaml", db)
+    try:
+        _wait_for(lambda: _episodes_with(db, "running") + _episodes_with(db, "complete") >= 1)
+        proc.send_signal(first)
+        time.sleep(0.05 + 0.15 * trial / 9)
+        proc.send_signal(second)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill() if proc.poll() is None else None
+    return proc.returncode, err, db
+
+
 @pytest.mark.slow
 def test_two_signals_50_to_200_ms_apart_always_end_the_run_interrupted(tmp_path: Path) -> None:
-    for trial in range(10):
-        db = tmp_path / f"s{trial}.db"
-        first, second = (signal.SIGINT, signal.SIGTERM) if trial % 2 else (signal.SIGTERM, signal.SIGINT)
-        proc = _bot_run(tmp_path, db)
-        try:
-            _wait_for(lambda db=db: _episodes_with(db, "running") + _episodes_with(db, "complete") >= 1)
-            proc.send_signal(first)
-            time.sleep(0.05 + 0.15 * trial / 9)
-            proc.send_signal(second)
-            _, err = proc.communicate(timeout=60)
-        finally:
-            proc.kill() if proc.poll() is None else None
-        assert proc.returncode == 130 and "Traceback" not in err, (trial, err)
+    with ThreadPoolExecutor(3) as pool:  # the trials mostly wait: three at a time
+        trials = list(pool.map(lambda trial: _two_signals(tmp_path, trial), range(10)))
+    for trial, (code, err, db) in enumerate(trials):
+        assert code == 130 and "Traceback" not in err, (trial, code, err)
+        assert err.strip().startswith("run 1 interrupted: ") and len(err.strip().splitlines()) == 1, err
         statuses = _assert_closed(db, "interrupted")
         assert "not_run" in statuses and "failed" not in statuses, (trial, statuses)
-        assert err.strip().startswith("run 1 interrupted: ") and len(err.strip().splitlines()) == 1, err
 
 
+@pytest.mark.slow
 def test_sigterm_while_an_llm_request_hangs_closes_the_run_within_5_seconds(tmp_path: Path) -> None:
     db = tmp_path / "h.db"
     with TestServer("first_option", latency=120) as server:
@@ -238,6 +247,7 @@ def test_the_circuit_breaker_stops_scheduling_after_consecutive_failures(
     assert server.count == 7, "no request after the breaker tripped"
 
 
+@pytest.mark.slow
 def test_sim_run_names_the_first_cause_and_the_counts_in_one_line(tmp_path: Path, server: TestServer) -> None:
     server.set_faults(["500", "500"])
     model = {"model": "openai/stub", "api_base": server.openai_base, "retries": 1, "backoff": 0.0}
