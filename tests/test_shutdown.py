@@ -317,3 +317,47 @@ def test_the_failure_policy_and_the_closing_line() -> None:
     assert line == (
         "run 3 failed: 2 complete, 1 failed, 4 not run; first cause: boom at http://***@host/v1 second line"
     )
+
+
+def test_a_stop_cancels_parallel_hung_requests_after_the_grace_period(tmp_path: Path) -> None:
+    import asyncio
+
+    from sim.engine import Interrupted
+    from sim.executor import CANCELLED, LocalExecutor
+    from sim.shutdown import play_until_stopped
+    from sim.signals import StopRequest
+
+    class Collect:
+        def __init__(self) -> None:
+            self.records: list[Any] = []
+
+        def started(self, job: Any) -> None:
+            return None
+
+        def finished(self, record: Any) -> None:
+            self.records.append(record)
+
+    with TestServer("first_option", latency=60) as server:
+        model = {"model": "openai/stub", "api_base": server.openai_base, "timeout": 60, "retries": 0}
+        jobs = validate_scenario(_llm_scenario(tmp_path, model, episodes=3), "hang.yaml").jobs(run_id=1)
+        stop = StopRequest()
+        collect = Collect()
+
+        async def main() -> tuple[str, float]:
+            async def stop_when_both_hang() -> float:
+                while server.count < 2:
+                    await asyncio.sleep(0.02)
+                stop.request("test stop")
+                return time.monotonic()
+
+            stopping = asyncio.create_task(stop_when_both_hang())
+            try:  # an Interrupted (a KeyboardInterrupt) must not leave this task: asyncio re-raises those
+                await play_until_stopped(LocalExecutor(parallel=2, stop=stop).run(jobs, collect), stop, 0.3)
+            except Interrupted as exc:
+                return str(exc), time.monotonic() - await stopping
+            raise AssertionError("not interrupted")
+
+        why, took = asyncio.run(main())
+    assert why == "in-flight work cancelled after test stop"
+    assert 0.3 <= took < 2.0
+    assert [(r.status, r.error) for r in collect.records] == [("interrupted", CANCELLED)] * 2
