@@ -280,7 +280,7 @@ def test_the_writer_fallback_closes_the_run_through_a_direct_connection(tmp_path
         db = tmp_path / f"{status}.db"
         writer = StoreWriter(open_engine(db))
         run_id = writer.begin_run(name="x", path=None, scenario={}, world_id="w", seed=1, version="0")
-        episode = {"index": 0, "matchup": "a vs b", "world_id": "w", "params": {}, "seed": 1}
+        episode: dict[str, Any] = {"index": 0, "matchup": "a vs b", "world_id": "w", "params": {}, "seed": 1}
         ids = writer.reserve_episodes(run_id, [{**episode, "index": i} for i in range(3)])
         writer.begin_episode(episode_id=ids[0], run_id=run_id, seats=[], **episode)
         writer.sync()  # committed: episode 0 is running
