@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import gc
+import signal
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +16,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sim.redact import redact_text
 from sim.scenario import LoadedScenario, ScenarioError, load_scenario
+from sim.signals import StopOnSignal, StopRequest
 
 if TYPE_CHECKING:
     from sim.engine import EpisodeResult
@@ -48,22 +54,30 @@ def run_command(
     from sqlalchemy.exc import SQLAlchemyError
 
     from sim.agent import AgentError
+    from sim.resume import RunConflict
     from sim.runner import run_scenario
+    from sim.shutdown import RunFailed, RunInterrupted
     from sim.store.engine import StoreError
 
     already = _resume_check(loaded, db or Path(loaded.scenario.db), resume, new_run, err_console)
     if already is None:
         return 2
+    # At exit, skip the collector's last sweep over every object (litellm's included: 1.5 s or more),
+    # so a stopped run's process ends as soon as the run is closed.
+    atexit.register(gc.freeze)
     total = len(loaded.plans)
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        disable=quiet,
-        transient=True,
-    ) as progress:
+    with (
+        _absorbing_signals() as late,
+        Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=quiet,
+            transient=True,
+        ) as progress,
+    ):
         task = progress.add_task(loaded.scenario.name, total=total, completed=already)
 
         def advance(job: EpisodeJob, result: EpisodeResult) -> None:
@@ -71,15 +85,30 @@ def run_command(
 
         try:
             summary = run_scenario(loaded, db, advance, resume=resume)
+        except RunFailed as exc:
+            if exc.summary is not None and exc.summary.episodes:  # the episodes that did complete
+                progress.stop()
+                _print_results(loaded, exc.summary, console)
+            _closing(err_console, exc.run_id, exc.db, exc.status, exc.cause)
+            return 1
+        except RunInterrupted as exc:
+            late.request("the run was interrupted")  # the process exits now: ignore further signals
+            _closing(err_console, exc.run_id, exc.db, "interrupted", exc.reason)
+            return 130
+        except RunConflict as exc:  # another process claimed the run between the check and the reopen
+            err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            return 2
         except AgentError as exc:
-            err_console.print(f"[red]agent error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+            text = escape(redact_text(str(exc)))
+            err_console.print(f"[red]agent error:[/red] {text}", highlight=False, soft_wrap=True)
             return 1
         except (StoreError, SQLAlchemyError, OSError) as exc:
             # SQLAlchemy's own text spans several lines; its DBAPI error is the one-line cause.
             text = str(exc)
             if isinstance(exc, SQLAlchemyError):
                 text = f"{db or loaded.scenario.db}: {getattr(exc, 'orig', None) or exc}"
-            err_console.print(f"[red]store error:[/red] {escape(text)}", highlight=False, soft_wrap=True)
+            text = escape(redact_text(text))
+            err_console.print(f"[red]store error:[/red] {text}", highlight=False, soft_wrap=True)
             return 1
         except KeyboardInterrupt:
             err_console.print(
@@ -87,6 +116,24 @@ def run_command(
                 "the current one is marked interrupted"
             )
             return 130
+        _print_results(loaded, summary, console)
+    return 0
+
+
+@contextlib.contextmanager
+def _absorbing_signals() -> Iterator[StopRequest]:
+    """SIGINT/SIGTERM landing after the run closed (a second Ctrl-C) are absorbed, so they cannot cut
+    the closing output short. Once the returned request is set (the run was interrupted and the process
+    is exiting with 130), they stay ignored until it exits."""
+    with StopOnSignal() as late:
+        yield late
+    if late.is_set():
+        for sig in StopOnSignal.SIGNALS:
+            signal.signal(sig, signal.SIG_IGN)
+
+
+def _print_results(loaded: LoadedScenario, summary: RunSummary, console: Console) -> None:
+    """The summary table of the run's complete episodes, the world's report, and where they are stored."""
     console.print(summary_table(summary, by_seat=loaded.scenario.seats is not None, rated=_rated(loaded)))
     episodes = [{"outcome": r.outcome, "metrics": r.metrics} for _, r in summary.episodes]
     report = loaded.world_cls.run_report(episodes)  # world-level numbers (Avalon: win rate by side)
@@ -98,7 +145,15 @@ def run_command(
         f"[bold]{db_text}[/bold]. Replay one: sim replay --db {db_text} {first}",
         soft_wrap=True,
     )
-    return 0
+
+
+def _closing(err_console: Console, run_id: int, db: Path, status: str, cause: str | None) -> None:
+    """One line on stderr: the run's final status, its episodes per status (as stored), the first cause."""
+    from sim.shutdown import closing_line, episode_counts
+
+    line = closing_line(run_id, status, episode_counts(db, run_id), cause)
+    color = "yellow" if status == "interrupted" else "red"
+    err_console.print(f"[{color}]{escape(line)}[/{color}]", highlight=False, soft_wrap=True)
 
 
 def _resume_check(

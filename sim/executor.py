@@ -29,27 +29,30 @@ class EpisodeHandler(Protocol):
 
 
 class Executor(Protocol):
-    """Plays jobs; the first failure stops the others, and a stop request stops them all."""
+    """Plays jobs; a failed episode is handed over like any other, and a stop request stops them all."""
 
     async def run(self, jobs: Sequence[EpisodeJob], handler: EpisodeHandler) -> None:
-        """Play every job, handing each record to ``handler`` as it ends.
+        """Play every job, handing each record to ``handler`` as it ends (the handler decides whether a
+        failed episode stops the run, by setting the stop event).
 
-        Raises the first episode's failure once the episodes in flight have stopped, or
-        :class:`sim.engine.Interrupted` when a stop was requested before every job completed.
+        Raises :class:`sim.engine.Interrupted` when a stop was requested before every job ended, and
+        whatever the handler raises. Cancelled (a stop's grace period is over), it hands every episode
+        in flight over as ``interrupted`` and re-raises.
         """
 
 
-class _Stopped(Exception):
-    """An episode saw the stop request (an ordinary exception, so asyncio does not re-raise it)."""
+#: The error of an episode whose in-flight work was cancelled after a stop request.
+CANCELLED = repr(Interrupted("cancelled in flight after the stop request"))
 
 
 class LocalExecutor:
     """Plays jobs in this process: up to ``parallel`` episodes at once on one event loop.
 
     All episodes share one LLM client (built here on ``cache``, a :class:`sim.llm.cache.ResponseCache`),
-    so its per-model ``max_parallel`` slots and ``rpm`` limits hold across episodes. ``stop`` (set
-    on SIGINT/SIGTERM, or here when an episode fails) stops every episode at its next turn; episodes
-    not started yet are never started. ``stream=False`` plays without live streams (records only).
+    so its per-model ``max_parallel`` slots and ``rpm`` limits hold across episodes. ``stop`` (set on
+    SIGINT/SIGTERM, or by the driver when the run must fail) stops every episode at its next turn;
+    episodes not started yet are never started. A failed episode does not stop the others.
+    ``stream=False`` plays without live streams (records only).
     """
 
     def __init__(
@@ -70,40 +73,37 @@ class LocalExecutor:
     async def run(self, jobs: Sequence[EpisodeJob], handler: EpisodeHandler) -> None:
         """Play every job (see :meth:`Executor.run`)."""
         gate = asyncio.Semaphore(self.parallel)
-        completed = 0
+        ended = 0  # complete or failed
 
         async def one(job: EpisodeJob) -> None:
-            nonlocal completed
+            nonlocal ended
             async with gate:
                 if self.stop.is_set():
-                    raise _Stopped
+                    return
                 stream = handler.started(job)
                 recorder = EpisodeRecorder(job, stream if self.stream else None)
                 try:
                     record = await play_job(job, llm=self.llm, stop=self.stop, recorder=recorder)
                 except Interrupted as exc:  # a KeyboardInterrupt must not escape an asyncio task
-                    handler.finished(recorder.aborted("interrupted", repr(exc)))
-                    raise _Stopped from None
-                except (KeyboardInterrupt, asyncio.CancelledError) as exc:
+                    record = recorder.aborted("interrupted", repr(exc))
+                except asyncio.CancelledError:
+                    handler.finished(recorder.aborted("interrupted", CANCELLED))
+                    raise
+                except KeyboardInterrupt as exc:
                     handler.finished(recorder.aborted("interrupted", repr(exc)))
                     raise
-                except Exception as exc:
-                    self.stop.set()  # the other episodes in flight stop at their next turn
-                    handler.finished(recorder.aborted("failed", failure_text(exc)))
-                    raise
+                except Exception as exc:  # the episode failed: logged, and the handler decides what next
+                    record = recorder.aborted("failed", failure_text(exc))
                 handler.finished(record)
-                completed += 1
+                ended += record.status != "interrupted"
 
         if self.parallel == 1:
             for job in jobs:
-                try:
-                    await one(job)
-                except _Stopped:
-                    raise Interrupted("stop requested") from None
+                await one(job)
         else:  # LLM games wait on I/O: several episodes share the event loop (and the per-model queues)
             outcomes = await asyncio.gather(*(one(job) for job in jobs), return_exceptions=True)
-            errors = [o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, _Stopped)]
-            if errors:
+            errors = [o for o in outcomes if isinstance(o, BaseException)]
+            if errors:  # the handler's own (a dead writer), or a KeyboardInterrupt inside an agent
                 raise errors[0]
-        if completed < len(jobs):
-            raise Interrupted("stop requested")
+        if ended < len(jobs):
+            raise Interrupted(f"stop requested: {getattr(self.stop, 'reason', None) or 'stop event set'}")

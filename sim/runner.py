@@ -11,24 +11,27 @@ import asyncio
 import contextlib
 import gc
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from sim import __version__
-from sim.engine import EpisodeResult
+from sim.engine import EpisodeResult, Interrupted
 from sim.executor import Executor, LocalExecutor
 from sim.heartbeat import Heartbeat
 from sim.jobs import EpisodeJob, run_fingerprint
 from sim.llm.cache import ResponseCache
+from sim.play import failure_text
 from sim.record_writer import RecordWriter
 from sim.records import EpisodeRecord, EpisodeStream
 from sim.resume import RunConflict, StoredRun, find_run, stored_results
 from sim.run_summary import RunSummary
 from sim.scenario import LoadedScenario
-from sim.signals import StopOnSignal
+from sim.settings import EngineSettings
+from sim.shutdown import FailurePolicy, RunFailed, RunInterrupted, play_until_stopped
+from sim.signals import StopOnSignal, StopRequest
 from sim.store.engine import open_engine
-from sim.store.writer import StoreWriter
+from sim.store.writer import StoreWriter, WriterError
 
 #: Called once an episode is written (complete ones only), in the driver, in job completion order.
 EpisodeCallback = Callable[[EpisodeJob, EpisodeResult], None]
@@ -75,7 +78,8 @@ def _fewer_gc_passes() -> Iterator[None]:
 
 
 class _Recording:
-    """The driver's :class:`sim.executor.EpisodeHandler`: writes each record, then runs the hooks."""
+    """The driver's :class:`sim.executor.EpisodeHandler`: writes each record, applies the failure policy,
+    then runs the hooks. A dead writer or a policy that says stop sets the run's stop request."""
 
     def __init__(
         self,
@@ -83,27 +87,47 @@ class _Recording:
         summary: RunSummary,
         on_episode: EpisodeCallback | None,
         heartbeat: Heartbeat,
+        stop: StopRequest,
+        policy: FailurePolicy,
     ):
         self.records = records
         self.heartbeat = heartbeat
         self.summary = summary
+        self.stop = stop
+        self.policy = policy
         self.results: dict[str, EpisodeResult] = {}
         # After an episode is written: the caller's callback, then any hook appended here.
         self.after_episode: list[EpisodeCallback] = [on_episode] if on_episode is not None else []
 
     def started(self, job: EpisodeJob) -> EpisodeStream:
-        self.heartbeat.beat_if_due()
-        return self.records.begin(job)
+        with self._writer_failure():
+            self.heartbeat.beat_if_due()
+            return self.records.begin(job)
 
     def finished(self, record: EpisodeRecord) -> None:
-        episode_id = self.records.write(record)
-        self.heartbeat.beat_if_due()
+        with self._writer_failure():
+            episode_id = self.records.write(record)
+            self.heartbeat.beat_if_due()
+        halt = self.policy.observe(
+            record.status, f"episode {episode_id} ({record.job.matchup})", record.error
+        )
+        if halt is not None:
+            self.stop.request(halt, failure=True)
         if record.result is None:
             return
         self.summary.add_usage(episode_id, record.llm_calls)
         self.results[record.job.key] = record.result
         for hook in self.after_episode:
             hook(record.job, record.result)
+
+    @contextlib.contextmanager
+    def _writer_failure(self) -> Iterator[None]:
+        """A failing writer stops the run at once: nothing more can be stored."""
+        try:
+            yield
+        except WriterError as exc:
+            self.stop.request(str(exc), failure=True, urgent=True)
+            raise
 
 
 async def _evaluate(writer: StoreWriter, cache: ResponseCache, summary: RunSummary) -> None:
@@ -123,7 +147,7 @@ async def _run(
     loaded: LoadedScenario,
     db: Path,
     on_episode: EpisodeCallback | None,
-    stop: threading.Event,
+    stop: StopRequest,
     make_executor: ExecutorFactory | None,
     resume: bool = False,
 ) -> RunSummary:
@@ -165,20 +189,22 @@ async def _run(
     else:
         executor = LocalExecutor(parallel=settings.parallel_episodes, cache=cache, stop=stop)
     heartbeat = Heartbeat(writer, run_id)
-    recording = _Recording(records, summary, on_episode, heartbeat)
+    recording = _Recording(records, summary, on_episode, heartbeat, stop, _policy(settings))
     recording.results.update(done)
-    status = "failed"
-    try:
+
+    async def play() -> None:
         async with heartbeat.running():
             await executor.run(todo, recording)
-            summary.episodes.extend((job, recording.results[job.key]) for job in jobs)
-            await _evaluate(writer, cache, summary)
-        status = "complete"
-    except (KeyboardInterrupt, asyncio.CancelledError):
-        status = "interrupted"
-        raise
-    finally:
-        writer.finish_run(run_id, status)
+        summary.episodes.extend(
+            (job, recording.results[job.key]) for job in jobs if job.key in recording.results
+        )
+        await _evaluate(writer, cache, summary)
+
+    error = await _play_and_close(play(), writer, run_id, db, stop, settings.stop_grace)
+    if error is not None:
+        raise error
+    if recording.policy.first is not None:  # played to the end, but some episodes failed
+        raise RunFailed(run_id, db, "complete", recording.policy.first, summary)
     return summary
 
 
@@ -202,3 +228,52 @@ def _plan_episodes(
     for episode_id, rows in usage.items():
         summary.add_usage(episode_id, rows)
     return todo, done
+
+
+def _policy(settings: EngineSettings) -> FailurePolicy:
+    return FailurePolicy(settings.fail_fast, settings.max_consecutive_failures)
+
+
+async def _play_and_close(
+    work: Coroutine[Any, Any, None],
+    writer: StoreWriter,
+    run_id: int,
+    db: Path,
+    stop: StopRequest,
+    grace: float,
+) -> BaseException | None:
+    """Play, then close the run with a truthful final status whatever happened (a signal, the failure
+    policy, a dead writer, a bug); returns the error to raise: :class:`RunInterrupted`,
+    :class:`RunFailed` naming the first cause, a CancelledError of this task itself, or None."""
+    error: BaseException | None = None
+    try:
+        await play_until_stopped(work, stop, grace)
+    except (Exception, KeyboardInterrupt, asyncio.CancelledError) as exc:
+        error = exc
+    why = None if error is None else failure_text(error)
+    status = writer.finish_run(run_id, _final_status(error, stop), why)
+    if isinstance(error, asyncio.CancelledError) and not stop.is_set():
+        return error  # this task was cancelled from outside (asyncio.run shutting down): let it end so
+    if status == "interrupted":
+        return RunInterrupted(run_id, db, stop.reason or failure_text(error or Interrupted()))
+    if status == "failed":
+        if writer.failure is not None:  # a dead writer is the cause the user must see
+            cause = failure_text(writer.failure)
+        elif stop.failure and stop.reason:
+            cause = stop.reason
+        else:
+            cause = failure_text(error or RuntimeError("unknown"))
+        failed = RunFailed(run_id, db, status, cause)
+        failed.__cause__ = error
+        return failed
+    return None
+
+
+def _final_status(error: BaseException | None, stop: StopRequest) -> str:
+    """How a run ends: ``complete``, ``failed`` (a failure policy, a dead writer, a bug), or
+    ``interrupted`` (a signal, a KeyboardInterrupt)."""
+    if error is None:
+        return "complete"
+    if not stop.failure and isinstance(error, (KeyboardInterrupt, asyncio.CancelledError)):
+        return "interrupted"
+    return "failed"

@@ -23,3 +23,19 @@ class EngineSettings(BaseModel):
     parallel_episodes: int = Field(1, ge=1, le=1024, description="episodes played at once (for LLM seats)")
     flush_rows: int = Field(20_000, ge=1, description="flush the writer after this many buffered rows")
     flush_seconds: float = Field(1.0, gt=0, description="flush the writer at least this often during play")
+    fail_fast: bool = Field(
+        False, description="stop the run at the first failed episode (default: log it and play the others)"
+    )
+    max_consecutive_failures: int = Field(
+        5,
+        ge=0,
+        description="circuit breaker: stop scheduling episodes after this many failed in a row "
+        "(0 = never); the rest become not_run and the run fails",
+    )
+    stop_grace: float = Field(
+        2.0,
+        ge=0,
+        le=60,
+        description="seconds episodes get to reach a turn boundary after a stop request before their "
+        "in-flight work (LLM requests) is cancelled; a second signal cancels at once",
+    )

@@ -9,9 +9,9 @@ import pytest
 from engine_agents import Sleeper, Stubborn, StubbornConfig
 
 from agents.scripted import repeated as s
-from sim.agent import AgentError
 from sim.runner import run_scenario
 from sim.scenario import EngineSettings, validate_scenario
+from sim.shutdown import RunFailed
 from sim.testing import play
 from worlds.repeated.params import RepeatedParams
 from worlds.repeated.world import RepeatedGameWorld
@@ -102,15 +102,25 @@ def _rows(db: Path, sql: str) -> list[tuple]:
 
 def test_a_crashing_agent_marks_the_episode_failed_and_keeps_its_events(tmp_path: Path) -> None:
     loaded = _scenario(tmp_path, [{"agent": "engine_agents:Crasher"}, {"agent": "defector"}])
-    with pytest.raises(RuntimeError, match="agent exploded"):
+    with pytest.raises(RunFailed, match="RuntimeError: agent exploded") as failed:
         run_scenario(loaded)  # type: ignore[arg-type]
+    assert failed.value.status == "complete"  # a failed episode does not stop the others
     db = tmp_path / "t.db"
     assert _rows(db, "SELECT status, error FROM episodes ORDER BY id") == [
         ("failed", "RuntimeError: agent exploded"),
-        ("not_run", None),
+        ("failed", "RuntimeError: agent exploded"),
     ]
-    assert _rows(db, "SELECT status FROM runs") == [("failed",)]
-    assert _rows(db, "SELECT count(*) FROM events WHERE kind = 'round'") == [(2,)]
+    assert _rows(db, "SELECT status FROM runs") == [("complete",)]
+    assert _rows(db, "SELECT count(*) FROM events WHERE kind = 'round'") == [(4,)]
+    loaded.scenario.engine.fail_fast = True  # unless the run fails fast
+    with pytest.raises(RunFailed, match=r"agent exploded \(engine.fail_fast\)") as failed:
+        run_scenario(loaded, tmp_path / "fast.db")  # type: ignore[arg-type]
+    assert failed.value.status == "failed"
+    assert _rows(tmp_path / "fast.db", "SELECT status FROM episodes ORDER BY id") == [
+        ("failed",),
+        ("not_run",),
+    ]
+    assert _rows(tmp_path / "fast.db", "SELECT status FROM runs") == [("failed",)]
 
 
 def test_ctrl_c_marks_episode_and_run_interrupted_never_complete(tmp_path: Path) -> None:
@@ -136,7 +146,7 @@ def test_replay_agent_fails_loudly_on_an_illegal_action(tmp_path: Path) -> None:
         rounds=3,
         episodes=1,
     )
-    with pytest.raises(AgentError, match=r"action #2 'X' is illegal at turn 2"):
+    with pytest.raises(RunFailed, match=r"AgentError: replay for p0: action #2 'X' is illegal at turn 2"):
         run_scenario(loaded)  # type: ignore[arg-type]
     loaded = _scenario(
         tmp_path,
@@ -144,7 +154,7 @@ def test_replay_agent_fails_loudly_on_an_illegal_action(tmp_path: Path) -> None:
         rounds=3,
         episodes=1,
     )
-    with pytest.raises(AgentError, match="ran out of actions at turn 2"):
+    with pytest.raises(RunFailed, match="AgentError: replay for p0: ran out of actions at turn 2"):
         run_scenario(loaded)  # type: ignore[arg-type]
 
 

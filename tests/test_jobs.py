@@ -258,16 +258,30 @@ def test_the_local_executor_plays_jobs_into_a_handler_and_streams_events() -> No
     assert [e.kind for e in collect.live].count("round") == 3 * 8
 
 
-def test_a_failing_episode_stops_the_run_and_later_jobs_never_start() -> None:
+def test_a_failing_episode_is_handed_over_and_the_others_play_on() -> None:
     collect = _Collect()
-    with pytest.raises(RuntimeError, match="agent exploded"):
-        asyncio.run(LocalExecutor().run(_crash_jobs(3), collect))
-    ((record,),) = [collect.records]
-    assert collect.begun == ["1/0"]
-    assert (record.status, record.turns, record.error) == ("failed", 2, "RuntimeError: agent exploded")
+    asyncio.run(LocalExecutor().run(_crash_jobs(3), collect))  # no exception: the handler decides
+    assert collect.begun == ["1/0", "1/1", "1/2"]
+    assert {(r.status, r.turns, r.error) for r in collect.records} == {
+        ("failed", 2, "RuntimeError: agent exploded")
+    }
 
 
-def test_a_failing_episode_stops_the_parallel_ones_and_a_stop_request_is_an_interrupt() -> None:
+def test_a_handler_that_sets_the_stop_keeps_later_jobs_from_starting() -> None:
+    executor = LocalExecutor()
+
+    class Halting(_Collect):
+        def finished(self, record: EpisodeRecord) -> None:
+            super().finished(record)
+            executor.stop.set()  # what the driver does under engine.fail_fast
+
+    collect = Halting()
+    with pytest.raises(Interrupted):
+        asyncio.run(executor.run(_crash_jobs(3), collect))
+    assert collect.begun == ["1/0"] and [r.status for r in collect.records] == ["failed"]
+
+
+def test_a_failing_parallel_episode_leaves_the_others_and_a_stop_request_is_an_interrupt() -> None:
     data = {
         "name": "x",
         "world": "matrix/repeated-v1",
@@ -280,12 +294,10 @@ def test_a_failing_episode_stops_the_parallel_ones_and_a_stop_request_is_an_inte
     jobs[1] = dataclasses.replace(jobs[1], seats=(crasher, jobs[1].seats[0]))
     collect = _Collect()
     executor = LocalExecutor(parallel=3)
-    with pytest.raises(RuntimeError, match="agent exploded"):
-        asyncio.run(executor.run(jobs, collect))
-    assert executor.stop.is_set()
+    asyncio.run(executor.run(jobs, collect))
+    assert not executor.stop.is_set()
     ended = {r.job.key: (r.status, r.turns) for r in collect.records}
-    assert ended.pop("1/1") == ("failed", 2)
-    assert ended == {"1/0": ("interrupted", 3), "1/2": ("interrupted", 3)}, "stopped at their next turn"
+    assert ended == {"1/0": ("complete", 8), "1/1": ("failed", 2), "1/2": ("complete", 8)}
     stopped = threading.Event()
     stopped.set()
     collect = _Collect()

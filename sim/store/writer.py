@@ -14,7 +14,9 @@ If the engine process dies, the writer process rolls back what was not committed
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -204,6 +206,7 @@ _RESET_EPISODE = _update(
 #: The tables holding an episode's played rows, children first (what a replay removes).
 _EPISODE_ROWS = ("llm_calls", "events", "metrics", "turn_metrics", "seats")
 _DELETE_EPISODE_ROWS = tuple(_delete(table, ("episode_id",)) for table in _EPISODE_ROWS)
+_CLOSE_RUNNING = _update("episodes", ("status", "error", "finished_at"), ("run_id", "status"))
 _DELETE_EVALUATOR_METRICS = _delete("metrics", ("episode_id", "evaluator"))
 _DEFAULT_ROLE = _SEATS.default("role")
 _DEFAULT_INVALID = _SEATS.default("invalid_actions")
@@ -217,6 +220,13 @@ def _now() -> datetime:
 def _now_text() -> str:
     """The current UTC time in the text form SQLAlchemy's SQLite DateTime columns use."""
     return _now().strftime(_TIME_FORMAT)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 class WriterError(RuntimeError):
@@ -240,6 +250,7 @@ class StoreWriter:
         self._seq: dict[int, int] = {}
         self._last_commit = time.monotonic()
         self._process: subprocess.Popen[bytes] | None = None
+        self.failure: WriterError | None = None  # set once the writer process failed or died
 
     # runs and reservations (written by this process, before the writer process starts) ---------
     def begin_run(
@@ -313,13 +324,52 @@ class StoreWriter:
         self._updates.append((_HEARTBEAT, (_now_text(), run_id), False))
         self.commit()
 
-    def finish_run(self, run_id: int, status: str) -> None:
-        """Write and commit everything, close the writer process, then close the run with ``status``."""
+    def finish_run(self, run_id: int, status: str, error: str | None = None) -> str:
+        """Write and commit everything, close the writer process, then close the run with ``status``;
+        returns the status written.
+
+        A run that did not complete also closes its episodes: ``pending`` ones become ``not_run``, any
+        still ``running`` becomes ``interrupted`` (an interrupted run) or ``failed``, with ``error``.
+        If the writer process is gone, what it never committed is lost and these statuses are written
+        through a direct connection, in one transaction; a ``complete`` run then ends ``failed``, since
+        not all its rows were stored. :attr:`failure` keeps the writer's error.
+        """
+        closing = self._closing(run_id, status, error)
         if status != "complete":
-            self._updates.append((_SKIP_PENDING, ("not_run", run_id, "pending"), False))
-        self.close()
+            self._updates.extend((sql, params, False) for sql, params in closing)
+        try:
+            self.close()
+        except WriterError as exc:
+            self.failure = self.failure or exc
+            self._discard()
+            status = "failed" if status == "complete" else status
+            closing = self._closing(run_id, status, error or str(exc))
+        else:
+            closing = closing[-1:]  # the episodes were closed in the writer's last batch
         with self.engine.begin() as conn:
-            conn.exec_driver_sql(_FINISH_RUN, (status, _now_text(), run_id))
+            for sql, params in closing:
+                conn.exec_driver_sql(sql, params)
+        return status
+
+    @staticmethod
+    def _closing(run_id: int, status: str, error: str | None) -> list[tuple[str, tuple[Any, ...]]]:
+        """The statements closing a run with ``status``: its unfinished episodes (unless it is complete),
+        then the run itself."""
+        now = _now_text()
+        closing: list[tuple[str, tuple[Any, ...]]] = []
+        if status != "complete":
+            left = "interrupted" if status == "interrupted" else "failed"
+            closing.append((_SKIP_PENDING, ("not_run", run_id, "pending")))
+            closing.append(
+                (_CLOSE_RUNNING, (left, error or f"the run ended {status}", now, run_id, "running"))
+            )
+        closing.append((_FINISH_RUN, (status, now, run_id)))
+        return closing
+
+    def _discard(self) -> None:
+        """Drop everything buffered (the writer process that would have written it is gone)."""
+        self._events, self._turn_metrics, self._llm_calls, self._cache = [], [], [], []
+        self._updates, self._queued_rows = [], 0
 
     # episodes -------------------------------------------------------------------------------
     def begin_episode(
@@ -488,7 +538,8 @@ class StoreWriter:
                 self._request(("close",), process)
             finally:
                 assert process.stdin is not None
-                process.stdin.close()
+                with contextlib.suppress(BrokenPipeError):  # a dead writer: its unflushed bytes are moot
+                    process.stdin.close()
                 process.wait()
 
     def _maybe_commit(self) -> None:
@@ -531,7 +582,9 @@ class StoreWriter:
         try:
             writer_process.send(process.stdin, message)  # type: ignore[arg-type]
         except BrokenPipeError:
-            raise WriterError(f"the writer process of {self.engine.url.database} has stopped") from None
+            raise self._failed(
+                f"the writer process of {self.engine.url.database} has stopped", process
+            ) from None
 
     def _request(self, message: tuple[Any, ...], process: subprocess.Popen[bytes] | None = None) -> None:
         process = process or self._writer()
@@ -539,5 +592,18 @@ class StoreWriter:
         assert process.stdout is not None
         answer = writer_process.receive(process.stdout)  # type: ignore[arg-type]
         if answer is None or answer[0] != "ok":
-            why = answer[1] if answer else f"it exited with code {process.poll()}"
-            raise WriterError(f"writing to {self.engine.url.database} failed: {why}")
+            why = answer[1] if answer else "it exited"
+            raise self._failed(f"writing to {self.engine.url.database} failed: {why}", process)
+
+    def _failed(self, text: str, process: subprocess.Popen[bytes]) -> WriterError:
+        """The writer's error (kept as :attr:`failure`), with how its process ended if it did."""
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=1.0)
+        code = process.returncode
+        if code is not None and code < 0:
+            text += f" (killed by {_signal_name(-code)})"
+        elif code:
+            text += f" (exit code {code})"
+        error = WriterError(text)
+        self.failure = self.failure or error
+        return error

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from sim.agent import AgentError
 from sim.llm.testserver import TestServer
 from sim.runner import run_scenario
 from sim.scenario import validate_scenario
+from sim.shutdown import RunFailed
 
 REFUSED = "http://127.0.0.1:9/v1"  # the discard port: never bound here, so connections are refused
 
@@ -105,7 +105,7 @@ def test_a_cached_rerun_gives_the_same_trajectory_with_zero_requests(
 
 
 def test_replay_only_cache_miss_is_a_clear_error_without_network(tmp_path: Path, server: TestServer) -> None:
-    with pytest.raises(AgentError, match="replay-only cache has no answer"):
+    with pytest.raises(RunFailed, match="LLMUnavailable: replay-only cache has no answer"):  # that episode
         run_scenario(_scenario(tmp_path, {"model": _model(server, cache="replay")}))
     assert server.count == 0
 
@@ -157,8 +157,9 @@ def test_illegal_choices_are_re_asked_then_logged_as_an_invalid_fallback(
 def test_a_refused_connection_is_retried_then_stops_the_episode(tmp_path: Path, model: str) -> None:
     base = REFUSED if model.startswith("openai/") else REFUSED.removesuffix("/v1")
     llm = {"model": {"model": model, "api_base": base, "retries": 1, "backoff": 0.0, "timeout": 5}}
-    with pytest.raises(AgentError, match="after 1 retries"):
+    with pytest.raises(RunFailed, match="after 1 retries") as failed:
         run_scenario(_scenario(tmp_path, llm, rounds=1))
+    assert failed.value.status == "complete", "the run played its one episode, which failed"
     db = tmp_path / "llm.db"
     assert _rows(db, "SELECT status FROM episodes") == [("failed",)]
     error_class = _rows(db, "SELECT error_class FROM llm_calls")[0][0]
