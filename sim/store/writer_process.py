@@ -10,7 +10,9 @@ imports only the standard library. Messages are length-prefixed pickles on stdin
 
 A failure answers ``("error", text)`` at the next sync and exits. End of input without ``close``
 (the engine process died) rolls the open transaction back, so only committed batches remain.
-SIGINT is ignored: the engine process decides when to stop and closes the writer cleanly.
+SIGINT and SIGTERM are ignored (a terminal's Ctrl-C or ``docker stop`` signal the whole process group):
+the engine process decides when to stop and closes the writer cleanly; if it dies instead, end of input
+ends the writer.
 """
 
 from __future__ import annotations
@@ -82,4 +84,5 @@ def serve(db: str, inp: BinaryIO, out: BinaryIO) -> int:
 
 if __name__ == "__main__":
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     sys.exit(serve(sys.argv[1], sys.stdin.buffer, sys.stdout.buffer))
