@@ -3,7 +3,7 @@
 Three runs of the repeated game:
 
 - ``closed`` (run 1, ``interrupted``): one episode each complete, failed, interrupted and not_run, and
-  an ``orphan`` left ``running`` when the run closed (as a dying writer leaves it);
+  an ``orphan`` left ``running`` when the run closed (as older versions left it);
 - ``live`` (run 2, ``running``, pid = this test process): complete, running with events and seats but
   no score (and two LLM calls: an answer and a failed attempt without one), running with events and no
   seats yet, pending with nothing;
@@ -126,7 +126,7 @@ def mixed_store(db: Path) -> MixedStore:
     _play(writer, closed, episodes["closed.interrupted"], 2)
     writer.finish_episode(episodes["closed.interrupted"], status="interrupted", turns=2, outcome=None)
     _play(writer, closed, episodes["closed.orphan"], 1)
-    writer.finish_run(closed, "interrupted")  # the pending one becomes not_run, the orphan stays running
+    writer.finish_run(closed, "interrupted")  # the pending one becomes not_run, the orphan interrupted
 
     live = begin("live", ["complete", "running", "unseated", "pending"])
     _complete(writer, live, episodes["live.complete"])
@@ -141,4 +141,6 @@ def mixed_store(db: Path) -> MixedStore:
     writer.close()
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE runs SET pid = ? WHERE id = ?", (exited_pid(), dead))
+        # An episode left running by a closed run, as versions before the orderly shutdown left them.
+        conn.execute("UPDATE episodes SET status = 'running' WHERE id = ?", (episodes["closed.orphan"],))
     return MixedStore(db, {"closed": closed, "live": live, "dead": dead}, episodes)

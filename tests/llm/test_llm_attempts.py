@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
-from sim.agent import AgentError
 from sim.llm.client import CallContext, LLMClient, LLMUnavailable
 from sim.llm.settings import ModelSettings
 from sim.llm.testserver import TestServer
 from sim.runner import run_scenario
 from sim.scenario import validate_scenario
+from sim.shutdown import RunFailed
 
 COLUMNS = "valid, error_class, http_attempt, attempt, cache_hit"
 
@@ -54,9 +54,7 @@ def test_a_malformed_body_is_a_row_and_every_row_carries_the_cache_key(tmp_path:
 
 def test_exhausted_retries_leave_one_row_per_try(tmp_path: Path) -> None:
     with TestServer("first_option", faults=["503", "429", "500"]) as server:
-        with contextlib.suppress(
-            AgentError
-        ):  # the episode fails (whether the run goes on is not this test's)
+        with contextlib.suppress(RunFailed):  # the episode fails; the run reports it
             run_scenario(_scenario(tmp_path, server, retries=2))
         assert server.count == 3
     rows = _rows(tmp_path / "attempts.db", f"SELECT {COLUMNS}, latency_ms FROM llm_calls ORDER BY id")
