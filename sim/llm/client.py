@@ -14,9 +14,12 @@
   does every route until one of its requests was seen at our session (:meth:`LLMClient._send`).
 - Rate limits, timeouts, connection errors and 5xx are retried with jittered exponential backoff
   (tenacity). A refused connection is ``InternalServerError`` for ``openai/`` and
-  ``APIConnectionError`` for ``ollama_chat/``: both are retried.
-- The answer schema is sent as ``response_format`` where wanted and always validated here; an answer
-  that does not validate is re-asked with the error appended, up to ``reasks`` times.
+  ``APIConnectionError`` for ``ollama_chat/``: both are retried. A refused request (bad or unsupported
+  parameters, unknown model, auth; also a 5xx whose body is a request-validation error) is tried once
+  and reported with the provider's full message and a hint (:func:`sim.llm.structured.refused_request`).
+- The answer schema is sent as the model's ``structured`` mode asks (:mod:`sim.llm.structured`; ``auto``
+  negotiates with OpenAI-compatible servers) and always validated here; an answer that does not
+  validate is re-asked with the error appended, up to ``reasks`` times.
 - Every attempt becomes one ``llm_calls`` row through ``record``: each HTTP try (``http_attempt`` 1,
   2.. within one ask, failed tries with their exception class and that try's latency), each answer
   the parser refused, each cache hit, and a call cancelled mid-flight (``error_class`` "Cancelled",
@@ -44,6 +47,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.agent import AgentError
+from sim.llm import structured
 from sim.llm.cache import CachedAnswer, ResponseCache, cache_key
 from sim.llm.settings import ModelSettings
 from sim.types import to_jsonable
@@ -52,6 +56,7 @@ Messages = list[dict[str, Any]]
 Parser = Callable[[str], Any]  # raises ValueError (or ValidationError) on a bad answer
 INVALID_ANSWER = "InvalidAnswer"  # error_class of an answer the parser refused
 CANCELLED = "Cancelled"  # error_class of a try cancelled mid-flight (action timeout, shutdown)
+_ERROR_CHARS = 8000  # a provider message longer than this is cut (an HTML error page, say)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
 
@@ -248,6 +253,7 @@ class LLMClient:
         self._occurrences: dict[tuple[int | None, str], int] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, Any] = {}
+        self._structured = structured.Negotiator()
 
     async def ask(
         self,
@@ -269,7 +275,8 @@ class LLMClient:
         text: str | None = None
         for attempt in range(1, settings.reasks + 2):
             call = _Call(settings, conversation, purpose, context, attempt)
-            schema_json = schema.model_json_schema() if schema is not None and settings.structured else None
+            sends_schema = schema is not None and settings.structured != "prompt"
+            schema_json = schema.model_json_schema() if sends_schema and schema is not None else None
             call.key = self._cache_key(settings, conversation, schema_json, context)
             accepted, hit = False, self._cached(call)
             if hit is not None:  # served only if it parses (stores older than this rule hold invalid ones)
@@ -352,21 +359,29 @@ class LLMClient:
                 raise LLMUnavailable(_missing_key(settings.api_key_env))
         elif settings.api_base:
             kwargs["api_key"] = "not-needed"  # local OpenAI-compatible servers want some key, and ignore it
-        if schema is not None:
-            kwargs["response_format"] = schema
-        try:
-            response, number, latency_ms = await self._with_retries(call, litellm, kwargs)
-        except asyncio.CancelledError:
-            if not call.cancel_recorded:  # cancelled between tries, while waiting to retry
-                since = (time.perf_counter() - call.try_ended) * 1000
-                self._record_failure(
-                    call, call.tries + 1, CANCELLED, "cancelled while waiting to retry", since
+        while True:
+            sent = dict(kwargs)
+            call.mode = call.fallback = None
+            if schema is not None:
+                call.mode = self._structured.mode(
+                    litellm, settings.model, settings.api_base, settings.structured
                 )
-            raise
-        except Exception as exc:
-            raise LLMUnavailable(
-                f"{settings.model}: {type(exc).__name__} after {call.tries - 1} retries: {_error_text(exc)}"
-            ) from exc
+                structured.apply(sent, call.mode, schema)
+            call.tries_before = call.tries
+            try:
+                response, number, latency_ms = await self._with_retries(call, litellm, sent)
+                break
+            except asyncio.CancelledError:
+                if not call.cancel_recorded:  # cancelled between tries, while waiting to retry
+                    since = (time.perf_counter() - call.try_ended) * 1000
+                    self._record_failure(
+                        call, call.tries + 1, CANCELLED, "cancelled while waiting to retry", since
+                    )
+                raise
+            except Exception as exc:
+                if call.fallback is not None:  # auto: the next try uses the next structured mode
+                    continue
+                raise LLMUnavailable(self._unavailable(call, litellm, exc)) from exc
         text = response.choices[0].message.content or ""
         usage = getattr(response, "usage", None)
         return text, {
@@ -384,6 +399,7 @@ class LLMClient:
         """The response, the number of the try that got it and that try's latency (ms)."""
         from tenacity import (
             AsyncRetrying,
+            retry_if_exception,
             retry_if_exception_type,
             stop_after_attempt,
             wait_random_exponential,
@@ -396,15 +412,19 @@ class LLMClient:
             after = _retry_after(state.outcome.exception()) if state.outcome else None
             return after if after is not None else float(backoff(state))
 
+        def transient(exc: BaseException) -> bool:
+            return call.fallback is None and not structured.refused_request(litellm, exc)
+
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(_retryable(litellm)),
+            retry=retry_if_exception_type(_retryable(litellm)) & retry_if_exception(transient),
             wait=wait,
             stop=stop_after_attempt(settings.retries + 1),
             reraise=True,
         )
         async for attempt in retrying:
             with attempt:
-                return await self._try(call, attempt.retry_state.attempt_number, litellm, kwargs)
+                number = call.tries_before + attempt.retry_state.attempt_number
+                return await self._try(call, number, litellm, kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _try(
@@ -422,9 +442,34 @@ class LLMClient:
                 call.cancel_recorded = True
                 self._record_failure(call, number, CANCELLED, "cancelled during the request", latency_ms)
             elif isinstance(exc, Exception):
-                self._record_failure(call, number, type(exc).__name__, _error_text(exc), latency_ms)
+                error = _error_text(exc) + self._after_refusal(call, litellm, exc)
+                self._record_failure(call, number, type(exc).__name__, error, latency_ms)
             raise
         return response, number, (time.perf_counter() - started) * 1000
+
+    def _after_refusal(self, call: _Call, litellm: Any, exc: Exception) -> str:
+        """For a refused request: decide ``auto``'s fallback (set on ``call``) and return the note for
+        the try's row ("; falling back to ..." or "; " and a hint; "" for transient errors)."""
+        settings = call.settings
+        if call.mode is not None and not isinstance(exc, litellm.RateLimitError | litellm.Timeout):
+            call.fallback = self._structured.fall_back(
+                settings.model, settings.api_base, settings.structured, call.mode, exc
+            )
+            if call.fallback is not None:
+                return f"; falling back to structured: {call.fallback}"
+        if not structured.refused_request(litellm, exc):
+            return ""
+        advice = structured.hint(litellm, exc, call.mode, settings.structured)
+        return f"; {advice}" if advice else ""
+
+    def _unavailable(self, call: _Call, litellm: Any, exc: Exception) -> str:
+        """The ``LLMUnavailable`` message: one line with the provider's full message (and a hint)."""
+        name = f"{call.settings.model}: {type(exc).__name__}"
+        if not structured.refused_request(litellm, exc):
+            return f"{name} after {call.tries - 1} retries: {structured.one_line(_error_text(exc))}"
+        advice = structured.hint(litellm, exc, call.mode, call.settings.structured)
+        text = structured.one_line(_error_text(exc)) + (f"; {advice}" if advice else "")
+        return f"{name} (the request was refused; not retried): {text}"
 
     async def _send(self, settings: ModelSettings, litellm: Any, kwargs: dict[str, Any]) -> Any:
         """One ``acompletion``, its model's slot (and ``rpm`` token) held only around the HTTP exchange
@@ -534,6 +579,9 @@ class _Call:
     attempt: int
     key: str = ""
     tries: int = 0  # HTTP tries started so far
+    tries_before: int = 0  # tries made with earlier structured modes (auto's fallback)
+    mode: structured.Mode | None = None  # the structured mode of the current try (None: no schema)
+    fallback: structured.Mode | None = None  # set when the current mode was refused and auto steps down
     try_ended: float = 0.0  # perf_counter when the last failed try ended
     cancel_recorded: bool = False
 
@@ -547,10 +595,11 @@ def _parsed(parse: Parser, text: str) -> tuple[bool, Any, str | None]:
 
 
 def _error_text(exc: BaseException) -> str:
-    """A provider error's first line, credentials masked (it is stored and printed)."""
+    """A provider error's full message, credentials masked (it is stored and printed)."""
     from sim.redact import redact_text
 
-    return redact_text(_short_error(exc))
+    text = str(exc).strip() or type(exc).__name__
+    return redact_text(text[:_ERROR_CHARS])
 
 
 def _missing_key(name: str) -> str:

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from sim.llm.structured import StructuredMode
+
 CacheMode = Literal["off", "use", "replay"]
 #: What ``api_key_env`` must look like: an upper-case environment variable name (``OPENAI_API_KEY``).
 #: API keys have lower-case letters or dashes, so a key pasted here by mistake is refused.
@@ -36,7 +38,11 @@ class ModelSettings(BaseModel):
     reasks: int = Field(
         2, ge=0, le=10, description="re-asks after an answer that does not parse or is illegal"
     )
-    structured: bool = Field(True, description="send the answer schema as response_format (always validated)")
+    structured: StructuredMode = Field(
+        "auto",
+        description="how the answer schema is sent: auto, json_schema, json_object_schema, guided_json, "
+        "json_object or prompt (true = auto, false = prompt); answers are always validated here",
+    )
     cache: CacheMode = Field("use", description="off, use (read and write), replay (read only, no network)")
     extra: dict[str, Any] = Field(default_factory=dict, description="more litellm arguments (no secrets)")
 
@@ -49,6 +55,14 @@ class ModelSettings(BaseModel):
                 "must name an environment variable (upper-case letters, digits and _, "
                 "e.g. OPENAI_API_KEY), not hold the key itself"
             )
+        return value
+
+    @field_validator("structured", mode="before")
+    @classmethod
+    def _structured_bool(cls, value: Any) -> Any:
+        # the boolean of earlier scenarios: true sends the schema as the provider allows, false never
+        if isinstance(value, bool):
+            return "auto" if value else "prompt"
         return value
 
     @model_validator(mode="before")

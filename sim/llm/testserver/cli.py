@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sim.llm.testserver.faults import FAULTS, FaultPlan
+from sim.llm.testserver.mimic import MIMICS
 from sim.llm.testserver.policies import POLICIES, make_policy
 from sim.llm.testserver.schema import DEFAULT_REPLY
 from sim.llm.testserver.server import TestServer
@@ -41,6 +42,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--fault-seed", type=int, default=0, help="seed for --fault-rate")
     p.add_argument("--hang-seconds", type=float, default=30.0)
     p.add_argument("--verbose", action="store_true", help="log requests to stderr")
+    p.add_argument(
+        "--mimic",
+        choices=MIMICS,
+        default=None,
+        help="enforce this provider's response_format rules (default: accept every form)",
+    )
     args = p.parse_args(argv)
     kwargs: dict[str, Any] = {}
     if args.policy == "random_option":
@@ -61,6 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         port=args.port,
         host=args.host,
         verbose=args.verbose,
+        mimic=args.mimic,
     )
     done = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

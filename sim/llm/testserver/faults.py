@@ -3,7 +3,10 @@
 Faults as litellm 1.110 raises them: "429" ``RateLimitError``, "500" ``InternalServerError``, "503"
 ``ServiceUnavailableError``, "hang" ``Timeout`` (with a short ``timeout=``), "malformed"
 ``InternalServerError`` for ``openai/`` but ``APIConnectionError`` for ``ollama_chat/``;
-"bad_content" and "illegal" succeed with content that fails validation.
+"bad_content" and "illegal" succeed with content that fails validation. Refused requests, which are
+never retried: "400" ``BadRequestError`` (a multi-line validation message), "401"
+``AuthenticationError`` (its message quotes a key), "404" ``NotFoundError`` (unknown model), "422"
+``UnprocessableEntityError``.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 BAD_CONTENT = "I think I'll cooperate!"
-FAULTS = frozenset({"429", "500", "503", "hang", "malformed", "bad_content", "illegal"})
+FAULTS = frozenset(
+    {"400", "401", "404", "422", "429", "500", "503", "hang", "malformed", "bad_content", "illegal"}
+)
 
 
 class HTTPFault(NamedTuple):
@@ -37,6 +42,28 @@ HTTP_FAULTS: dict[str, HTTPFault] = {
     ),
     "500": HTTPFault(500, "internal server error (test server fault)", "server_error", "server_error"),
     "503": HTTPFault(503, "service unavailable (test server fault)", "server_error", "service_unavailable"),
+    "400": HTTPFault(
+        400,
+        "2 validation errors:\n  temperature\n    Input should be less than or equal to 2\n"
+        "  top_k\n    Extra inputs are not permitted (test server fault)",
+        "invalid_request_error",
+        "invalid_request_error",
+    ),
+    "401": HTTPFault(
+        401,
+        "Incorrect API key provided: sk-testserverFAKEKEY0123456789abcdef (test server fault)",
+        "invalid_request_error",
+        "invalid_api_key",
+    ),
+    "404": HTTPFault(
+        404,
+        "The model does not exist or you do not have access to it (test server fault)",
+        "invalid_request_error",
+        "model_not_found",
+    ),
+    "422": HTTPFault(
+        422, "Unprocessable request: stop\n  must be a list (test server fault)", "invalid_request_error", "422"
+    ),
 }
 
 

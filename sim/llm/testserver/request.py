@@ -15,7 +15,9 @@ class Request:
     model: str
     messages: list[dict[str, Any]]
     body: dict[str, Any]
-    schema: dict[str, Any] | None  # requested JSON schema (OpenAI json_schema or Ollama dict format)
+    #: the schema the server enforces (json_schema, llama.cpp's json_object schema, vLLM's guided_json,
+    #: Ollama's format; see mimic.schema_of), or None
+    schema: dict[str, Any] | None
     index: int  # 0-based request number since start or reset()
 
 

@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from sim.llm.testserver import mimic as mimics
 from sim.llm.testserver import readers
 from sim.llm.testserver.faults import BAD_CONTENT, HTTP_FAULTS, FaultPlan, illegal
 from sim.llm.testserver.policies import answer, make_policy
@@ -153,17 +154,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.owner._serve_chat(self, path, body)
 
 
-def _schema_of(path: str, body: dict[str, Any]) -> dict[str, Any] | None:
-    if path.startswith("/api/"):
-        fmt = body.get("format")
-        return fmt if isinstance(fmt, dict) else None
-    rf = body.get("response_format")
-    if isinstance(rf, dict) and isinstance(rf.get("json_schema"), dict):
-        schema = rf["json_schema"].get("schema")
-        return schema if isinstance(schema, dict) else None
-    return None
-
-
 def _messages_of(path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
     if path == "/api/generate":
         msgs = [{"role": "system", "content": body["system"]}] if body.get("system") else []
@@ -187,8 +177,12 @@ class TestServer:
         port: int = 0,
         host: str = "127.0.0.1",
         verbose: bool = False,
+        mimic: str | None = None,
     ) -> None:
+        if mimic is not None and mimic not in mimics.MIMICS:
+            raise ValueError(f"unknown mimic {mimic!r}; known: {', '.join(mimics.MIMICS)}")
         self._lock = threading.Lock()
+        self.mimic = mimic  # the provider whose response_format rules are enforced (None: accept all)
         self._policy = make_policy(policy)
         self._latency = float(latency)
         self._plan = self._as_plan(faults)
@@ -341,10 +335,15 @@ class TestServer:
         model = str(body.get("model") or "")
         messages = _messages_of(path, body)
         with self._lock:
-            req = Request(path, model, messages, body, _schema_of(path, body), len(self._requests))
+            schema = mimics.schema_of(self.mimic, path, body)
+            req = Request(path, model, messages, body, schema, len(self._requests))
             self._requests.append(req)
             if model and model not in self._models:
                 self._models.append(model)
+            refused = mimics.refusal(self.mimic, path, body)
+        if refused is not None:  # the mimicked server refuses the request before any fault or answer
+            return h._error(refused.status, refused.message, refused.kind, refused.code)
+        with self._lock:
             fault = self._plan.take()
             if fault is not None:
                 self._injected.append(fault)

@@ -1,0 +1,193 @@
+"""How the answer schema reaches the provider (``structured`` modes) and which provider errors are final.
+
+Modes (``ModelSettings.structured``; ``true`` means ``auto``, ``false`` means ``prompt``):
+
+- ``json_schema``: OpenAI's ``{"type": "json_schema", ...}`` (litellm turns it into Ollama's ``format``).
+- ``json_object_schema``: llama.cpp's ``{"type": "json_object", "schema": {...}}`` (grammar-enforced there).
+- ``guided_json``: vLLM's ``guided_json`` request field (sent through ``extra_body``).
+- ``json_object``: ``{"type": "json_object"}``: JSON, no schema.
+- ``prompt``: nothing is sent; the schema is only what the prompt says.
+- ``auto``: from litellm's capability data for hosted providers; for OpenAI-compatible servers
+  (``openai/`` with ``api_base``, ``hosted_vllm/``) start with ``json_schema`` and step down
+  :data:`FALLBACKS` once a try is refused with an error naming the field we sent. The working mode is
+  remembered per (model, api_base) for the rest of the run (:class:`Negotiator`).
+
+Whatever the mode, the answer is validated by our own parser.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel
+
+Mode = Literal["json_schema", "json_object_schema", "guided_json", "json_object", "prompt"]
+StructuredMode = Literal["auto", "json_schema", "json_object_schema", "guided_json", "json_object", "prompt"]
+STRUCTURED_MODES: tuple[str, ...] = (
+    "auto",
+    "json_schema",
+    "json_object_schema",
+    "guided_json",
+    "json_object",
+    "prompt",
+)
+
+#: ``auto``'s next mode after a refusal, per kind of OpenAI-compatible server.
+FALLBACKS: dict[str, dict[Mode, Mode]] = {
+    "openai": {"json_schema": "json_object_schema", "json_object_schema": "json_object", "json_object": "prompt"},
+    "hosted_vllm": {"json_schema": "guided_json", "guided_json": "json_object", "json_object": "prompt"},
+}
+#: A provider message that says the request itself is invalid, whatever HTTP status came with it
+#: (llama.cpp answers a pydantic validation error with 500).
+_REFUSED_REQUEST = re.compile(
+    r"validation errors?\b|Input should be|Field required|Extra inputs are not permitted|"
+    r"Unrecognized request argument|unsupported (?:parameter|value)|is not supported|does not support",
+    re.IGNORECASE,
+)
+log = logging.getLogger("sim.llm")
+
+
+def _fallback_kind(model: str, api_base: str | None) -> str | None:
+    """Which fallback chain an OpenAI-compatible server gets (None: a hosted provider, no fallback)."""
+    if model.startswith("hosted_vllm/"):
+        return "hosted_vllm"
+    if model.startswith("openai/") and api_base:
+        return "openai"
+    return None
+
+
+def _first_mode(litellm: Any, model: str) -> Mode:
+    """``auto``'s mode for a hosted provider, from litellm's capability data (Ollama: its ``format``,
+    which litellm fills from a json_schema; Ollama enforces schemas since 0.5)."""
+    if model.startswith(("ollama_chat/", "ollama/")):
+        return "json_schema"
+    try:
+        if litellm.supports_response_schema(model=model):
+            return "json_schema"
+    except Exception:  # unknown model: litellm raises rather than answering False
+        pass
+    try:
+        params = litellm.get_supported_openai_params(model=model) or []
+    except Exception:
+        params = []
+    return "json_object" if "response_format" in params else "prompt"
+
+
+def apply(kwargs: dict[str, Any], mode: Mode, schema: type[BaseModel]) -> None:
+    """Add what ``mode`` sends to the ``litellm.acompletion`` arguments."""
+    if mode == "json_schema":
+        kwargs["response_format"] = schema
+    elif mode == "json_object_schema":
+        kwargs["response_format"] = {"type": "json_object", "schema": schema.model_json_schema()}
+    elif mode == "json_object":
+        kwargs["response_format"] = {"type": "json_object"}
+    elif mode == "guided_json":
+        extra_body = dict(kwargs.get("extra_body") or {})
+        extra_body["guided_json"] = schema.model_json_schema()
+        kwargs["extra_body"] = extra_body
+
+
+def _field(mode: Mode) -> str:
+    """The request field a mode sends, as providers name it in their errors."""
+    return "guided_json" if mode == "guided_json" else "response_format"
+
+
+def names_field(exc: BaseException, mode: Mode) -> bool:
+    """Whether a provider error names the request field ``mode`` sent (so the mode is to blame)."""
+    return mode != "prompt" and _field(mode) in str(exc).lower()
+
+
+def refused_request(litellm: Any, exc: BaseException) -> bool:
+    """Whether an error says the request can never succeed (bad or unsupported parameters, unknown
+    model, auth): such errors are tried once, whatever HTTP status the server used."""
+    final = (
+        litellm.BadRequestError,
+        litellm.NotFoundError,
+        litellm.AuthenticationError,
+        litellm.PermissionDeniedError,
+        litellm.UnprocessableEntityError,
+    )
+    if isinstance(exc, final):
+        return True
+    if isinstance(exc, litellm.RateLimitError | litellm.Timeout):
+        return False
+    return bool(_REFUSED_REQUEST.search(str(exc)))
+
+
+def hint(litellm: Any, exc: BaseException, mode: Mode | None, requested: str) -> str:
+    """What to change in the scenario after a refused request ("" if nothing specific)."""
+    if mode is not None and names_field(exc, mode):
+        if mode == "guided_json":
+            return "this server does not accept guided_json; set structured: json_schema or auto"
+        described = "response_format json_object" if mode == "json_object" else f"response_format {mode}"
+        if mode == "json_schema":
+            return f"this server does not accept {described}; set structured: json_object_schema or auto"
+        if requested == "auto":
+            return f"this server does not accept {described}; set structured: prompt"
+        return f"this server does not accept {described}; set structured: auto or prompt"
+    if isinstance(exc, litellm.AuthenticationError | litellm.PermissionDeniedError):
+        return "the server refused the credentials: check the variable named by api_key_env"
+    if isinstance(exc, litellm.NotFoundError):
+        return "the server does not know this model or endpoint: check model and api_base"
+    return ""
+
+
+class Negotiator:
+    """The structured mode per (model, api_base) for one run: ``auto`` resolved once, then stepped down
+    on refusals and remembered."""
+
+    def __init__(self) -> None:
+        self._modes: dict[tuple[str, str | None], Mode] = {}
+
+    def mode(self, litellm: Any, model: str, api_base: str | None, requested: str) -> Mode:
+        """The mode to send now."""
+        if requested != "auto":
+            return requested  # type: ignore[return-value]
+        key = (model, api_base)
+        if key not in self._modes:
+            kind = _fallback_kind(model, api_base)
+            self._modes[key] = "json_schema" if kind else _first_mode(litellm, model)
+        return self._modes[key]
+
+    def fall_back(
+        self, model: str, api_base: str | None, requested: str, failed: Mode, exc: BaseException
+    ) -> Mode | None:
+        """The next mode after ``failed`` was refused with ``exc`` (None: no fallback applies).
+
+        Only ``auto`` on an OpenAI-compatible server falls back, only when the error names the field
+        ``failed`` sent. Concurrent refusals of the same mode step down once.
+        """
+        kind = _fallback_kind(model, api_base)
+        if requested != "auto" or kind is None or not names_field(exc, failed):
+            return None
+        key = (model, api_base)
+        current = self._modes.get(key, failed)
+        if current != failed:  # another call already stepped down
+            return current
+        nxt = FALLBACKS[kind].get(failed)
+        if nxt is None:
+            return None
+        self._modes[key] = nxt
+        where = f" at {api_base}" if api_base else ""
+        log.warning(
+            "%s%s refused %s (%s); falling back to structured: %s for the rest of the run",
+            model,
+            where,
+            failed,
+            first_line(str(exc)),
+            nxt,
+        )
+        return nxt
+
+
+def first_line(text: str) -> str:
+    """The first non-empty line of a message (for log lines only)."""
+    return next((line for line in text.splitlines() if line.strip()), text).strip()
+
+
+def one_line(text: str) -> str:
+    """A message with its line breaks and runs of spaces folded (for the CLI's one-line error)."""
+    return " ".join(text.split())
+
