@@ -9,7 +9,8 @@ Modes (``ModelSettings.structured``; ``true`` means ``auto``, ``false`` means ``
 - ``prompt``: nothing is sent; the schema is only what the prompt says.
 - ``auto``: from litellm's capability data for hosted providers; for OpenAI-compatible servers
   (``openai/`` with ``api_base``, ``hosted_vllm/``) start with ``json_schema`` and step down
-  :data:`FALLBACKS` once a try is refused with an error naming the field we sent. The working mode is
+  :data:`FALLBACKS` (``json_object_schema``, ``json_object``, ``prompt``) each time a try is refused
+  with an error naming the field we sent. The working mode is
   remembered per (model, api_base) for the rest of the run (:class:`Negotiator`).
 
 Whatever the mode, the answer is validated by our own parser.
@@ -34,10 +35,13 @@ STRUCTURED_MODES: tuple[str, ...] = (
     "prompt",
 )
 
-#: ``auto``'s next mode after a refusal, per kind of OpenAI-compatible server.
-FALLBACKS: dict[str, dict[Mode, Mode]] = {
-    "openai": {"json_schema": "json_object_schema", "json_object_schema": "json_object", "json_object": "prompt"},
-    "hosted_vllm": {"json_schema": "guided_json", "guided_json": "json_object", "json_object": "prompt"},
+#: ``auto``'s next mode after a refusal on an OpenAI-compatible server. vLLM takes json_schema; llama.cpp
+#: (also when reached through ``hosted_vllm/``) refuses it but enforces json_object_schema. guided_json
+#: is left out: servers that do not know it ignore it silently, so a refusal would never show it fails.
+FALLBACKS: dict[Mode, Mode] = {
+    "json_schema": "json_object_schema",
+    "json_object_schema": "json_object",
+    "json_object": "prompt",
 }
 #: A provider message that says the request itself is invalid, whatever HTTP status came with it
 #: (llama.cpp answers a pydantic validation error with 500).
@@ -49,13 +53,10 @@ _REFUSED_REQUEST = re.compile(
 log = logging.getLogger("sim.llm")
 
 
-def _fallback_kind(model: str, api_base: str | None) -> str | None:
-    """Which fallback chain an OpenAI-compatible server gets (None: a hosted provider, no fallback)."""
-    if model.startswith("hosted_vllm/"):
-        return "hosted_vllm"
-    if model.startswith("openai/") and api_base:
-        return "openai"
-    return None
+def negotiates(model: str, api_base: str | None) -> bool:
+    """Whether ``auto`` negotiates with this server (an OpenAI-compatible one) rather than trusting
+    litellm's capability data (a hosted provider)."""
+    return model.startswith("hosted_vllm/") or (model.startswith("openai/") and bool(api_base))
 
 
 def _first_mode(litellm: Any, model: str) -> Mode:
@@ -147,8 +148,7 @@ class Negotiator:
             return requested  # type: ignore[return-value]
         key = (model, api_base)
         if key not in self._modes:
-            kind = _fallback_kind(model, api_base)
-            self._modes[key] = "json_schema" if kind else _first_mode(litellm, model)
+            self._modes[key] = "json_schema" if negotiates(model, api_base) else _first_mode(litellm, model)
         return self._modes[key]
 
     def fall_back(
@@ -159,14 +159,13 @@ class Negotiator:
         Only ``auto`` on an OpenAI-compatible server falls back, only when the error names the field
         ``failed`` sent. Concurrent refusals of the same mode step down once.
         """
-        kind = _fallback_kind(model, api_base)
-        if requested != "auto" or kind is None or not names_field(exc, failed):
+        if requested != "auto" or not negotiates(model, api_base) or not names_field(exc, failed):
             return None
         key = (model, api_base)
         current = self._modes.get(key, failed)
         if current != failed:  # another call already stepped down
             return current
-        nxt = FALLBACKS[kind].get(failed)
+        nxt = FALLBACKS.get(failed)
         if nxt is None:
             return None
         self._modes[key] = nxt
@@ -190,4 +189,3 @@ def first_line(text: str) -> str:
 def one_line(text: str) -> str:
     """A message with its line breaks and runs of spaces folded (for the CLI's one-line error)."""
     return " ".join(text.split())
-

@@ -6,7 +6,7 @@ Faults as litellm 1.110 raises them: "429" ``RateLimitError``, "500" ``InternalS
 "bad_content" and "illegal" succeed with content that fails validation. Refused requests, which are
 never retried: "400" ``BadRequestError`` (a multi-line validation message), "401"
 ``AuthenticationError`` (its message quotes a key), "404" ``NotFoundError`` (unknown model), "422"
-``UnprocessableEntityError``.
+(``BadRequestError`` through ``openai/``).
 """
 
 from __future__ import annotations
@@ -62,7 +62,10 @@ HTTP_FAULTS: dict[str, HTTPFault] = {
         "model_not_found",
     ),
     "422": HTTPFault(
-        422, "Unprocessable request: stop\n  must be a list (test server fault)", "invalid_request_error", "422"
+        422,
+        "Unprocessable request: stop\n  must be a list (test server fault)",
+        "invalid_request_error",
+        "422",
     ),
 }
 

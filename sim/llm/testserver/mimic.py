@@ -75,7 +75,7 @@ def refusal(mimic: str | None, path: str, body: dict[str, Any]) -> HTTPFault | N
         fmt = body.get("format")
         if fmt in (None, "", "json") or isinstance(fmt, dict):
             return None
-        return _invalid(f"invalid format: {fmt!r}; expected \"json\" or a JSON schema")
+        return _invalid(f'invalid format: {fmt!r}; expected "json" or a JSON schema')
     kind, rf = _format_type(body)
     if mimic == "llamacpp":
         if kind not in (None, "text", "json_object"):
@@ -93,7 +93,9 @@ def refusal(mimic: str | None, path: str, body: dict[str, Any]) -> HTTPFault | N
             return _invalid(f"Unrecognized request argument supplied: {', '.join(unknown)}")
         if kind == "json_object" and set(rf) - {"type"}:
             extra = ", ".join(sorted(set(rf) - {"type"}))
-            return _invalid(f"Invalid parameter: 'response_format' of type 'json_object' has unexpected {extra}")
+            return _invalid(
+                f"Invalid parameter: 'response_format' of type 'json_object' has unexpected {extra}"
+            )
     return None
 
 
