@@ -26,14 +26,6 @@ from pydantic import BaseModel
 
 Mode = Literal["json_schema", "json_object_schema", "guided_json", "json_object", "prompt"]
 StructuredMode = Literal["auto", "json_schema", "json_object_schema", "guided_json", "json_object", "prompt"]
-STRUCTURED_MODES: tuple[str, ...] = (
-    "auto",
-    "json_schema",
-    "json_object_schema",
-    "guided_json",
-    "json_object",
-    "prompt",
-)
 
 #: ``auto``'s next mode after a refusal on an OpenAI-compatible server. vLLM takes json_schema; llama.cpp
 #: (also when reached through ``hosted_vllm/``) refuses it but enforces json_object_schema. guided_json
@@ -117,17 +109,35 @@ def refused_request(litellm: Any, exc: BaseException) -> bool:
     return bool(_REFUSED_REQUEST.search(str(exc)))
 
 
+#: What to try instead of a refused explicit mode.
+_INSTEAD: dict[Mode, str] = {
+    "json_schema": "json_object_schema or auto",
+    "json_object_schema": "json_schema or auto",
+    "guided_json": "json_schema or auto",
+    "json_object": "auto or prompt",
+}
+
+
+def _below(mode: Mode) -> list[Mode]:
+    """The modes ``auto`` steps down to after ``mode``, in order."""
+    later: list[Mode] = []
+    step = FALLBACKS.get(mode)
+    while step is not None:
+        later.append(step)
+        step = FALLBACKS.get(step)
+    return later
+
+
 def hint(litellm: Any, exc: BaseException, mode: Mode | None, requested: str) -> str:
     """What to change in the scenario after a refused request ("" if nothing specific)."""
     if mode is not None and names_field(exc, mode):
-        if mode == "guided_json":
-            return "this server does not accept guided_json; set structured: json_schema or auto"
-        described = "response_format json_object" if mode == "json_object" else f"response_format {mode}"
-        if mode == "json_schema":
-            return f"this server does not accept {described}; set structured: json_object_schema or auto"
-        if requested == "auto":
-            return f"this server does not accept {described}; set structured: prompt"
-        return f"this server does not accept {described}; set structured: auto or prompt"
+        field = "guided_json" if mode == "guided_json" else f"response_format {mode}"
+        if requested == "auto":  # a provider whose capability data was wrong: the modes below this one
+            later = _below(mode)
+            instead = ", ".join(later[:-1]) + " or " + later[-1] if len(later) > 1 else "prompt"
+        else:
+            instead = _INSTEAD.get(mode, "auto")
+        return f"this server does not accept {field}; set structured: {instead}"
     if isinstance(exc, litellm.AuthenticationError | litellm.PermissionDeniedError):
         return "the server refused the credentials: check the variable named by api_key_env"
     if isinstance(exc, litellm.NotFoundError):

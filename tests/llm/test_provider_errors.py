@@ -117,3 +117,14 @@ def test_the_run_fails_with_the_hint_in_its_cause(tmp_path: Path) -> None:
     assert "Input should be 'text' or 'json_object'" in failed.value.cause
     with sqlite3.connect(tmp_path / "refused.db") as conn:
         assert conn.execute("SELECT count(*), max(http_attempt) FROM llm_calls").fetchone() == (1, 1)
+
+
+def test_the_hint_under_auto_names_the_modes_below_the_refused_one() -> None:
+    from sim.llm import structured
+    from sim.llm.client import _litellm
+
+    refused = Exception("400: response_format json_schema is not supported by this model")
+    assert structured.hint(_litellm(), refused, "json_schema", "auto").endswith(
+        "set structured: json_object_schema, json_object or prompt"
+    )
+    assert structured.hint(_litellm(), refused, "json_object", "auto").endswith("set structured: prompt")
