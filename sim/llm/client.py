@@ -275,8 +275,8 @@ class LLMClient:
         text: str | None = None
         for attempt in range(1, settings.reasks + 2):
             call = _Call(settings, conversation, purpose, context, attempt)
-            sends_schema = schema is not None and settings.structured != "prompt"
-            schema_json = schema.model_json_schema() if sends_schema and schema is not None else None
+            sends_schema = schema is not None and settings.structured != "prompt"  # any wire form: one key
+            schema_json = schema.model_json_schema() if schema is not None and sends_schema else None
             call.key = self._cache_key(settings, conversation, schema_json, context)
             accepted, hit = False, self._cached(call)
             if hit is not None:  # served only if it parses (stores older than this rule hold invalid ones)
