@@ -285,14 +285,16 @@ def test_the_writer_fallback_closes_the_run_through_a_direct_connection(tmp_path
         writer.begin_episode(episode_id=ids[0], run_id=run_id, seats=[], **episode)
         writer.sync()  # committed: episode 0 is running
         writer.begin_episode(episode_id=ids[1], run_id=run_id, seats=[], **{**episode, "index": 1})
-        writer.commit()  # handed over but never committed: lost with the writer
+        writer.commit()  # handed over: the writer may or may not have committed it before the kill
         assert writer._process is not None
         writer._process.kill()
         writer._process.wait()
         assert writer.finish_run(run_id, status) == expected
         assert writer.failure is not None and "killed by SIGKILL" in str(writer.failure)
         left = "interrupted" if expected == "interrupted" else "failed"
-        assert _assert_closed(db, expected) == [left, "not_run", "not_run"]
+        first, second, third = _assert_closed(db, expected)
+        assert (first, third) == (left, "not_run")
+        assert second in (left, "not_run")  # running if its batch was committed, else still pending
         assert "writer process" in _rows(db, "SELECT error FROM episodes WHERE id = ?", ids[0])[0][0]
 
 
