@@ -76,7 +76,7 @@ def of_p0(events: list[Event], kind: str) -> list[Event]:
 
 def test_a_failed_formulation_goes_on_to_refinement_which_gives_a_legal_action() -> None:
     with TestServer(failing("formulate")) as server:
-        events, calls = play_p0(server, ReConAgent(ReConConfig(model=settings(server))))
+        events, calls = play_p0(server, ReConAgent(ReConConfig(model=settings(server), first_order=False)))
         requests = list(server.requests)
     notes = [e.payload["notes"] for e in of_p0(events, "rationale")]
     assert notes
