@@ -139,6 +139,10 @@ def _bounds(metadata: list[Any]) -> dict[str, Any]:
     return found
 
 
+#: A field's length and range constraints (``ge``, ``gt``, ``le``, ``lt``, ``min_length``, ``max_length``).
+field_bounds = _bounds
+
+
 def _sample_annotation(annotation: Any, metadata: list[Any], rng: random.Random) -> Any:
     origin = typing.get_origin(annotation)
     args = typing.get_args(annotation)

@@ -2,9 +2,11 @@
 
 A world registers a :class:`PromptPack` subclass in the entry point group ``sim.prompts`` under its
 world id (next to ``sim.worlds``); :func:`prompt_pack` finds it, and gives worlds without one the
-generic pack (this base class): the world's own text of the observation plus the JSON schema of a
-legal answer (``templates/generic.j2``). An LLM agent asks the pack for every prompt, so the agent
-itself knows no world.
+generic pack (this base class): the world's own text of the observation plus a filled-in example of a
+legal answer and its allowed values in words (``templates/generic.j2``, :mod:`sim.answer_examples`;
+never the raw JSON Schema, which small models echo back; the schema goes to the provider as structured
+output where available, and every answer is validated against it). An LLM agent asks the pack for
+every prompt, so the agent itself knows no world.
 
 A pack says which prompt styles it offers (the first is the default), whether its prompts are built
 from ``Observation.text`` (the engine then renders the text for the seat), whether it offers social
@@ -21,7 +23,6 @@ import (jinja2 and pydantic are imported when first used): the test server loads
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -83,7 +84,7 @@ def _points(x: float) -> str:
 
 
 class PromptPack:
-    """The generic prompt pack: the world's text of the observation and the answer's JSON schema."""
+    """The generic prompt pack: the world's text, an example answer and the allowed values."""
 
     #: The folder of the pack's templates (the generic templates are found after it).
     templates: ClassVar[Path] = GENERIC_TEMPLATES
@@ -121,7 +122,7 @@ class PromptPack:
         return f"{self.purpose_prefix or world_id}.{stage}"
 
     def answer_model(self, obs: Observation) -> type[BaseModel]:
-        """The pydantic model of a legal answer (its JSON schema is what the model is asked for)."""
+        """The pydantic model of a legal answer (sent as structured output; prompts show an example of it)."""
         from sim.actions import answer_model
 
         if obs.legal is None:
@@ -134,13 +135,12 @@ class PromptPack:
 
     def act_prompt(self, decision: Decision, prediction: str | None = None) -> Prompt:
         """The prompt asking for the action (after a SCoT ``prediction`` when given)."""
+        from sim.answer_examples import answer_format
+
         obs = decision.observation
         model = self.answer_model(obs)
         text = self.render(
-            "generic.j2",
-            observation_text=obs.text,
-            feedback=obs.feedback,
-            schema=json.dumps(model.model_json_schema()),
+            "generic.j2", observation_text=obs.text, feedback=obs.feedback, answer_format=answer_format(model)
         )
         return Prompt(text, model)
 

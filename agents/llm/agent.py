@@ -4,8 +4,9 @@ It knows no world: the world's prompt pack (:func:`sim.prompts.prompt_pack`) wri
 says how its answer is read. In repeated games that is Akata et al.'s prompt (completion style,
 "A: Option" answered with one token) or a JSON chat variant, optionally with social chain-of-thought
 (SCoT: predict the other player's option, then choose given that prediction, two calls per round);
-in worlds without a pack of their own, the world's text of the observation and the JSON schema of a
-legal answer.
+in worlds without a pack of their own, the world's text of the observation, a filled-in example of a
+legal answer and its allowed values (:mod:`sim.answer_examples`; the JSON schema goes to the provider
+as structured output, never into the prompt).
 
 Every call goes through the run's :class:`sim.llm.client.LLMClient` (queues, retries, cache,
 ``llm_calls`` rows). An answer that still does not parse after the client's re-asks raises

@@ -14,11 +14,23 @@ Per action, with every stage switchable (the paper's ablation grid) and each sta
 Only the final SPEAK becomes public (it is the action of a discussion turn); every THINK, the belief
 and the analyses stay in this seat's private memory and its private ``rationale`` event. A decision
 with a single legal option (a good player's quest card) is played without asking. Stage answers are
-JSON validated against schemas from :mod:`agents.llm.parsing`; an answer that never validates
-raises :class:`sim.agent.NoAnswer` (the engine logs it and plays the world's fallback). A belief or
-second-order analysis that never validates is a failed stage, recorded in the decision's private
-``rationale`` notes (``failed_stages``: stage -> error), never replaced by an empty text: the previous
-belief stands (and is not logged as this decision's), and refinement goes on without an analysis.
+JSON validated against schemas from :mod:`agents.llm.parsing`; each JSON stage's prompt shows a
+filled-in example answer and the allowed values in words (:mod:`sim.answer_examples`), never the raw
+schema, which still goes to the provider as structured output.
+
+A stage whose answer never validates (after the client's re-asks) is a failed stage: it is recorded in
+the decision's private ``rationale`` notes (``failed_stages``: stage -> error; each try is an invalid
+``llm_calls`` row), never replaced by an empty or made-up answer, and the agent goes on with what it has:
+
+- ``belief`` failed: the previous belief stands in memory and in later prompts (none before the first:
+  beliefs unknown); it is not logged as this decision's ``belief``.
+- ``formulate`` (or the CoT ``act``) failed: there is no draft, so second-order is skipped (nothing to
+  read) and refinement, if on, is asked without a draft ("think afresh") and gives the action.
+- ``second_order`` failed: refinement goes on without an analysis (and memory keeps none).
+- ``refine`` failed: the unrefined draft is the action.
+
+Only when no stage gave an action (the draft failed and refinement was off or failed too) does the
+decision raise :class:`sim.agent.NoAnswer` (the engine logs it and plays the world's fallback).
 
 With ``judge`` set, the run applies the ``recon_judge`` evaluator
 (:mod:`agents.reasoning.recon_judge`) to this seat after the episode: each of its speeches scored on
@@ -36,6 +48,7 @@ from pydantic import BaseModel, Field
 from agents.llm import parsing
 from agents.llm.seat import LLMSeat
 from sim.agent import AgentConfig, NoAnswer
+from sim.answer_examples import answer_format
 from sim.llm.client import CallContext
 from sim.llm.settings import ModelSettings
 from sim.prompts import prompt_pack
@@ -125,31 +138,43 @@ class ReConAgent(LLMSeat):
             belief = await self._ask_belief(obs, failed)
             if belief is not None:
                 memory.belief = notes["belief"] = belief
-        draft = await self._ask_staged(obs, "formulate" if cfg.formulation else "act", self.prompts(obs))
-        notes["draft"] = draft.model_dump()
-        final = draft
+        first = "formulate" if cfg.formulation else "act"
+        draft = await self._ask_staged(obs, first, self.prompts(obs), failed)
         analysis = None
-        if cfg.second_order:
-            analysis = await self._ask_text(obs, "second_order", self.prompts(obs, draft=draft), failed)
-            if analysis is not None:
-                notes["analysis"] = analysis
+        if draft is not None:
+            notes["draft"] = draft.model_dump()
+            if cfg.second_order:  # there is nothing to read without a draft
+                analysis = await self._ask_text(obs, "second_order", self.prompts(obs, draft=draft), failed)
+                if analysis is not None:
+                    notes["analysis"] = analysis
+        final = draft
         if cfg.refinement:  # without an analysis (off, or failed) the refinement prompt has none
-            final = await self._ask_staged(obs, "refine", self.prompts(obs, draft=draft, analysis=analysis))
+            context = self.prompts(obs, draft=draft, analysis=analysis, after_draft=True)
+            refined = await self._ask_staged(obs, "refine", context, failed)
+            final = draft if refined is None else refined  # a failed refinement keeps the draft
         memory.analysis = analysis
         if failed:
             notes["failed_stages"] = failed
+        if final is None:
+            raise NoAnswer(f"{obs.player}: no stage gave an action ({_stages(failed)})")
         think = str(getattr(final, "think", ""))
         memory.thoughts.append(think)
         value = parsing.staged_value(final)
         return Action(legal.kind, value, rationale=think, notes=notes)
 
     def prompts(
-        self, obs: Observation, *, draft: BaseModel | None = None, analysis: str | None = None
+        self,
+        obs: Observation,
+        *,
+        draft: BaseModel | None = None,
+        analysis: str | None = None,
+        after_draft: bool = False,
     ) -> dict[str, Any]:
         """The context every stage template gets (pure: built from the observation and own memory).
 
         ``analysis`` is this decision's second-order analysis for the stages after the draft (None: off
-        or failed); the stages before it see the last decision's analysis from memory."""
+        or failed); the stages before it see the last decision's analysis from memory. A refinement
+        without a draft (the first stage failed) gets ``after_draft`` and no analysis at all."""
         private, memory = obs.private, self.memory
         talk = obs.legal is not None and obs.legal.kind is ActionKind.TEXT
         others = [p for p in obs.public["players"] if p != obs.player]
@@ -168,10 +193,12 @@ class ReConAgent(LLMSeat):
             "belief": belief,
             "previous": belief,
             "thoughts": kept,
-            "analysis": analysis if draft is not None else memory.analysis,
+            "analysis": analysis if draft is not None or after_draft else memory.analysis,
             "think": str(getattr(draft, "think", "")) if draft is not None else "",
             "speak": json.dumps(parsing.staged_value(draft)) if draft is not None else "",
             "feedback": obs.feedback or "",
+            "answer_format": answer_format(parsing.staged_answer_model(obs.legal)) if obs.legal else "",
+            "belief_format": answer_format(belief_model(obs)),
         }
 
     def messages(self, template: str, context: dict[str, Any]) -> list[dict[str, Any]]:
@@ -192,10 +219,12 @@ class ReConAgent(LLMSeat):
     def _purpose(self, stage: str) -> str:
         return "avalon.cot.act" if stage == "act" else f"avalon.recon.{stage}"
 
-    async def _ask_staged(self, obs: Observation, stage: str, context: dict[str, Any]) -> BaseModel:
+    async def _ask_staged(
+        self, obs: Observation, stage: str, context: dict[str, Any], failed: dict[str, str]
+    ) -> BaseModel | None:
+        """A THINK-and-act stage's answer; None (and the reason in ``failed``) if it never validated."""
         assert obs.legal is not None  # act() asks only for a decision
         model = parsing.staged_answer_model(obs.legal)
-        context = {**context, "schema": json.dumps(model.model_json_schema())}
         settings = self._settings("refinement" if stage == "refine" else "formulation")
         answer = await self.client.ask(
             settings,
@@ -205,8 +234,9 @@ class ReConAgent(LLMSeat):
             purpose=self._purpose(stage),
             context=self._context(obs),
         )
-        if not answer.valid:
-            raise NoAnswer(f"{self._purpose(stage)}: {answer.error} (after {answer.attempts} tries)")
+        if not answer.valid:  # each attempt is an invalid llm_calls row
+            failed[stage] = _failure(answer.error, answer.attempts)
+            return None
         result: BaseModel = answer.value
         return result
 
@@ -234,8 +264,7 @@ class ReConAgent(LLMSeat):
 
     async def _ask_belief(self, obs: Observation, failed: dict[str, str]) -> dict[str, Any] | None:
         """A new belief about every other player; None (and the reason in ``failed``) if none parsed."""
-        others = tuple(p for p in obs.public["players"] if p != obs.player)
-        model = parsing.belief_model(others, tuple(obs.public["role_set"]))
+        model = belief_model(obs)
         answer = await self.client.ask(
             self._settings("belief"),
             self.messages("belief", self.prompts(obs)),
@@ -269,9 +298,20 @@ class ReConAgent(LLMSeat):
         return out
 
 
+def belief_model(obs: Observation) -> type[BaseModel]:
+    """The answer model of the belief stage: an entry per other player."""
+    others = tuple(p for p in obs.public["players"] if p != obs.player)
+    return parsing.belief_model(others, tuple(obs.public["role_set"]))
+
+
 def _failure(error: str | None, attempts: int) -> str:
     """Why a stage failed, for the private notes."""
     return f"{error or 'no valid answer'} (after {attempts} tries)"
+
+
+def _stages(failed: dict[str, str]) -> str:
+    """The failed stages and why, in one line."""
+    return "; ".join(f"{stage} failed: {why}" for stage, why in failed.items())
 
 
 class CoTAgent(ReConAgent):

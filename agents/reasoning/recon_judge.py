@@ -135,10 +135,17 @@ class ReConJudge(Evaluator):
 
 def judge_prompt(role: str, side: str, status: str, speech: str) -> str:
     """The judge's prompt for one speech (the one place that reads the judge's template)."""
+    from agents.llm.parsing import JudgeScores
+    from sim.answer_examples import answer_format
     from sim.prompts import prompt_pack
 
     return prompt_pack(AvalonWorld.spec.id).render(
-        "judge.j2", role=role, side=side, status=status, speech=speech
+        "judge.j2",
+        role=role,
+        side=side,
+        status=status,
+        speech=speech,
+        answer_format=answer_format(JudgeScores),
     )
 
 

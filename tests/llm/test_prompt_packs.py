@@ -77,7 +77,11 @@ def render_recon_stages(pack: PromptPack, obs: Observation) -> list[str]:
         for s in ("belief", "act", "formulate", "second_order", "refine")
         for m in agent.messages(s, context)
     ]
-    texts.append(pack.render("judge.j2", role="Merlin", side="good", status=obs.text, speech="I trust p1."))
+    texts.append(
+        pack.render(
+            "judge.j2", role="Merlin", side="good", status=obs.text, speech="I trust p1.", answer_format="{}"
+        )
+    )
     return texts
 
 
@@ -166,8 +170,8 @@ def test_a_world_without_a_pack_gets_the_generic_prompt_over_http(tmp_path: Path
     ]
     prompt = json.loads(calls[1][3])[-1]["content"]
     assert prompt.startswith("Round 2 of the colour game. You said: teal. Name a colour.")
-    assert "Answer with a JSON object matching this schema and nothing else:" in prompt
-    assert json.loads(prompt.rsplit("\n", 1)[1])["properties"]["choice"]["enum"] == ["teal", "amber", "plum"]
+    assert 'like this example:\n{"choice": "teal"}\n' in prompt  # an example answer, not the schema
+    assert prompt.endswith('- "choice": one of "teal", "amber", "plum"')
     assert said == ["teal", "teal"]  # the first enum value of the schema sent as response_format
     assert requests[0].schema is not None and requests[0].schema["properties"]["choice"]["enum"][0] == "teal"
 
