@@ -2,7 +2,8 @@
 
 It knows no world: the world's prompt pack (:func:`sim.prompts.prompt_pack`) writes every prompt and
 says how its answer is read. In repeated games that is Akata et al.'s prompt (completion style,
-"A: Option" answered with one token) or a JSON chat variant, optionally with social chain-of-thought
+"A: Option" answered with one label; :mod:`sim.llm.routes` sends it as chat, as an assistant prefill
+or on the text-completion route) or a JSON chat variant, optionally with social chain-of-thought
 (SCoT: predict the other player's option, then choose given that prediction, two calls per round);
 in worlds without a pack of their own, the world's text of the observation and the JSON schema of a
 legal answer.
@@ -22,6 +23,7 @@ from pydantic import Field
 from agents.llm import parsing
 from agents.llm.seat import LLMSeat
 from sim.agent import AgentConfig, NoAnswer
+from sim.llm import routes
 from sim.llm.client import CallContext
 from sim.llm.settings import ModelSettings
 from sim.prompts import Prompt, PromptPack, PromptSettings, prompt_pack
@@ -122,6 +124,7 @@ class LLMAgent(LLMSeat):
             purpose=purpose,
             context=CallContext(self.services.episode_id, self.seat, obs.turn, self.seed),
             correction=prompt.correction,
+            cue=routes.cue_of(prompt.text) if prompt.answer == "label" else None,
         )
         if not answer.valid:
             raise NoAnswer(f"{purpose}: {answer.error} (after {answer.attempts} tries)")

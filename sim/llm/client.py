@@ -44,6 +44,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.agent import AgentError
+from sim.llm import routes
 from sim.llm.cache import CachedAnswer, ResponseCache, cache_key
 from sim.llm.settings import ModelSettings
 from sim.types import to_jsonable
@@ -259,18 +260,22 @@ class LLMClient:
         purpose: str,
         context: CallContext = CallContext(),
         correction: Callable[[str], str] | None = None,
+        cue: str | None = None,
     ) -> Answer:
         """Ask until ``parse`` accepts the answer (re-asking with the error), or give up after ``reasks``.
 
         Only accepted answers are cached; a cached answer that ``parse`` refuses is not served.
+        ``cue``: the answer's start a completion-style prompt ends with, for :mod:`sim.llm.routes`.
         """
         conversation = list(messages)
         error: str | None = None
         text: str | None = None
         for attempt in range(1, settings.reasks + 2):
-            call = _Call(settings, conversation, purpose, context, attempt)
+            routed = routes.route(settings, conversation, cue)
+            call = _Call(settings, routed.messages, purpose, context, attempt, routed=routed)
             schema_json = schema.model_json_schema() if schema is not None and settings.structured else None
-            call.key = self._cache_key(settings, conversation, schema_json, context)
+            keyed = schema_json if routed.route == "chat" else [schema_json, routed.model, routed.params]
+            call.key = self._cache_key(settings, routed.messages, keyed, context)
             accepted, hit = False, self._cached(call)
             if hit is not None:  # served only if it parses (stores older than this rule hold invalid ones)
                 text, meta = hit
@@ -344,6 +349,8 @@ class LLMClient:
             "num_retries": 0,
             **settings.call_params(),
         }
+        if call.routed is not None:
+            kwargs.update(call.routed.params, model=call.routed.model)
         if settings.api_base:
             kwargs["api_base"] = settings.api_base
         if settings.api_key_env:
@@ -536,6 +543,7 @@ class _Call:
     tries: int = 0  # HTTP tries started so far
     try_ended: float = 0.0  # perf_counter when the last failed try ended
     cancel_recorded: bool = False
+    routed: routes.Routed | None = None  # the request as its route shapes it (model, extra params)
 
 
 def _parsed(parse: Parser, text: str) -> tuple[bool, Any, str | None]:
