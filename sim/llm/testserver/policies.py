@@ -85,7 +85,7 @@ def chat_model(text: str = CHAT_MODEL_REPLY) -> Policy:
 
     def policy(req: Request) -> str:
         prefilled = bool(req.messages) and req.messages[-1].get("role") == "assistant"
-        if not (prefilled or req.path.endswith("/completions") and not req.path.endswith("chat/completions")):
+        if not (prefilled or req.path in ("/v1/completions", "/completions")):
             return text
         options = readers.text_options(req)
         return f" {options[0]}\n\nQ: In the next round, which option" if options else text
