@@ -61,6 +61,7 @@ class LLMAgent(LLMSeat):
         self.pack = PromptPack()
         self.settings = PromptSettings(self.pack.styles[0])
         self.predictions: dict[int, str] = {}
+        self.asks_per_action = 2 if config.scot else 1
 
     @classmethod
     def check_config(cls, config: AgentConfig, world: WorldSpec) -> list[tuple[str, str]]:
