@@ -15,6 +15,8 @@
 - Rate limits, timeouts, connection errors and 5xx are retried with jittered exponential backoff
   (tenacity). A refused connection is ``InternalServerError`` for ``openai/`` and
   ``APIConnectionError`` for ``ollama_chat/``: both are retried.
+- A completion-style prompt (one that ends with a ``cue`` such as "A: Option") is sent on the chat,
+  prefill or text-completion route (:mod:`sim.llm.routes`); rows hold the messages as sent.
 - The answer schema is sent as ``response_format`` where wanted and always validated here; an answer
   that does not validate is re-asked with the error appended, up to ``reasks`` times.
 - Every attempt becomes one ``llm_calls`` row through ``record``: each HTTP try (``http_attempt`` 1,
@@ -503,7 +505,7 @@ class LLMClient:
             "purpose": call.purpose,
             "model": call.settings.model,
             "messages": call.messages,
-            "params": call.settings.call_params(),
+            "params": {**call.settings.call_params(), **(call.routed.params if call.routed else {})},
             "response": text,
             "parsed": to_jsonable(value.model_dump() if isinstance(value, BaseModel) else value),
             "valid": valid,

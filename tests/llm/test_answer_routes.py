@@ -168,10 +168,11 @@ def test_akata_episodes_on_a_chat_model_give_valid_moves(
     }
     summary = run_scenario(validate_scenario(data, "routes.yaml"))
     with sqlite3.connect(summary.db) as conn:
-        calls = conn.execute("SELECT valid, response, messages FROM llm_calls").fetchall()
+        calls = conn.execute("SELECT valid, response, messages, params FROM llm_calls").fetchall()
         invalid = conn.execute("SELECT count(*) FROM events WHERE kind = 'invalid'").fetchone()[0]
     assert len(calls) == 3 * (2 if scot else 1) and invalid == 0
-    assert all(valid and response.strip() in OPTIONS for valid, response, _ in calls)
+    assert all(valid and response.strip() in OPTIONS for valid, response, *_ in calls)
+    assert all(json.loads(params)["stop"] == ["\n"] for *_, params in calls)  # the row says what was sent
     last = json.loads(calls[-1][2])[-1]
     if route == "completion":
         assert last["content"].endswith("A: Option") and server.requests[-1].path == "/v1/completions"
