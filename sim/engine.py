@@ -350,15 +350,16 @@ async def _ask(
 ) -> Action:
     """Ask one seat until it gives a legal action, or fall back (logging an ``invalid`` event)."""
     attempts = _Attempts(world, player, agent, notes, feedback)
+    limit = settings.action_limit(agent)
     for _ in range(settings.max_retries + 1):
         try:
             if agent.concurrent:
-                async with asyncio.timeout(settings.action_timeout):
+                async with asyncio.timeout(limit):
                     action = await agent.act(attempts.obs)
             else:
                 action = await agent.act(attempts.obs)
         except TimeoutError:
-            attempts.reject(f"no answer within {settings.action_timeout:g} s")
+            attempts.reject(f"no answer within {limit:g} s")
             continue
         except NoAnswer as exc:
             attempts.reject(f"no legal answer: {exc}")

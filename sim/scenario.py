@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -427,9 +428,31 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
             continue
         problems.extend((f"{where}.config.{key}", message) for key, message in cls.check_config(config, spec))
         agent_classes[seat.agent] = cls
+        _warn_slow_models(source, scenario.engine, where, config)
     if problems:
         raise ScenarioError(source, problems)
     return LoadedScenario(scenario, source, world_cls, params, agent_classes)
+
+
+class ScenarioWarning(UserWarning):
+    """A scenario that loads but will likely not run as meant (printed once per message)."""
+
+
+def _warn_slow_models(source: str, engine: EngineSettings, where: str, config: Any) -> None:
+    """Warn when a seat's model may take longer per request than an explicit ``engine.action_timeout``:
+    the engine would cancel its answers (the derived default, unset, covers every model)."""
+    from sim.llm.budget import models_in
+
+    limit = engine.action_timeout
+    slowest = max((m.timeout for m in models_in(config)), default=None)
+    if limit is not None and slowest is not None and slowest > limit:
+        warnings.warn(
+            f"{source}: {where}.config: a model timeout of {slowest:g} s is longer than "
+            f"engine.action_timeout ({limit:g} s), which cancels slower answers; raise "
+            "engine.action_timeout or leave it unset (it then covers the model's timeout x tries x asks)",
+            ScenarioWarning,
+            stacklevel=3,
+        )
 
 
 def _load(entry: Any, name: str) -> Any:

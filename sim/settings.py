@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field
+
+#: The per-action limit of an I/O agent that states no budget of its own (``action_budget``).
+DEFAULT_ACTION_TIMEOUT = 60.0
 
 
 class EngineSettings(BaseModel):
@@ -10,11 +15,12 @@ class EngineSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    action_timeout: float = Field(
-        60.0,
+    action_timeout: float | None = Field(
+        None,
         gt=0,
-        description="seconds an I/O agent (LLM) may take per action; "
-        "scripted bots run inline and cannot be pre-empted",
+        description="seconds an I/O agent (LLM) may take per action; default (unset): what the agent's "
+        "model settings allow (timeout x tries x asks plus backoff, see sim.llm.budget), else "
+        f"{DEFAULT_ACTION_TIMEOUT:g}; scripted bots run inline and cannot be pre-empted",
     )
     max_retries: int = Field(
         2, ge=0, le=20, description="re-asks after an illegal answer before the fallback"
@@ -39,3 +45,12 @@ class EngineSettings(BaseModel):
         description="seconds episodes get to reach a turn boundary after a stop request before their "
         "in-flight work (LLM requests) is cancelled; a second signal cancels at once",
     )
+
+    def action_limit(self, agent: Any) -> float:
+        """Seconds ``agent`` may take per action: ``action_timeout`` if set, else the agent's own
+        ``action_budget()`` (LLM seats: their model settings' worst case), else the default."""
+        if self.action_timeout is not None:
+            return self.action_timeout
+        budget = getattr(agent, "action_budget", None)
+        seconds = budget() if callable(budget) else None
+        return float(seconds) if seconds else DEFAULT_ACTION_TIMEOUT

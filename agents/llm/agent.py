@@ -2,7 +2,8 @@
 
 It knows no world: the world's prompt pack (:func:`sim.prompts.prompt_pack`) writes every prompt and
 says how its answer is read. In repeated games that is Akata et al.'s prompt (completion style,
-"A: Option" answered with one token) or a JSON chat variant, optionally with social chain-of-thought
+"A: Option" answered with one label; :mod:`sim.llm.routes` sends it as chat, as an assistant prefill
+or on the text-completion route) or a JSON chat variant, optionally with social chain-of-thought
 (SCoT: predict the other player's option, then choose given that prediction, two calls per round);
 in worlds without a pack of their own, the world's text of the observation, a filled-in example of a
 legal answer and its allowed values (:mod:`sim.answer_examples`; the JSON schema goes to the provider
@@ -23,6 +24,7 @@ from pydantic import Field
 from agents.llm import parsing
 from agents.llm.seat import LLMSeat
 from sim.agent import AgentConfig, NoAnswer
+from sim.llm import routes
 from sim.llm.client import CallContext
 from sim.llm.settings import ModelSettings
 from sim.prompts import Prompt, PromptPack, PromptSettings, prompt_pack
@@ -60,6 +62,7 @@ class LLMAgent(LLMSeat):
         self.pack = PromptPack()
         self.settings = PromptSettings(self.pack.styles[0])
         self.predictions: dict[int, str] = {}
+        self.asks_per_action = 2 if config.scot else 1
 
     @classmethod
     def check_config(cls, config: AgentConfig, world: WorldSpec) -> list[tuple[str, str]]:
@@ -123,6 +126,7 @@ class LLMAgent(LLMSeat):
             purpose=purpose,
             context=CallContext(self.services.episode_id, self.seat, obs.turn, self.seed),
             correction=prompt.correction,
+            cue=routes.cue_of(prompt.text) if prompt.answer == "label" else None,
         )
         if not answer.valid:
             raise NoAnswer(f"{purpose}: {answer.error} (after {answer.attempts} tries)")

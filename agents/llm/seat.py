@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from sim.agent import AgentBase, AgentConfig, AgentServices
+from sim.llm.budget import ask_budget, models_in
 from sim.llm.client import LLMClient
 
 
@@ -14,6 +15,8 @@ class LLMSeat(AgentBase):
 
     concurrent: ClassVar[bool] = True
     needs_text: bool = True
+    #: Most model asks one action makes (each covered by the derived ``engine.action_timeout``).
+    asks_per_action: int = 1
 
     def __init__(self, config: AgentConfig | None = None) -> None:
         super().__init__(config)
@@ -25,3 +28,9 @@ class LLMSeat(AgentBase):
             self.services = AgentServices(self.services.episode_id, LLMClient())
         client: LLMClient = self.services.llm
         return client
+
+    def action_budget(self) -> float | None:
+        """Seconds one action may take under the config's model settings: ``asks_per_action`` asks of
+        the slowest model (:func:`sim.llm.budget.ask_budget`); None without model settings."""
+        budgets = [ask_budget(m) for m in models_in(self.config)]
+        return self.asks_per_action * max(budgets) if budgets else None

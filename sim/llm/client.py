@@ -20,6 +20,8 @@
 - The answer schema is sent as the model's ``structured`` mode asks (:mod:`sim.llm.structured`; ``auto``
   negotiates with OpenAI-compatible servers) and always validated here; an answer that does not
   validate is re-asked with the error appended, up to ``reasks`` times.
+- A completion-style prompt (one that ends with a ``cue`` such as "A: Option") is sent on the chat,
+  prefill or text-completion route (:mod:`sim.llm.routes`); rows hold the messages as sent.
 - Every attempt becomes one ``llm_calls`` row through ``record``: each HTTP try (``http_attempt`` 1,
   2.. within one ask, failed tries with their exception class and that try's latency), each answer
   the parser refused, each cache hit, and a call cancelled mid-flight (``error_class`` "Cancelled",
@@ -47,7 +49,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.agent import AgentError
-from sim.llm import structured
+from sim.llm import routes, structured
 from sim.llm.cache import CachedAnswer, ResponseCache, cache_key
 from sim.llm.settings import ModelSettings
 from sim.types import to_jsonable
@@ -265,19 +267,23 @@ class LLMClient:
         purpose: str,
         context: CallContext = CallContext(),
         correction: Callable[[str], str] | None = None,
+        cue: str | None = None,
     ) -> Answer:
         """Ask until ``parse`` accepts the answer (re-asking with the error), or give up after ``reasks``.
 
         Only accepted answers are cached; a cached answer that ``parse`` refuses is not served.
+        ``cue``: the answer's start a completion-style prompt ends with, for :mod:`sim.llm.routes`.
         """
         conversation = list(messages)
         error: str | None = None
         text: str | None = None
         for attempt in range(1, settings.reasks + 2):
-            call = _Call(settings, conversation, purpose, context, attempt)
+            routed = routes.route(settings, conversation, cue)
+            call = _Call(settings, routed.messages, purpose, context, attempt, routed=routed)
             sends_schema = schema is not None and settings.structured != "prompt"  # any wire form: one key
             schema_json = schema.model_json_schema() if schema is not None and sends_schema else None
-            call.key = self._cache_key(settings, conversation, schema_json, context)
+            keyed = schema_json if routed.route == "chat" else [schema_json, routed.model, routed.params]
+            call.key = self._cache_key(settings, routed.messages, keyed, context)
             accepted, hit = False, self._cached(call)
             if hit is not None:  # served only if it parses (stores older than this rule hold invalid ones)
                 text, meta = hit
@@ -351,6 +357,8 @@ class LLMClient:
             "num_retries": 0,
             **settings.call_params(),
         }
+        if call.routed is not None:
+            kwargs.update(call.routed.params, model=call.routed.model)
         if settings.api_base:
             kwargs["api_base"] = settings.api_base
         if settings.api_key_env:
@@ -541,7 +549,7 @@ class LLMClient:
             "purpose": call.purpose,
             "model": call.settings.model,
             "messages": call.messages,
-            "params": call.settings.call_params(),
+            "params": {**call.settings.call_params(), **(call.routed.params if call.routed else {})},
             "response": text,
             "parsed": to_jsonable(value.model_dump() if isinstance(value, BaseModel) else value),
             "valid": valid,
@@ -584,6 +592,7 @@ class _Call:
     fallback: structured.Mode | None = None  # set when the current mode was refused and auto steps down
     try_ended: float = 0.0  # perf_counter when the last failed try ended
     cancel_recorded: bool = False
+    routed: routes.Routed | None = None  # the request as its route shapes it (model, extra params)
 
 
 def _parsed(parse: Parser, text: str) -> tuple[bool, Any, str | None]:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sim.llm.structured import StructuredMode
 
 CacheMode = Literal["off", "use", "replay"]
+AnswerRoute = Literal["auto", "chat", "prefill", "completion"]
 #: What ``api_key_env`` must look like: an upper-case environment variable name (``OPENAI_API_KEY``).
 #: API keys have lower-case letters or dashes, so a key pasted here by mistake is refused.
 ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]{0,127}$")
@@ -42,6 +43,14 @@ class ModelSettings(BaseModel):
         "auto",
         description="how the answer schema is sent: auto, json_schema, json_object_schema, guided_json, "
         "json_object or prompt (true = auto, false = prompt); answers are always validated here",
+    )
+    answer_route: AnswerRoute = Field(
+        "auto",
+        description="completion-style (label) prompts: chat, prefill (the answer's start as a trailing "
+        "assistant message), completion (the text-completion route) or auto (picked from the provider)",
+    )
+    stop: tuple[str, ...] | None = Field(
+        None, description="stop sequences (prefill and completion routes default to a newline)"
     )
     cache: CacheMode = Field("use", description="off, use (read and write), replay (read only, no network)")
     extra: dict[str, Any] = Field(default_factory=dict, description="more litellm arguments (no secrets)")
@@ -77,10 +86,23 @@ class ModelSettings(BaseModel):
                     )
         return data
 
+    @model_validator(mode="after")
+    def _route_exists(self) -> ModelSettings:
+        from sim.llm.routes import completion_model
+
+        if self.answer_route == "completion" and completion_model(self.model) is None:
+            raise ValueError(
+                f"answer_route completion needs a text-completion model (text-completion-openai/..., "
+                f"or openai/... or hosted_vllm/... served with /v1/completions), not {self.model!r}"
+            )
+        return self
+
     def call_params(self) -> dict[str, Any]:
         """The non-secret parameters that shape the answer (stored with each call and in the cache key)."""
         params: dict[str, Any] = {"temperature": self.temperature, "max_tokens": self.max_tokens}
         if self.seed is not None:
             params["seed"] = self.seed
+        if self.stop is not None:
+            params["stop"] = list(self.stop)
         params.update(self.extra)
         return params

@@ -77,9 +77,10 @@ def test_akata_prompt_over_http_logs_every_call(tmp_path: Path, server: TestServ
     ] * 4
     assert [c[8] for c in calls] == [1, 2, 3, 4]
     assert all(c[4] and c[5] for c in calls), "token counts recorded"
-    prompt = json.loads(calls[1][9])[-1]["content"]
+    *_, question, prefill = json.loads(calls[1][9])  # auto route for a local server: assistant prefill
+    prompt = question["content"]
     assert "If you choose Option J and the other player chooses Option F, then you win 0 points" in prompt
-    assert prompt.rstrip().endswith("A: Option")
+    assert prompt.rstrip().endswith("?") and prefill == {"role": "assistant", "content": "Option"}
     assert "In round 1, you chose Option" in prompt and "You are currently playing round 2." in prompt
     assert "api_key" not in calls[0][10] and server.count == 4
 

@@ -28,7 +28,14 @@ def _llm(server: TestServer, **config: Any) -> dict[str, Any]:
     return {
         "agent": "llm",
         "config": {
-            "model": {"model": "openai/stub", "api_base": server.openai_base, "cache": "off", "backoff": 0.0},
+            # the chat route sends each prompt whole, as one user message (auto would prefill "Option")
+            "model": {
+                "model": "openai/stub",
+                "api_base": server.openai_base,
+                "cache": "off",
+                "backoff": 0.0,
+                "answer_route": "chat",
+            },
             **config,
         },
     }

@@ -45,7 +45,14 @@ def echo_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A run whose model echoes every prompt back (the test server's ``echo`` policy)."""
     db = tmp_path_factory.mktemp("echo") / "echo.db"
     with TestServer("echo") as server:
-        model = {"model": "openai/stub", "api_base": server.openai_base, "cache": "off", "reasks": 1}
+        # the chat route: the whole prompt is the user message the model echoes
+        model = {
+            "model": "openai/stub",
+            "api_base": server.openai_base,
+            "cache": "off",
+            "reasks": 1,
+            "answer_route": "chat",
+        }
         data = {
             "name": "echo",
             "world": "matrix/repeated-v1",

@@ -241,7 +241,15 @@ def test_fixed_sequence_echo_and_custom(server: TestServer) -> None:
         ts.sequence([])
     with pytest.raises(ValueError, match="unknown policy"):
         server.set_policy("nope")
-    assert set(ts.POLICIES) == {"first_option", "fixed", "sequence", "random_option", "tit_for_tat", "echo"}
+    assert set(ts.POLICIES) == {
+        "first_option",
+        "fixed",
+        "sequence",
+        "random_option",
+        "tit_for_tat",
+        "echo",
+        "chat_model",
+    }
 
 
 def test_policy_error_is_a_500(server: TestServer) -> None:

@@ -9,13 +9,14 @@ list consumed in order, then optionally a seeded share of requests, ``FaultPlan(
 and a fixed *latency* are layered on top by the HTTP server (:mod:`.server`); ``injected`` lists the
 faults it applied.
 
-Endpoints: ``POST /v1/chat/completions`` (litellm ``openai/...``), ``POST /api/chat``
+Endpoints: ``POST /v1/chat/completions`` (litellm ``openai/...``), ``POST /v1/completions``
+(``text-completion-openai/...``: the ``prompt`` becomes one user message), ``POST /api/chat``
 (``ollama_chat/...``), ``POST /api/generate`` (``ollama/...``), ``GET /v1/models``, ``GET /health``,
 and Ollama's ``GET /api/tags`` and ``POST /api/show`` (litellm asks for model info after an Ollama
 call, to price it). Only chat requests are recorded (``requests``, ``count``, and ``max_in_flight``:
-the most answered at once). ``"stream": true`` is refused with 400.
-Responses are deterministic: constant ``created``, ids from the request number, usage counted in
-whitespace-separated words.
+the most answered at once). ``"stream": true`` is refused with 400. A request's ``stop`` sequences
+cut the reply. Responses are deterministic: constant ``created``, ids from the request number, usage
+counted in whitespace-separated words.
 
 In-process use::
 
@@ -42,6 +43,7 @@ from sim.llm.testserver.faults import BAD_CONTENT, FAULTS, FaultPlan
 from sim.llm.testserver.policies import (
     POLICIES,
     answer,
+    chat_model,
     echo,
     first_option,
     fixed,
@@ -67,6 +69,7 @@ __all__ = [
     "Request",
     "TestServer",
     "answer",
+    "chat_model",
     "echo",
     "first_option",
     "fixed",

@@ -17,6 +17,9 @@ from sim.llm.testserver import readers, schema
 from sim.llm.testserver.request import Policy, Request, last_user_text
 from sim.llm.testserver.schema import DEFAULT_REPLY
 
+#: What :func:`chat_model` answers without a start to continue (SmolLM2's reply to Akata's prompt).
+CHAT_MODEL_REPLY = "You should choose the option that gives you the most points."
+
 
 def answer(req: Request, pick: Callable[[list[Any]], Any]) -> str:
     """The reply choosing among the request's options with ``pick``: schema-shaped JSON, or a bare label."""
@@ -74,6 +77,22 @@ def echo() -> Policy:
     return last_user_text
 
 
+def chat_model(text: str = CHAT_MODEL_REPLY) -> Policy:
+    """A chat model given a completion-style prompt (what small instruct models do): it opens a new
+    turn and answers ``text`` ("You ...", no label at the answer position), unless it has a start to
+    continue: a prefilled trailing assistant message, or a text completion (``/v1/completions``).
+    Then it continues with the first option and runs on to a new line (a stop sequence ends it)."""
+
+    def policy(req: Request) -> str:
+        prefilled = bool(req.messages) and req.messages[-1].get("role") == "assistant"
+        if not (prefilled or req.path in ("/v1/completions", "/completions")):
+            return text
+        options = readers.text_options(req)
+        return f" {options[0]}\n\nQ: In the next round, which option" if options else text
+
+    return policy
+
+
 POLICIES: dict[str, Callable[..., Policy]] = {
     "first_option": first_option,
     "fixed": fixed,
@@ -81,6 +100,7 @@ POLICIES: dict[str, Callable[..., Policy]] = {
     "random_option": random_option,
     "tit_for_tat": tit_for_tat,
     "echo": echo,
+    "chat_model": chat_model,
 }
 
 

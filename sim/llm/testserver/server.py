@@ -24,7 +24,10 @@ from sim.llm.testserver.request import Policy, Request, message_text
 
 CREATED = 1767225600  # 2026-01-01T00:00:00Z: responses carry a constant timestamp
 CREATED_AT = "2026-01-01T00:00:00Z"
-CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions", "/api/chat", "/api/generate"})
+COMPLETION_PATHS = frozenset({"/v1/completions", "/completions"})  # text completion (a "prompt")
+CHAT_PATHS = frozenset(
+    {"/v1/chat/completions", "/chat/completions", "/api/chat", "/api/generate", *COMPLETION_PATHS}
+)
 _OLLAMA_SHOW = {
     "modelfile": "",
     "parameters": "",
@@ -155,11 +158,21 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 def _messages_of(path: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+    if path in COMPLETION_PATHS:
+        prompt = body.get("prompt")
+        return [{"role": "user", "content": prompt[0] if isinstance(prompt, list) and prompt else prompt}]
     if path == "/api/generate":
         msgs = [{"role": "system", "content": body["system"]}] if body.get("system") else []
         return [*msgs, {"role": "user", "content": message_text(body.get("prompt"))}]
     messages = body.get("messages")
     return [m for m in messages if isinstance(m, dict)] if isinstance(messages, list) else []
+
+
+def _stopped(text: str, stop: Any) -> str:
+    """``text`` cut before the first of the request's stop sequences (OpenAI's ``stop``)."""
+    sequences = [stop] if isinstance(stop, str) else stop if isinstance(stop, list) else []
+    cuts = [text.find(s) for s in sequences if isinstance(s, str) and s and s in text]
+    return text[: min(cuts)] if cuts else text
 
 
 class TestServer:
@@ -364,7 +377,7 @@ class TestServer:
                 text = policy(req)
             except Exception as exc:
                 return h._error(500, f"policy error: {exc!r}", "server_error", "policy_error")
-        data = json.dumps(self._response(req, str(text))).encode()
+        data = json.dumps(self._response(req, _stopped(str(text), body.get("stop")))).encode()
         if fault == "malformed":
             data = data[: len(data) // 2]
         h._send(200, data)
@@ -373,6 +386,21 @@ class TestServer:
     def _response(req: Request, text: str) -> dict[str, Any]:
         prompt = sum(_words(message_text(m.get("content"))) for m in req.messages)
         completion = _words(text)
+        usage = {
+            "prompt_tokens": prompt,
+            "completion_tokens": completion,
+            "total_tokens": prompt + completion,
+        }
+        if req.path in COMPLETION_PATHS:
+            choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": "stop"}
+            return {
+                "id": f"cmpl-test-{req.index}",
+                "object": "text_completion",
+                "created": CREATED,
+                "model": req.model,
+                "choices": [choice],
+                "usage": usage,
+            }
         if req.path.startswith("/api/"):
             out: dict[str, Any] = {"model": req.model, "created_at": CREATED_AT}
             if req.path == "/api/generate":
