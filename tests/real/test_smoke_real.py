@@ -112,14 +112,15 @@ def _statuses(summary: RunSummary) -> set[str]:
         return {status for (status,) in conn.execute(query, (summary.run_id,))}
 
 
-def _akata(preset: str, server: LlamaServer, cache: str) -> list[str]:
-    """Overrides: the completion route of the same server, one opponent (one episode)."""
+def _akata(server: LlamaServer, cache: str) -> list[str]:
+    """Overrides: the completion route of the same server, one opponent and no self-play (one episode)."""
     model = "tournament.focal.config.model"
     return [
         f"{model}.model=text-completion-openai/smollm2-135m-instruct",
         f"{model}.api_base={server.api_base}",
         f"{model}.cache={cache}",
         "tournament.pool=[{agent: defector, label: always-F}]",
+        "tournament.self_play=false",
         "engine.parallel_episodes=1",
     ]
 
@@ -130,7 +131,7 @@ def test_akata_preset_on_the_completion_route_then_replays_from_the_cache(
 ) -> None:
     path, db = REPEATED / f"{preset}.yaml", tmp_path / f"{preset}.db"
     before = llama_server.requests
-    first = run_scenario(load_scenario(path, _akata(preset, llama_server, "use")), db)
+    first = run_scenario(load_scenario(path, _akata(llama_server, "use")), db)
     requests = llama_server.requests - before
     rows = _rows(first)
     rounds = sum(result.turns for _, result in first.episodes)
@@ -144,7 +145,7 @@ def test_akata_preset_on_the_completion_route_then_replays_from_the_cache(
 
     # A second run on the same store, cache replay-only: every answer from the cache, no HTTP request.
     before = llama_server.requests
-    second = run_scenario(load_scenario(path, _akata(preset, llama_server, "replay")), db)
+    second = run_scenario(load_scenario(path, _akata(llama_server, "replay")), db)
     replayed = _rows(second)
     assert llama_server.requests == before
     assert _statuses(second) == {"complete"}
