@@ -78,9 +78,12 @@ def llama_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LlamaServ
     port = _free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model)]
-    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"]
+    # One thread: on a small shared machine OpenMP's spinning threads slow a 135M model tenfold.
+    command += ["--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "1"]
+    command += ["--n_threads_batch", "1"]
+    env = os.environ | {"OMP_WAIT_POLICY": "PASSIVE"}
     with log.open("wb") as out:
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
     try:
         waiting = Retrying(stop=stop_after_delay(180), wait=wait_fixed(0.5), retry=retry_if_result(bool))
         waiting(_not_ready, proc, f"http://127.0.0.1:{port}/v1/models")
