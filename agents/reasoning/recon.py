@@ -112,6 +112,8 @@ class ReConAgent(LLMSeat):
     def __init__(self, config: ReConConfig):
         super().__init__(config)
         self.config: ReConConfig = config
+        # The derived action limit (engine.action_timeout unset) covers every stage's ask: an upper bound.
+        self.asks_per_action = 1 + sum((config.first_order, config.second_order, config.refinement))
         self.seat: PlayerId = ""
         self.seed = 0
         self.memory = Memory()

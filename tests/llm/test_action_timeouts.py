@@ -109,3 +109,13 @@ def test_the_warning_is_printed_once_and_the_scenario_still_loads(tmp_path: Path
     )
     assert done.stdout.strip() == "loaded"
     assert done.stderr.count("ScenarioWarning") == 1
+
+
+def test_a_recon_seat_budgets_one_ask_per_enabled_stage() -> None:
+    from agents.reasoning.recon import CoTAgent, CoTConfig, ReConAgent, ReConConfig
+
+    model = {"model": "openai/x", "timeout": 10, "retries": 0, "reasks": 0}
+    assert ReConAgent(ReConConfig(model=model)).action_budget() == 40.0  # belief, draft, reading, refine
+    assert CoTAgent(CoTConfig(model=model)).action_budget() == 10.0
+    no_belief = ReConConfig(model=model, first_order=False)
+    assert ReConAgent(no_belief).action_budget() == 30.0
