@@ -73,13 +73,37 @@ def apply(kwargs: dict[str, Any], mode: Mode, schema: type[BaseModel]) -> None:
     if mode == "json_schema":
         kwargs["response_format"] = schema
     elif mode == "json_object_schema":
-        kwargs["response_format"] = {"type": "json_object", "schema": schema.model_json_schema()}
+        kwargs["response_format"] = {
+            "type": "json_object",
+            "schema": grammar_safe(schema.model_json_schema()),
+        }
     elif mode == "json_object":
         kwargs["response_format"] = {"type": "json_object"}
     elif mode == "guided_json":
         extra_body = dict(kwargs.get("extra_body") or {})
-        extra_body["guided_json"] = schema.model_json_schema()
+        extra_body["guided_json"] = grammar_safe(schema.model_json_schema())
         kwargs["extra_body"] = extra_body
+
+
+#: Longest string bound a grammar-compiling server gets. llama.cpp unrolls ``maxLength`` into one rule
+#: per character and rejects a speech limit of hundreds (its server process then dies); the bound is
+#: still enforced here, by our own validation of every answer.
+GRAMMAR_MAX_LENGTH = 64
+
+
+def grammar_safe(schema: Any) -> Any:
+    """``schema`` without string length bounds above :data:`GRAMMAR_MAX_LENGTH` (a copy)."""
+    if isinstance(schema, dict):
+        return {
+            key: grammar_safe(value)
+            for key, value in schema.items()
+            if not (
+                key in ("maxLength", "minLength") and isinstance(value, int) and value > GRAMMAR_MAX_LENGTH
+            )
+        }
+    if isinstance(schema, list):
+        return [grammar_safe(item) for item in schema]
+    return schema
 
 
 def _field(mode: Mode) -> str:

@@ -193,3 +193,26 @@ def test_a_run_against_llamacpp_negotiates_once(tmp_path: Path) -> None:
         rows = conn.execute("SELECT valid, error_class, error FROM llm_calls ORDER BY id").fetchall()
     assert [r[:2] for r in rows] == [(0, "InternalServerError"), (1, None), (1, None), (1, None)]
     assert rows[0][2].endswith("falling back to structured: json_object_schema")
+
+
+def test_grammar_servers_get_no_long_string_bounds() -> None:
+    """llama.cpp unrolls maxLength into one grammar rule per character and dies on a speech limit of
+    hundreds (found by the real-model smoke test); our own validation still enforces the bound."""
+    from pydantic import BaseModel, Field
+
+    from sim.llm import structured
+
+    class Speech(BaseModel):
+        text: str = Field(max_length=500)
+        tag: str = Field(max_length=8)
+
+    for mode in ("json_object_schema", "guided_json"):
+        kwargs: dict[str, Any] = {}
+        structured.apply(kwargs, mode, Speech)
+        sent = (
+            kwargs["response_format"]["schema"]
+            if mode == "json_object_schema"
+            else kwargs["extra_body"]["guided_json"]
+        )
+        assert "maxLength" not in sent["properties"]["text"], mode
+        assert sent["properties"]["tag"]["maxLength"] == 8, mode
