@@ -15,7 +15,7 @@ from sim.llm.client import CallContext, LLMClient, LLMUnavailable
 from sim.llm.settings import ModelSettings
 from sim.llm.testserver import TestServer
 from sim.runner import run_scenario
-from sim.scenario import validate_scenario
+from sim.scenario import ScenarioWarning, validate_scenario
 from sim.shutdown import RunFailed
 
 COLUMNS = "valid, error_class, http_attempt, attempt, cache_hit"
@@ -70,7 +70,8 @@ def test_exhausted_retries_leave_one_row_per_try(tmp_path: Path) -> None:
 def test_a_call_cancelled_by_the_action_timeout_is_a_row(tmp_path: Path) -> None:
     """The act's asyncio.timeout cancels the hanging request; the engine then asks again."""
     with TestServer("first_option", faults=["hang"], hang_seconds=5) as server:
-        scenario = _scenario(tmp_path, server, engine={"action_timeout": 0.5}, timeout=30)
+        with pytest.warns(ScenarioWarning, match="longer than engine.action_timeout"):  # on purpose here
+            scenario = _scenario(tmp_path, server, engine={"action_timeout": 0.5}, timeout=30)
         summary = run_scenario(scenario)
     rows = _rows(summary.db, f"SELECT {COLUMNS}, latency_ms, error FROM llm_calls ORDER BY id")
     assert [r[:5] for r in rows] == [(0, "Cancelled", 1, 1, 0), (1, None, 1, 1, 0)]
