@@ -148,7 +148,8 @@ class ViewerData:
         return df[[*columns, "started_at", "finished_at", "heartbeat_at"]]
 
     def episodes(self, run_id: int | None = None) -> pd.DataFrame:
-        """Episodes with agents, models and outcome text (one row each); the outcome is blank and the
+        """Episodes with agents, models, outcome text and seat scores (``p0 12 · p1 9``), one row each; the
+        outcome and scores are blank and the
         status says why for an episode that has none (``running``, ``pending (run dead)``, ``failed``)."""
         where = "WHERE e.run_id = :run" if run_id is not None else ""
         df = self._sql(
@@ -161,10 +162,13 @@ class ViewerData:
             shown_status(s, runs.get(int(r), "")) for s, r in zip(df["status"], df["run"], strict=True)
         ]
         df["turns"], df["started_at"] = _blank(df["turns"]), _blank(df["started_at"])
-        seats = self._sql("SELECT episode_id, agent, label, config FROM seats ORDER BY id")
+        seats = self._sql("SELECT episode_id, player_id, agent, label, config, score FROM seats ORDER BY id")
         agents: dict[int, set[str]] = {}
         models: dict[int, set[str]] = {}
+        scores: dict[int, list[str]] = {}
         for row in seats.itertuples():
+            if not is_missing(row.score):
+                scores.setdefault(row.episode_id, []).append(f"{row.player_id} {float(row.score):g}")
             agents.setdefault(row.episode_id, set()).add(row.agent)
             model = _model_of(json.loads(row.config) if isinstance(row.config, str) else row.config)
             if model:
@@ -172,6 +176,7 @@ class ViewerData:
         df["agents"] = [", ".join(sorted(agents.get(i, ()))) for i in df["id"]]
         df["models"] = [", ".join(sorted(models.get(i, ()))) for i in df["id"]]
         df["outcome"] = [outcome_text(o) for o in df["outcome"]]
+        df["scores"] = [" · ".join(scores.get(i, ())) for i in df["id"]]
         return df
 
     def episode_ids(self) -> list[int]:
@@ -235,6 +240,22 @@ class ViewerData:
         df["win"] = wins
         return df.drop(columns=["outcome", "world_id"])
 
+    def game_roles(self, run_id: int) -> pd.DataFrame:
+        """The role each seat was dealt in the run's complete episodes (episode_id, player_id, game_role),
+        from the first event whose payload holds ``roles`` (Avalon's deal); empty for worlds without roles."""
+        events = self._sql(
+            "SELECT ev.episode_id, json_extract(ev.payload, '$.roles') AS roles FROM events ev"
+            " JOIN episodes e ON e.id = ev.episode_id WHERE e.run_id = :run AND e.status = 'complete'"
+            " AND json_type(ev.payload, '$.roles') = 'object' ORDER BY ev.seq",
+            run=run_id,
+        ).drop_duplicates("episode_id")
+        rows = [
+            {"episode_id": int(row.episode_id), "player_id": player, "game_role": str(role)}
+            for row in events.itertuples()
+            for player, role in json.loads(row.roles).items()
+        ]
+        return pd.DataFrame(rows, columns=["episode_id", "player_id", "game_role"])
+
     def excluded(self, run_id: int) -> dict[str, int]:
         """The run's episodes left out of comparisons (every status but ``complete``), by shown status."""
         counts = self.status_counts(run_id).get(run_id, {})
@@ -255,16 +276,3 @@ class ViewerData:
 def visible_events(events: Iterable[tuple[int, Event]], seat: PlayerId | None) -> list[tuple[int, Event]]:
     """The events ``seat`` could see (all of them for the omniscient view, ``seat=None``)."""
     return [(i, e) for i, e in events if seat is None or e.visible(seat)]
-
-
-def mean_ci(values: Iterable[float], z: float = 1.96) -> tuple[float, float, float]:
-    """Mean and a normal-approximation 95% interval (the mean itself for fewer than two values)."""
-    xs = [v for v in values if v == v]
-    if not xs:
-        return math.nan, math.nan, math.nan
-    mean = sum(xs) / len(xs)
-    if len(xs) < 2:
-        return mean, mean, mean
-    sd = math.sqrt(sum((x - mean) ** 2 for x in xs) / (len(xs) - 1))
-    half = z * sd / math.sqrt(len(xs))
-    return mean, mean - half, mean + half

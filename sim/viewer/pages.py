@@ -10,10 +10,31 @@ import streamlit as st
 
 from sim.transcript import describe, event_lines, world_of
 from sim.types import Event
-from sim.viewer.data import ViewerData, counts_text, is_missing, mean_ci, outcome_text, visible_events
-from sim.viewer.renderers import EpisodeView, event_table, renderer_for
+from sim.viewer.data import ViewerData, counts_text, is_missing, outcome_text, visible_events
+from sim.viewer.renderers import (
+    HEAT_COLOURS,
+    EpisodeView,
+    event_table,
+    heat_colour,
+    renderer_for,
+    text_colour,
+)
+from sim.viewer.tables import DRAW_NOTE, agent_table, role_table
 
 OMNISCIENT = "omniscient"
+EPISODE_COLUMNS = [
+    "episode",
+    "outcome",
+    "scores",
+    "status",
+    "turns",
+    "run",
+    "matchup",
+    "world",
+    "agents",
+    "models",
+]
+"""The episodes table's columns, in order: what a reader looks for first, the rest after."""
 TRANSCRIPT_LINES = 800  # the end of a long episode's transcript
 
 
@@ -33,7 +54,23 @@ def runs_page(data: ViewerData) -> None:
     if runs.empty:
         st.info("This store has no runs yet. Play one with `sim run SCENARIO.yaml`.")
         return
-    st.dataframe(runs, hide_index=True, width="stretch")
+    st.dataframe(
+        runs.assign(compare=[f"?page=compare&run={i}" for i in runs["id"]]),
+        hide_index=True,
+        width="stretch",
+        column_order=[
+            "id",
+            "name",
+            "status",
+            "complete",
+            "episodes",
+            "unfinished",
+            "compare",
+            "world",
+            "seed",
+        ],
+        column_config={"compare": st.column_config.LinkColumn("compare", display_text="compare agents")},
+    )
     for run in runs[runs["status"] == "dead"].itertuples():
         st.warning(
             f"Run {run.id} ({run.name}) is dead: it is still marked running but its process is gone, so its"
@@ -64,16 +101,19 @@ def runs_page(data: ViewerData) -> None:
         if first < last:
             picked = st.slider("date", min_value=first, max_value=last, value=(first, last))
             shown = shown[dates.dt.date.between(*picked) | dates.isna()]  # pending: not started yet
-    shown = shown.assign(link=[f"?episode={i}" for i in shown["id"]])
+    shown = shown.assign(episode=[f"?episode={i}" for i in shown["id"]])
     st.dataframe(
-        shown,
+        shown[[*EPISODE_COLUMNS, "started_at"]],
         hide_index=True,
         width="stretch",
-        column_config={"link": st.column_config.LinkColumn("open", display_text="open")},
+        column_config={
+            "episode": st.column_config.LinkColumn("episode", display_text=r"\?episode=(\d+)", width="small")
+        },
     )
     st.caption(
         f"{len(shown)} of {len(episodes)} episodes. Open one with `?episode=ID`."
-        " Unfinished episodes have no outcome yet; their status says where they are."
+        " Click an episode's number to open it; unfinished episodes have no outcome yet, their status says"
+        " where they are."
     )
 
 
@@ -94,22 +134,30 @@ def episode_page(data: ViewerData) -> None:
     episode = data.episode(int(episode_id))
     live = bool(episode["live"])
     st.title(f"Episode {episode_id}")
-    st.caption(
-        f"{episode['world_id']} · run {episode['run_id']} · {episode['matchup']}"
-        f" · status {episode['shown_status']}"
-    )
-    _status_note(episode)
     seats = data.seats(int(episode_id))
     options = [OMNISCIENT, *seats["player_id"]]
     wanted = st.query_params.get("seat", OMNISCIENT)
+    omniscient = wanted not in options or wanted == OMNISCIENT
+    # A seat's view names seats by id and agent type only: labels are free text and may name a role.
+    name = (lambda p: _label(seats, p)) if omniscient else (lambda p: _agent(seats, p))
+    heading = episode["matchup"] if omniscient else " vs ".join(f"{p} {name(p)}" for p in seats["player_id"])
+    st.caption(
+        f"{episode['world_id']} · run {episode['run_id']} · {heading or 'no seats yet'}"
+        f" · status {episode['shown_status']}"
+    )
+    _status_note(episode)
     seat_choice = st.selectbox(
         "view as",
         options,
         index=options.index(wanted) if wanted in options else 0,
-        format_func=lambda p: p if p == OMNISCIENT else f"{p} ({_label(seats, p)})",
-        help="omniscient shows every event; a seat shows exactly what that seat observed",
+        format_func=lambda p: p if p == OMNISCIENT else f"{p} ({name(p)})",
+        help="omniscient shows every event and the seats' labels; a seat shows exactly what that seat"
+        " observed, and names the seats by id and agent type",
     )
-    st.query_params["seat"] = seat_choice
+    if seat_choice != wanted:
+        st.query_params["seat"] = seat_choice
+        if omniscient != (seat_choice == OMNISCIENT):
+            st.rerun()  # the heading and seat names above depend on the view
     seat = None if seat_choice == OMNISCIENT else seat_choice
     tabs = st.tabs(["Game", "LLM calls", "Events"])
     state_key = f"events-{episode_id}"
@@ -150,9 +198,14 @@ def _status_note(episode: dict[str, Any]) -> None:
         st.info("This episode was planned but never played (not_run).")
 
 
-def _label(seats: pd.DataFrame, player: str) -> str:
+def _label(seats: pd.DataFrame, player: str, column: str = "label") -> str:
     row = seats[seats["player_id"] == player]
-    return str(row["label"].iloc[0]) if len(row) else player
+    return str(row[column].iloc[0]) if len(row) else player
+
+
+def _agent(seats: pd.DataFrame, player: str) -> str:
+    """The seat's agent type (its registry name): what a seat view shows instead of the label."""
+    return _label(seats, player, "agent")
 
 
 def _turn_controls(episode_id: int, last_turn: int, following: bool) -> int:
@@ -267,7 +320,7 @@ def _llm_calls(data: ViewerData, episode_id: int, seat: str | None) -> None:
             st.markdown("**answer**")
             st.code(row.response if isinstance(row.response, str) else "", language=None, wrap_lines=True)
             st.markdown("**parsed**")
-            st.json({} if is_missing(row.parsed) else row.parsed, expanded=False)
+            _parsed(row.parsed)
             if isinstance(row.error, str) and row.error:
                 st.error(f"{row.error_class}: {row.error}")
             st.caption(
@@ -275,6 +328,16 @@ def _llm_calls(data: ViewerData, episode_id: int, seat: str | None) -> None:
                 f" · cost {_shown(row.cost_usd)} · {_shown(row.latency_ms, '.0f')} ms"
                 f" · cache hit {bool(row.cache_hit)}"
             )
+
+
+def _parsed(value: Any) -> None:
+    """The parsed answer: structured values as JSON, a plain-text answer (``J``, ``Option F``) as text."""
+    if is_missing(value):
+        st.caption("nothing parsed")
+    elif isinstance(value, (dict, list)):
+        st.json(value, expanded=False)
+    else:
+        st.code(str(value), language=None, wrap_lines=True)
 
 
 def _shown(value: Any, spec: str = "") -> str:
@@ -308,55 +371,71 @@ def compare_page(data: ViewerData) -> None:
     if results.empty:
         st.info("No complete episodes in this run yet.")
         return
-    rows = []
-    for label, group in results.groupby("label"):
-        score, low, high = mean_ci(group["score"].astype(float))
-        win, win_low, win_high = mean_ci(group["win"].astype(float))
-        rows.append(
-            {
-                "agent": label,
-                "seats": len(group),
-                "score": score,
-                "score_low": low,
-                "score_high": high,
-                "win_rate": win,
-                "win_low": win_low,
-                "win_high": win_high,
-            }
-        )
-    table = pd.DataFrame(rows)
+    table = agent_table(results)
+    st.subheader("Per agent")
     st.dataframe(table, hide_index=True, width="stretch")
-    for column, title in (("score", "mean score"), ("win_rate", "win rate")):
-        stem = column.removesuffix("_rate")
-        base = alt.Chart(table).encode(y=alt.Y("agent:N", sort="-x"))
-        bars = base.mark_bar().encode(x=alt.X(f"{column}:Q", title=f"{title} (95% CI)"))
-        rules = base.mark_rule().encode(x=f"{stem}_low:Q", x2=f"{stem}_high:Q")
-        st.altair_chart(bars + rules, width="stretch")
+    st.caption(DRAW_NOTE)
+    _interval_chart(table, "agent", "score", "mean score")
+    _interval_chart(table, "agent", "win_rate", "win rate", stem="win")
+    roles = role_table(results, data.game_roles(int(run_id)))
+    if not roles.empty:
+        st.subheader("Win rate per role")
+        st.dataframe(roles, hide_index=True, width="stretch")
+        _interval_chart(roles, "role", "win_rate", "win rate", stem="win")
     pairs = _pairwise(results)
     if not pairs.empty:
         st.subheader("Pairwise mean score (row agent against column agent)")
-        heat = (
-            alt.Chart(pairs)
-            .mark_rect()
-            .encode(
-                x="opponent:N",
-                y="agent:N",
-                color="score:Q",
-                tooltip=["agent", "opponent", "score", "episodes"],
-            )
-        )
-        text = (
-            alt.Chart(pairs)
-            .mark_text()
-            .encode(x="opponent:N", y="agent:N", text=alt.Text("score:Q", format=".2f"))
-        )
-        st.altair_chart(heat + text, width="stretch")
+        st.altair_chart(_heatmap(pairs), width="stretch")
     usage = data.usage(int(run_id))
     if not usage.empty:
         st.subheader("LLM cost and tokens per agent")
         st.caption("Every call of the run, unfinished episodes included: their cost was spent.")
         st.dataframe(usage, hide_index=True, width="stretch")
         st.altair_chart(alt.Chart(usage).mark_bar().encode(x="tokens:Q", y="label:N"), width="stretch")
+
+
+def _interval_chart(table: pd.DataFrame, key: str, column: str, title: str, stem: str | None = None) -> None:
+    """Bars of ``column`` per ``key`` with their 95% intervals (``{stem}_low`` to ``{stem}_high``)."""
+    stem = stem or column
+    shown = table.dropna(subset=[column])
+    if shown.empty:
+        return
+    base = alt.Chart(shown).encode(y=alt.Y(f"{key}:N", sort="-x", title=key))
+    bars = base.mark_bar().encode(
+        x=alt.X(
+            f"{column}:Q",
+            title=f"{title} (95% interval)",
+            scale=alt.Scale(domain=[0, 1]) if stem == "win" else alt.Undefined,
+        ),
+        tooltip=[
+            key,
+            *(c for c in ("n", "wins", "draws") if c in shown),
+            column,
+            f"{stem}_low",
+            f"{stem}_high",
+        ],
+    )
+    rules = base.mark_rule(strokeWidth=2).encode(x=f"{stem}_low:Q", x2=f"{stem}_high:Q")
+    st.altair_chart(bars + rules, width="stretch")
+
+
+def _heatmap(pairs: pd.DataFrame) -> alt.LayerChart:
+    """Pairwise mean scores on a colour-blind-safe sequential scale; each number in black or white,
+    whichever reads better on its cell."""
+    low, high = float(pairs["score"].min()), float(pairs["score"].max())
+    span = high - low
+    pairs = pairs.assign(
+        text_colour=[text_colour(heat_colour((v - low) / span if span else 0.5)) for v in pairs["score"]]
+    )
+    base = alt.Chart(pairs).encode(x="opponent:N", y="agent:N")
+    heat = base.mark_rect().encode(
+        color=alt.Color("score:Q", scale=alt.Scale(domain=[low, high], range=list(HEAT_COLOURS))),
+        tooltip=["agent", "opponent", "score", "episodes"],
+    )
+    text = base.mark_text(fontWeight="bold").encode(
+        text=alt.Text("score:Q", format=".2f"), color=alt.Color("text_colour:N", scale=None)
+    )
+    return (heat + text).resolve_scale(color="independent")
 
 
 def _run_cell(runs: pd.DataFrame, run_id: int, column: str) -> str:

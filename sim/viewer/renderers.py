@@ -24,6 +24,72 @@ from sim.types import Event, PlayerId
 
 GROUP = "sim.viewers"
 
+# Okabe & Ito's colour-blind-safe palette (2008); moves, outcomes and seats take disjoint parts of it, so a
+# move never shares a colour with a seat on the same page.
+OKABE_ITO = {
+    "orange": "#E69F00",
+    "sky blue": "#56B4E9",
+    "bluish green": "#009E73",
+    "yellow": "#F0E442",
+    "blue": "#0072B2",
+    "vermillion": "#D55E00",
+    "reddish purple": "#CC79A7",
+    "black": "#000000",
+}
+MOVE_COLOURS = (OKABE_ITO["bluish green"], OKABE_ITO["vermillion"])  # option 0 (C), option 1 (D)
+RESULT_COLOURS = {
+    "success": OKABE_ITO["bluish green"],
+    "fail": OKABE_ITO["vermillion"],
+    "not played": "#BBBBBB",
+}
+SEAT_COLOURS = (
+    OKABE_ITO["blue"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["reddish purple"],
+    OKABE_ITO["sky blue"],
+    OKABE_ITO["yellow"],
+    OKABE_ITO["black"],
+)
+# viridis, sampled: a sequential scale readable in greyscale and by colour-blind readers (dark to light)
+HEAT_COLOURS = ("#440154", "#3B528B", "#21918C", "#5EC962", "#FDE725")
+
+
+def seat_colours(seats: Sequence[str]) -> list[str]:
+    """One colour per seat, in seat order (cycling for more seats than colours)."""
+    return [SEAT_COLOURS[i % len(SEAT_COLOURS)] for i in range(len(seats))]
+
+
+def _rgb(colour: str) -> tuple[float, float, float]:
+    value = colour.lstrip("#")
+    r, g, b = (int(value[i : i + 2], 16) / 255 for i in (0, 2, 4))
+    return r, g, b
+
+
+def luminance(colour: str) -> float:
+    """The WCAG relative luminance of a ``#RRGGBB`` colour (0 black, 1 white)."""
+
+    def linear(c: float) -> float:
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (linear(c) for c in _rgb(colour))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def heat_colour(fraction: float) -> str:
+    """The colour of :data:`HEAT_COLOURS` at ``fraction`` of the scale (linear between its stops, as
+    Vega-Lite interpolates a range of colours)."""
+    fraction = min(max(fraction, 0.0), 1.0) * (len(HEAT_COLOURS) - 1)
+    i = min(int(fraction), len(HEAT_COLOURS) - 2)
+    t = fraction - i
+    a, b = _rgb(HEAT_COLOURS[i]), _rgb(HEAT_COLOURS[i + 1])
+    return "#" + "".join(f"{round(255 * (x + (y - x) * t)):02X}" for x, y in zip(a, b, strict=True))
+
+
+def text_colour(background: str) -> str:
+    """Black or white, whichever contrasts more with ``background`` (WCAG contrast ratio)."""
+    light = luminance(background)
+    return "black" if (light + 0.05) / 0.05 >= 1.05 / (light + 0.05) else "white"
+
 
 @dataclass(frozen=True)
 class EpisodeView:

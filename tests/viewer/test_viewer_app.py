@@ -76,7 +76,7 @@ def test_runs_page_lists_runs_and_filters_episodes(
     agent.select("tit_for_tat").run()
     shown = int(at.main.caption[-1].value.split(" of ")[0])
     assert 0 < shown < len(episodes)
-    assert at.dataframe[1].value["link"].str.startswith("?episode=").all()
+    assert at.dataframe[1].value["episode"].str.startswith("?episode=").all()
 
 
 def test_episode_page_replays_turn_by_turn(stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:

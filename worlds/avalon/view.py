@@ -1,12 +1,16 @@
-"""Viewer renderer of ``social/avalon-v1``: quest track, vote track, proposals and votes, each seat's
-speeches, and the roles (omniscient view, or once the game ends)."""
+"""Viewer renderer of ``social/avalon-v1``: quest track (coloured by result), vote track, proposals and
+votes, each seat's speeches, and the roles (omniscient view, or once the game ends)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import altair as alt
 import pandas as pd
 import streamlit as st
 
-from sim.viewer.renderers import EpisodeView
+from sim.viewer.renderers import RESULT_COLOURS, EpisodeView, text_colour
 from worlds.avalon.text import role_title
 
 
@@ -18,17 +22,9 @@ def render(view: EpisodeView) -> None:
     players = start["players"]
     quests = {e.payload["quest"]: e.payload for e in view.of_kind("quest")}
     st.subheader("Quests")
-    cols = st.columns(len(start["quest_sizes"]))
-    for i, (col, size, fails) in enumerate(
-        zip(cols, start["quest_sizes"], start["fails_required"], strict=True)
-    ):
-        result = quests.get(i + 1)
-        mark = "-" if result is None else ("success" if result["success"] else "fail")
-        col.metric(
-            f"Quest {i + 1}", mark, f"{size} players" + (", 2 fails" if fails == 2 else ""), delta_color="off"
-        )
-        if result is not None:
-            col.caption(f"{', '.join(result['team'])}: {result['fails']} fail card(s)")
+    st.altair_chart(quest_track(quest_rows(start, quests)), width="stretch")
+    for i, result in sorted(quests.items()):
+        st.caption(f"Quest {i}: {', '.join(result['team'])} · {result['fails']} fail card(s)")
     votes = view.of_kind("vote")
     rejections = votes[-1].payload["rejections"] if votes and not votes[-1].payload["approved"] else 0
     st.progress(rejections / 5, text=f"vote track: {rejections} of 5 rejected teams in this quest")
@@ -63,6 +59,32 @@ def render(view: EpisodeView) -> None:
                     )
                     st.markdown(f"*{where}:* {e.payload['text']}")
     _roles(view, players)
+
+
+def quest_rows(start: Mapping[str, Any], quests: Mapping[int, Mapping[str, Any]]) -> pd.DataFrame:
+    """One row per quest: its size, the fails it needs, and its result so far (success, fail, not played)."""
+    rows = []
+    for i, (size, fails) in enumerate(zip(start["quest_sizes"], start["fails_required"], strict=True), 1):
+        played = quests.get(i)
+        result = "not played" if played is None else ("success" if played["success"] else "fail")
+        needs = f"{size} players" + (", 2 fails" if fails == 2 else "")
+        rows.append({"quest": f"Quest {i}", "result": result, "needs": needs, "text": f"{result} · {needs}"})
+    return pd.DataFrame(rows)
+
+
+def quest_track(rows: pd.DataFrame) -> alt.LayerChart:
+    """The five quests as tiles coloured by result (colour-blind safe: bluish green success, vermillion
+    fail, grey not played yet), each with its result written on it."""
+    colours = alt.Scale(domain=list(RESULT_COLOURS), range=list(RESULT_COLOURS.values()))
+    base = alt.Chart(rows).encode(x=alt.X("quest:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)))
+    tiles = base.mark_rect(stroke="white", strokeWidth=3, height=60).encode(
+        color=alt.Color("result:N", scale=colours, title="result"), tooltip=["quest", "result", "needs"]
+    )
+    ink = alt.Scale(domain=list(RESULT_COLOURS), range=[text_colour(c) for c in RESULT_COLOURS.values()])
+    text = base.mark_text(fontWeight="bold").encode(
+        text="text:N", color=alt.Color("result:N", scale=ink, legend=None)
+    )
+    return (tiles + text).resolve_scale(color="independent").properties(height=70)
 
 
 def _roles(view: EpisodeView, players: list[str]) -> None:
