@@ -9,44 +9,14 @@ from pathlib import Path
 import pytest
 from apptest import app
 from live_store import round_event, running_episode
-from sim_cli import run_sim
 from streamlit.testing.v1 import AppTest
 
-from sim.llm.testserver import TestServer
 from sim.store.engine import open_engine
 from sim.store.reader import StoreReader
 from worlds.avalon.world import AvalonWorld
 from worlds.repeated.world import RepeatedGameWorld
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def stores(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """A repeated-games tournament, an Avalon run with discussion, and an LLM run (test server)."""
-    tmp = tmp_path_factory.mktemp("viewer")
-    out = {"demo": tmp / "demo.db", "avalon": tmp / "avalon.db", "llm": tmp / "llm.db"}
-    assert (
-        run_sim(
-            "run", ROOT / "worlds/repeated/scenarios/demo.yaml", "--db", out["demo"], "--quiet"
-        ).returncode
-        == 0
-    )
-    avalon = ROOT / "worlds/avalon/scenarios/avalon_10p_all_roles.yaml"
-    assert run_sim("run", avalon, "--db", out["avalon"], "--quiet", "--set", "episodes=2").returncode == 0
-    with TestServer("tit_for_tat") as server:
-        preset = ROOT / "worlds/repeated/scenarios/llm_akata_pd.yaml"
-        result = run_sim(
-            "run",
-            preset,
-            "--db",
-            out["llm"],
-            "--quiet",
-            "--set",
-            f"tournament.focal.config.model.api_base={server.openai_base}",
-        )
-    assert result.returncode == 0, result.stderr
-    return out
 
 
 def markdown(at: AppTest) -> str:
