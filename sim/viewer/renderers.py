@@ -44,8 +44,8 @@ RESULT_COLOURS = {
 }
 SEAT_COLOURS = (
     OKABE_ITO["blue"],
-    OKABE_ITO["orange"],
     OKABE_ITO["reddish purple"],
+    OKABE_ITO["orange"],
     OKABE_ITO["sky blue"],
     OKABE_ITO["yellow"],
     OKABE_ITO["black"],

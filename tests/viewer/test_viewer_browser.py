@@ -1,6 +1,8 @@
 """The viewer in a real browser: ``sim view`` serves a store from ``sim run``, headless chromium (driven
-through the DevTools protocol, see ``cdp.py``) opens an episode page, the transcript shows the world's
-event lines, and a screenshot is kept as a test artifact (``$SIM_TEST_ARTIFACTS`` or ``test-artifacts/``).
+through the DevTools protocol, see ``cdp.py``) opens every page (runs, a repeated-game episode, an Avalon
+episode omniscient and as a seat, the comparisons of both runs), and a full-height screenshot of each is
+kept as a test artifact: in ``$SIM_ARTIFACTS`` if set, else under pytest's base temporary directory
+(the path is printed at the end of the session). One server and one browser serve the whole session.
 
 Without chromium the test is skipped, except under CI (``$CI`` set), where it fails: ``.ci/run`` installs
 chromium with apt-get.
@@ -21,6 +23,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -28,7 +31,8 @@ import pytest
 from cdp import CDPConnection, CDPError, evaluate, page_url
 from live_store import round_event, running_episode
 from mixed_store import mixed_store
-from sim_cli import ROOT, run_sim, sim_command, sim_env
+from sim_cli import ROOT, sim_command, sim_env
+from viewer_stores import LABELS, SCREENSHOTS, avalon_episode
 
 from sim import registry
 from sim.rng import stream
@@ -36,13 +40,21 @@ from sim.store.reader import StoreReader
 from worlds.repeated.params import RepeatedParams
 from worlds.repeated.world import RepeatedGameWorld
 
-SCENARIO = ROOT / "worlds" / "repeated" / "scenarios" / "demo.yaml"
-EPISODE = 1
+EPISODE = 1  # of the combined store: the demo tournament's first episode
+MAX_SHOT_HEIGHT = 9000  # px: a full page, capped
 SERVER_TIMEOUT = 60.0
 BROWSER_TIMEOUT = 30.0
 PAGE_TIMEOUT = 60.0
 SETTLE_TIMEOUT = 15.0
 # Streamlit is done: no element placeholders left and the "running" indicator is gone
+# every Vega chart drawn (Streamlit renders Altair through vega-embed, to a canvas or an svg)
+CHARTS = "document.querySelectorAll('.vega-embed canvas, .vega-embed svg.marks').length"
+# the height of Streamlit's scrolling main block (the body itself stays one viewport high)
+FULL_HEIGHT = (
+    "Math.max(document.body.scrollHeight, ...Array.from(document.querySelectorAll("
+    "'[data-testid=stMain], [data-testid=stAppViewContainer], [data-testid=stMainBlockContainer]'),"
+    " e => e.scrollHeight))"
+)
 SETTLED = "!document.querySelector('[data-testid=stSkeleton], [data-testid=stStatusWidgetRunningIcon]')"
 INSTALL_HINT = (
     "chromium is not installed (neither `chromium` nor `chromium-browser` on PATH); install it with "
@@ -133,25 +145,20 @@ def find_chromium() -> str:
     return binary
 
 
-def artifacts_dir() -> Path:
-    """Where screenshots go: ``$SIM_TEST_ARTIFACTS`` or ``test-artifacts/`` at the repository root."""
-    path = Path(os.environ.get("SIM_TEST_ARTIFACTS") or ROOT / "test-artifacts")
+@pytest.fixture(scope="session")
+def artifacts(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Path:
+    """Where screenshots go: ``$SIM_ARTIFACTS``, else ``viewer-screenshots`` in pytest's base temporary
+    directory; the session's summary names it."""
+    configured = os.environ.get("SIM_ARTIFACTS")
+    path = Path(configured) if configured else tmp_path_factory.getbasetemp() / "viewer-screenshots"
     path.mkdir(parents=True, exist_ok=True)
+    pytestconfig.stash[SCREENSHOTS] = path
     return path
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def chromium_binary() -> str:
     return find_chromium()
-
-
-@pytest.fixture
-def demo_db(tmp_path: Path) -> Path:
-    """A store written by a real ``sim run`` of the demo tournament."""
-    db = tmp_path / "demo.db"
-    result = run_sim("run", SCENARIO, "--db", db, "--quiet")
-    assert result.returncode == 0, f"sim run failed:\n{result.stdout}\n{result.stderr}"
-    return db
 
 
 @contextlib.contextmanager
@@ -180,16 +187,17 @@ def serving(db: Path, tmp_path: Path) -> Iterator[str]:
         stop_group(process)
 
 
-@pytest.fixture
-def viewer(demo_db: Path, tmp_path: Path) -> Iterator[str]:
-    """The viewer on the demo store."""
-    with serving(demo_db, tmp_path) as base:
+@pytest.fixture(scope="session")
+def viewer(stores: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The viewer on the combined store (the demo tournament, run 1; labelled Avalon bots, run 2)."""
+    with serving(stores["combined"], tmp_path_factory.mktemp("view")) as base:
         yield base
 
 
-@pytest.fixture
-def browser(chromium_binary: str, tmp_path: Path) -> Iterator[str]:
+@pytest.fixture(scope="session")
+def browser(chromium_binary: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """Headless chromium with a throwaway profile; yields the browser's DevTools websocket URL."""
+    tmp_path = tmp_path_factory.mktemp("chromium")
     profile = tmp_path / "chromium-profile"
     profile.mkdir()
     log = tmp_path / "chromium.log"
@@ -264,45 +272,118 @@ def png_size(data: bytes) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def test_episode_page_shows_transcript(
-    chromium_binary: str, demo_db: Path, viewer: str, browser: str
-) -> None:
-    lines = expected_lines(demo_db, EPISODE)
-    assert lines, "the demo episode has no events"
-    wanted = lines  # every event line, literally (the viewer escapes markdown in them)
+@dataclass(frozen=True)
+class Page:
+    """A page to open: its query, what its text must show and must not show, how many charts it draws."""
+
+    name: str
+    query: str
+    shows: tuple[str, ...]
+    hides: tuple[str, ...] = ()
+    charts: int = 0
+
+
+PAGES = [
+    Page("runs", "?page=runs", ("Runs", "Episodes", "Click an episode's number")),
+    Page(
+        "repeated-episode",
+        f"?episode={EPISODE}",
+        ("Moves", "Cumulative score", "Cooperation over rounds", "Transcript"),
+        charts=3,
+    ),
+    Page("avalon-episode", "?episode={avalon}", ("Quests", "naive-merlin vs", "Roles"), charts=1),
+    Page(
+        "avalon-episode-seat-p1",
+        "?episode={avalon}&seat=p1",
+        ("Quests", "p0 avalon_naive vs p1 avalon_naive"),
+        hides=tuple(LABELS),
+        charts=1,
+    ),
+    Page(
+        "compare-repeated",
+        "?page=compare&run=1",
+        ("Per agent", "draw counts as half a win", "Pairwise mean score"),
+        charts=3,
+    ),
+    Page("compare-avalon", "?page=compare&run=2", ("Per agent", "Win rate per role"), charts=3),
+]
+
+
+@pytest.fixture(scope="session")
+def tab(browser: str) -> Iterator[CDPConnection]:
+    """One browser tab, shared by the page tests."""
     with CDPConnection(browser) as connection:
         target = connection.send("Target.createTarget", {"url": "about:blank"})["targetId"]
     with CDPConnection(page_url(browser, target)) as page:
-        page.send("Page.navigate", {"url": f"{viewer}/?episode={EPISODE}"})
-        text = ""
+        yield page
 
-        def rendered() -> bool:
-            nonlocal text
-            try:
-                text = normalize(str(evaluate(page, "document.body ? document.body.innerText : ''") or ""))
-            except CDPError:
-                return False
-            return "Transcript" in text and all(line in text for line in wanted)
 
-        deadline = time.monotonic() + PAGE_TIMEOUT
-        while not rendered() and time.monotonic() < deadline:
-            time.sleep(0.5)
-        settle_deadline = min(deadline, time.monotonic() + SETTLE_TIMEOUT)
-        while not evaluate(page, SETTLED) and time.monotonic() < settle_deadline:
-            time.sleep(0.25)  # charts and tables are still loading: the screenshot would show placeholders
-        time.sleep(0.5)  # let the last paint happen
+def open_page(page: CDPConnection, url: str, done: Callable[[str], bool]) -> str:
+    """Navigate to ``url`` and wait until ``done(text)`` and Streamlit has settled; the page's text."""
+    page.send("Page.navigate", {"url": url})
+    deadline = time.monotonic() + PAGE_TIMEOUT
+    text = body_text(page)
+    while not done(text) and time.monotonic() < deadline:
+        time.sleep(0.5)
+        text = body_text(page)
+    settle_deadline = min(deadline, time.monotonic() + SETTLE_TIMEOUT)
+    while not evaluate(page, SETTLED) and time.monotonic() < settle_deadline:
+        time.sleep(0.25)  # charts and tables are still loading: the screenshot would show placeholders
+    time.sleep(0.5)  # let the last paint happen
+    return body_text(page)
+
+
+def screenshot(page: CDPConnection, path: Path) -> bytes:
+    """The whole page (Streamlit scrolls inside its main block: the viewport is stretched to its height,
+    capped), saved to ``path``."""
+    height = int(evaluate(page, FULL_HEIGHT) or 0)
+    metrics = {"width": 1280, "height": min(max(height, 800), MAX_SHOT_HEIGHT), "deviceScaleFactor": 1}
+    page.send("Emulation.setDeviceMetricsOverride", {**metrics, "mobile": False})
+    try:
+        wait_for("the page settled", lambda: evaluate(page, SETTLED), SETTLE_TIMEOUT, lambda: "")
+        time.sleep(1.0)  # charts re-layout to the new size
         shot = base64.b64decode(page.send("Page.captureScreenshot", {"format": "png"})["data"])
-    artifact = artifacts_dir() / f"viewer-episode-{EPISODE}.png"
-    artifact.write_bytes(shot)  # kept also when the page did not render, to see what it showed
+    finally:
+        page.send("Emulation.clearDeviceMetricsOverride")
+    path.write_bytes(shot)  # kept also when the page did not render, to see what it showed
+    return shot
 
-    missing = [line for line in ["Transcript", *wanted] if line not in text]
+
+@pytest.mark.slow
+@pytest.mark.parametrize("shown", PAGES, ids=[p.name for p in PAGES])
+def test_every_page_renders_and_is_photographed(
+    shown: Page, stores: dict[str, Path], viewer: str, tab: CDPConnection, artifacts: Path
+) -> None:
+    url = f"{viewer}/{shown.query.format(avalon=avalon_episode(stores['combined']))}"
+    text = open_page(tab, url, lambda t: all(s in t for s in shown.shows))
+    drawn = int(evaluate(tab, CHARTS) or 0)
+    artifact = artifacts / f"viewer-{shown.name}.png"
+    shot = screenshot(tab, artifact)
+    missing = [s for s in shown.shows if s not in text]
+    assert not missing, f"{url} lacks {missing} (screenshot: {artifact}); page text:\n{text[-3000:]}"
+    leaked = [s for s in shown.hides if s in text]
+    assert not leaked, f"{url} shows {leaked} (screenshot: {artifact})"
+    assert drawn >= shown.charts, f"{url} drew {drawn} of {shown.charts} charts (screenshot: {artifact})"
+    width, height = png_size(shot)
+    assert width >= 640 and height >= 480, f"screenshot is only {width}x{height}"
+    assert len(shot) > 10_000, f"screenshot is only {len(shot)} bytes (a blank page?)"
+
+
+def test_episode_page_shows_transcript(
+    stores: dict[str, Path], viewer: str, tab: CDPConnection, artifacts: Path
+) -> None:
+    lines = expected_lines(stores["combined"], EPISODE)
+    assert lines, "the demo episode has no events"
+    wanted = ["Transcript", *lines]  # every event line, literally (the viewer escapes markdown in them)
+    text = open_page(tab, f"{viewer}/?episode={EPISODE}", lambda t: all(line in t for line in wanted))
+    missing = [line for line in wanted if line not in text]
+    artifact = artifacts / f"viewer-episode-{EPISODE}-transcript.png"
+    if missing:
+        screenshot(tab, artifact)
     assert not missing, (
         f"the episode page lacks {missing} after {PAGE_TIMEOUT:g} s (screenshot: {artifact});"
         f" end of the page text:\n{text[-3000:]}"
     )
-    width, height = png_size(shot)
-    assert width >= 640 and height >= 480, f"screenshot is only {width}x{height}"
-    assert len(shot) > 10_000, f"screenshot is only {len(shot)} bytes (a blank page?)"
 
 
 def test_a_running_episode_updates_without_a_reload(

@@ -10,14 +10,12 @@ import pandas as pd
 import pytest
 from apptest import app, charts, layers
 from streamlit.testing.v1 import AppTest
+from viewer_stores import LABELS, avalon_episode
 
 from sim import stats
 from sim.store.reader import StoreReader
 from sim.viewer.renderers import MOVE_COLOURS, RESULT_COLOURS, SEAT_COLOURS, luminance
 from sim.viewer.tables import agent_table
-
-LABELS = [f"naive-{r}" for r in ("merlin", "percival", "servant", "morgana", "assassin")]
-AVALON_RUN = 2  # of the combined store
 
 
 def shown_text(at: AppTest) -> str:
@@ -42,11 +40,6 @@ def shown_text(at: AppTest) -> str:
     parts += [frame.value.astype(str).to_string() for frame in at.dataframe]
     parts += [json.dumps(spec) + data.astype(str).to_string() for spec, data in charts(at)]
     return "\n".join(parts)
-
-
-def avalon_episode(db: Path) -> int:
-    episodes = StoreReader(db).episodes()
-    return int(episodes[episodes.run_id == AVALON_RUN].id.iloc[0])
 
 
 def chart_with(at: AppTest, field: str) -> tuple[dict, pd.DataFrame]:  # type: ignore[type-arg]

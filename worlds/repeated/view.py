@@ -98,6 +98,8 @@ def _lines(
             x=alt.X("round:Q", axis=alt.Axis(tickMinStep=1, format="d")),
             y=alt.Y(f"{column}:Q", title=title, scale=scale or alt.Undefined),
             color=alt.Color("player:N", title="seat", scale=seats),
+            strokeDash=alt.StrokeDash("player:N", title="seat"),  # equal lines stay apart
+            shape=alt.Shape("player:N", title="seat"),
             tooltip=["round", "player", column],
         )
     )
