@@ -68,7 +68,14 @@ def quest_rows(start: Mapping[str, Any], quests: Mapping[int, Mapping[str, Any]]
         played = quests.get(i)
         result = "not played" if played is None else ("success" if played["success"] else "fail")
         needs = f"{size} players" + (", 2 fails" if fails == 2 else "")
-        rows.append({"quest": f"Quest {i}", "result": result, "needs": needs, "text": f"{result} · {needs}"})
+        rows.append(
+            {
+                "quest": f"Quest {i}",
+                "result": result,
+                "needs": needs,
+                "text": f"Quest {i}\n{result} · {needs}",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -76,15 +83,15 @@ def quest_track(rows: pd.DataFrame) -> alt.LayerChart:
     """The five quests as tiles coloured by result (colour-blind safe: bluish green success, vermillion
     fail, grey not played yet), each with its result written on it."""
     colours = alt.Scale(domain=list(RESULT_COLOURS), range=list(RESULT_COLOURS.values()))
-    base = alt.Chart(rows).encode(x=alt.X("quest:N", sort=None, title=None, axis=alt.Axis(labelAngle=0)))
-    tiles = base.mark_rect(stroke="white", strokeWidth=3, height=60).encode(
-        color=alt.Color("result:N", scale=colours, title="result"), tooltip=["quest", "result", "needs"]
+    base = alt.Chart(rows).encode(x=alt.X("quest:N", sort=None, axis=None))
+    tiles = base.mark_rect(stroke="white", strokeWidth=3).encode(
+        color=alt.Color("result:N", scale=colours, legend=None), tooltip=["quest", "result", "needs"]
     )
     ink = alt.Scale(domain=list(RESULT_COLOURS), range=[text_colour(c) for c in RESULT_COLOURS.values()])
-    text = base.mark_text(fontWeight="bold").encode(
+    text = base.mark_text(fontWeight="bold", lineBreak="\n").encode(
         text="text:N", color=alt.Color("result:N", scale=ink, legend=None)
     )
-    return (tiles + text).resolve_scale(color="independent").properties(height=70)
+    return (tiles + text).resolve_scale(color="independent").properties(height=60)
 
 
 def _roles(view: EpisodeView, players: list[str]) -> None:
