@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -42,12 +43,12 @@ def shown_text(at: AppTest) -> str:
     return "\n".join(parts)
 
 
-def chart_with(at: AppTest, field: str) -> tuple[dict, pd.DataFrame]:  # type: ignore[type-arg]
+def chart_with(at: AppTest, field: str) -> tuple[dict[str, Any], pd.DataFrame]:
     """The first chart whose data has ``field``."""
     return next((spec, data) for spec, data in charts(at) if field in data.columns)
 
 
-def colour_scale(spec: dict, field: str) -> dict:  # type: ignore[type-arg]
+def colour_scale(spec: dict[str, Any], field: str) -> dict[str, Any]:
     """The colour scale of the first layer that colours by ``field``."""
     return next(
         layer["encoding"]["color"]["scale"]

@@ -91,7 +91,7 @@ def quest_track(rows: pd.DataFrame) -> alt.LayerChart:
     text = base.mark_text(fontWeight="bold", lineBreak="\n").encode(
         text="text:N", color=alt.Color("result:N", scale=ink, legend=None)
     )
-    return (tiles + text).resolve_scale(color="independent").properties(height=60)
+    return (tiles + text).resolve_scale(color="independent").properties(height=72)
 
 
 def _roles(view: EpisodeView, players: list[str]) -> None:
