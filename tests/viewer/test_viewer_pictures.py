@@ -211,7 +211,7 @@ def test_the_heatmap_writes_each_number_in_a_readable_colour(
 ) -> None:
     at = app(stores["demo"], monkeypatch, page="compare", run="1")
     spec, pairs = chart_with(at, "opponent")
-    heat = next(layer for layer in layers(spec) if layer["mark"]["type"] == "rect" or layer["mark"] == "rect")
+    heat = next(layer for layer in layers(spec) if layer["mark"]["type"] == "rect")
     stops = heat["encoding"]["color"]["scale"]["range"]
     assert luminance(stops[0]) < 0.05 < 0.5 < luminance(stops[-1])  # dark to light
     lowest, highest = pairs.loc[pairs.score.idxmin()], pairs.loc[pairs.score.idxmax()]
