@@ -71,30 +71,18 @@ def run(
 
 @app.command()
 def worlds() -> None:
-    """List the registered worlds."""
-    from rich.table import Table
+    """List the registered worlds with their params (types and defaults)."""
+    from sim.cli_listing import worlds_table
 
-    from sim import registry
-
-    table = Table("world", "players", "dynamics", "description")
-    for name, entry in registry.worlds().items():
-        spec = entry.load().spec
-        table.add_row(name, f"{spec.min_players}-{spec.max_players}", str(spec.dynamics), entry.description())
-    console.print(table)
+    console.print(worlds_table())
 
 
 @app.command()
 def agents() -> None:
-    """List the registered agents."""
-    from rich.table import Table
+    """List the registered agents with their config keys (types and defaults)."""
+    from sim.cli_listing import agents_table
 
-    from sim import registry
-
-    table = Table("agent", "worlds", "description")
-    for name, entry in registry.agents().items():
-        cls = entry.load()
-        table.add_row(name, ", ".join(cls.worlds or ["any"]), entry.description())
-    console.print(table)
+    console.print(agents_table())
 
 
 @app.command()
@@ -151,15 +139,9 @@ def evaluate(
 @app.command()
 def evaluators() -> None:
     """List the registered evaluators."""
-    from rich.table import Table
+    from sim.cli_listing import evaluators_table
 
-    from sim import registry
-
-    table = Table("evaluator", "worlds", "description")
-    for name, entry in registry.evaluators().items():
-        cls = entry.load()
-        table.add_row(name, ", ".join(cls.worlds or ["any"]), entry.description())
-    console.print(table)
+    console.print(evaluators_table())
 
 
 @app.command()
