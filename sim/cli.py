@@ -151,6 +151,7 @@ def export(
     out: Annotated[Path, typer.Option(help="output folder", metavar="DIR")] = Path("exports"),
 ) -> None:
     """Export every table of a store to files (one per table)."""
+    from sim.plural import plural
     from sim.store.engine import StoreError
     from sim.store.export import FORMATS, export_store
 
@@ -163,7 +164,7 @@ def export(
         _error(exc)
         raise typer.Exit(2) from None
     for path, rows in written:
-        console.print(f"{path}  ({rows} rows)", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"{path}  ({plural(rows, 'row')})", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from sim import registry
 from sim.agent import AgentBase
 from sim.jobs import EpisodeJob, SeatConfig
+from sim.plural import plural
 from sim.redact import is_secret_key
 from sim.rng import derive_seed
 from sim.safe_yaml import MAX_DEPTH, YamlProblem, load_text, read_limited
@@ -493,7 +494,7 @@ def _lineup_problems(
         else:
             problem = world_cls.check_players(params, len(seats)) if params is not None else None
             if problem:
-                problems.append(("params", f"{problem} (with {len(seats)} seats)"))
+                problems.append(("params", f"{problem} (with {plural(len(seats), 'seat')})"))
             assigned = [s.role or spec.default_role.name for s in seats]
             problems.extend(("seats", p) for p in spec.role_problems(assigned))
     elif tournament is not None:
