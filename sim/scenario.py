@@ -457,17 +457,30 @@ def _lineup(
         seats, tournament = scenario.seats, scenario.tournament
     else:
         raw_seats, raw_tournament = data.get("seats"), data.get("tournament")
-        tournament = _salvage(TournamentSpec, raw_tournament) if isinstance(raw_tournament, dict) else None
-        seats = None
         if isinstance(raw_seats, list):
-            salvaged = [(f"seats[{i}]", _salvage(SeatSpec, raw)) for i, raw in enumerate(raw_seats)]
-            parsed = [(where, seat) for where, seat in salvaged if seat is not None]
-            if len(parsed) < len(salvaged):
-                return None, None, parsed
-            seats = [seat for _, seat in parsed]
+            parsed = _parsed_seats([(f"seats[{i}]", raw) for i, raw in enumerate(raw_seats)])
+            complete = len(parsed) == len(raw_seats)
+            return ([seat for _, seat in parsed] if complete else None), None, parsed
+        if not isinstance(raw_tournament, dict):
+            return None, None, []
+        tournament = _salvage(TournamentSpec, raw_tournament)
+        if tournament is None:  # check the pool seats that parse
+            pool = raw_tournament.get("pool")
+            raws = [
+                (f"tournament.pool[{i}]", r) for i, r in enumerate(pool if isinstance(pool, list) else [])
+            ]
+            raws += [("tournament.focal", raw_tournament["focal"])] if "focal" in raw_tournament else []
+            return None, None, _parsed_seats(raws)
+        seats = None
     if seats is not None:
         return seats, None, [(f"seats[{i}]", s) for i, s in enumerate(seats)]
     return None, tournament, tournament.all_seats() if tournament is not None else []
+
+
+def _parsed_seats(raws: list[tuple[str, Any]]) -> list[tuple[str, SeatSpec]]:
+    """The seats among ``raws`` (key path, raw value) that parse, with their key paths."""
+    parsed = [(where, _salvage(SeatSpec, raw)) for where, raw in raws]
+    return [(where, seat) for where, seat in parsed if seat is not None]
 
 
 def _salvage(model: type[_M], raw: Any) -> _M | None:
