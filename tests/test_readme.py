@@ -46,7 +46,9 @@ SKIPPED = {
     ),
     ".venv/bin/sim run worlds/avalon/scenarios/avalonbench_5p_llm.yaml --new-run "
     "--set seats.0.config.model.model=openai/smollm2 "
-    "--set seats.0.config.model.api_base=http://127.0.0.1:8080/v1 --set seats.0.config.model.timeout=600": "needs the llama.cpp server above (make smoke-real)",
+    "--set seats.0.config.model.api_base=http://127.0.0.1:8080/v1 --set seats.0.config.model.timeout=600": (
+        "needs the llama.cpp server above (make smoke-real)"
+    ),
     "llama-server -m SmolLM2-135M-Instruct.Q4_1.gguf --host 127.0.0.1 --port 8080 -c 4096": (
         "llama.cpp's own server, not installed here"
     ),
