@@ -94,7 +94,7 @@ def test_every_readme_command_is_run_or_skipped_with_a_reason() -> None:
 
 def _wait_until_answering(url: str, proc: subprocess.Popen[str], deadline: float) -> None:
     while time.monotonic() < deadline:
-        assert proc.poll() is None, f"{proc.args} exited with {proc.returncode}"
+        assert proc.poll() is None, f"{proc.args!r} exited with {proc.returncode}"
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
