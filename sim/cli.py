@@ -108,7 +108,7 @@ def replay(
 @app.command()
 def evaluate(
     target: Annotated[
-        str, typer.Argument(help="run:N (its complete episodes) or episode:N", metavar="TARGET")
+        str, typer.Argument(help="run:N (its complete episodes) or episode:N", metavar="RUN|EPISODE")
     ],
     db: Annotated[Path, typer.Option(help="SQLite file", metavar="FILE")],
     evaluator: Annotated[
