@@ -16,6 +16,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -67,15 +68,22 @@ def blocks(language: str) -> list[str]:
     return re.findall(rf"^```{language}\n(.*?)^```", README.read_text(encoding="utf-8"), re.S | re.M)
 
 
-def commands() -> list[str]:
-    """Every command of the ``bash`` blocks: continuation lines joined, comments removed."""
+def commands_by_block() -> list[list[str]]:
+    """The commands of each ``bash`` block: continuation lines joined, comments removed."""
     found = []
     for body in blocks("bash"):
+        block = []
         for line in body.replace("\\\n", " ").splitlines():
             command = re.sub(r"(^|\s+)#.*$", "", line).strip()
             if command:
-                found.append(re.sub(r"\s+", " ", command))
+                block.append(re.sub(r"\s+", " ", command))
+        found.append(block)
     return found
+
+
+def commands() -> list[str]:
+    """Every command of the ``bash`` blocks, in README order."""
+    return [command for block in commands_by_block() for command in block]
 
 
 def free_port() -> int:
@@ -104,44 +112,69 @@ def _wait_until_answering(url: str, proc: subprocess.Popen[str], deadline: float
     raise AssertionError(f"{url} did not answer")
 
 
+class Scratch:
+    """A scratch folder to run README commands in: preset copies, free ports, the servers started."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.ports = {"8765": str(free_port()), "8600": str(free_port())}
+        for scenarios in ROOT.glob("worlds/*/scenarios"):
+            copy = folder / scenarios.relative_to(ROOT)
+            copy.mkdir(parents=True)
+            for path in scenarios.glob("*.yaml"):
+                text = path.read_text(encoding="utf-8").replace("8765", self.ports["8765"])
+                (copy / path.name).write_text(text, encoding="utf-8")
+        (folder / ".venv").symlink_to(ROOT / ".venv")
+        self.env = sim_cli.sim_env(columns=100)
+        self.servers: list[subprocess.Popen[str]] = []
+
+    def run_block(self, block: list[str]) -> None:
+        """Run a block's commands in order (servers started and checked, not waited for)."""
+        for command in block:
+            if command not in SKIPPED:
+                self.run(command)
+
+    def run(self, command: str) -> None:
+        for readme_port, port in self.ports.items():
+            command = command.replace(readme_port, port)
+        args = shlex.split(command.removesuffix("&").strip())
+        if args[:2] == ["make", "demo"]:  # the install step assumed done; the DB in the scratch folder
+            args = ["make", "-C", str(ROOT), "-o", ".venv/.installed-stamp", "demo"]
+            args.append(f"DEMO_DB={self.folder / 'runs' / 'demo.db'}")
+        if command.startswith(SERVERS):
+            proc = subprocess.Popen(args, cwd=self.folder, env=self.env, stdout=subprocess.DEVNULL, text=True)
+            self.servers.append(proc)
+            test_server = "test-server" in command
+            port = self.ports["8765"] if test_server else self.ports["8600"]
+            url = f"http://127.0.0.1:{port}/" + ("health" if test_server else "")
+            _wait_until_answering(url, proc, time.monotonic() + 90)
+            return
+        result = subprocess.run(
+            args, cwd=self.folder, env=self.env, capture_output=True, text=True, timeout=TIMEOUT, check=False
+        )
+        output = result.stdout + result.stderr
+        assert result.returncode == 0 and "Traceback" not in output, f"{command}:\n{output}"
+
+    def stop(self) -> None:
+        for proc in self.servers:
+            proc.terminate()
+            proc.wait(20)
+
+
 @pytest.mark.slow
 def test_readme_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    ports = {"8765": str(free_port()), "8600": str(free_port())}
-    for scenarios in ROOT.glob("worlds/*/scenarios"):
-        copy = tmp_path / scenarios.relative_to(ROOT)
-        copy.mkdir(parents=True)
-        for path in scenarios.glob("*.yaml"):
-            (copy / path.name).write_text(path.read_text(encoding="utf-8").replace("8765", ports["8765"]))
-    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
-    env = sim_cli.sim_env(columns=100)
-    servers: list[subprocess.Popen[str]] = []
+    """The block with ``make demo`` first (later blocks read runs/demo.db), then the other blocks side by
+    side (each in order; they write different DBs)."""
+    scratch = Scratch(tmp_path)
+    first, *others = sorted(commands_by_block(), key=lambda block: "make demo" not in block)
     try:
-        for command in commands():
-            if command in SKIPPED:
-                continue
-            for readme_port, port in ports.items():
-                command = command.replace(readme_port, port)
-            args = shlex.split(command.removesuffix("&").strip())
-            if args[:2] == ["make", "demo"]:  # the install step assumed done; the DB in the scratch folder
-                args = ["make", "-C", str(ROOT), "-o", ".venv/.installed-stamp", "demo"]
-                args.append(f"DEMO_DB={tmp_path / 'runs' / 'demo.db'}")
-            if command.startswith(SERVERS):
-                proc = subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, text=True)
-                servers.append(proc)
-                port = ports["8765"] if "test-server" in command else ports["8600"]
-                url = f"http://127.0.0.1:{port}/" + ("health" if "test-server" in command else "")
-                _wait_until_answering(url, proc, time.monotonic() + 90)
-                continue
-            result = subprocess.run(
-                args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False
-            )
-            output = result.stdout + result.stderr
-            assert result.returncode == 0 and "Traceback" not in output, f"{command}:\n{output}"
+        scratch.run_block(first)
+        with ThreadPoolExecutor(max_workers=len(others) or 1) as pool:
+            for done in [pool.submit(scratch.run_block, block) for block in others]:
+                done.result()
         monkeypatch.chdir(tmp_path)
         for body in blocks("python"):
             exec(compile(body, "README.md", "exec"), {})  # the README's own example
     finally:
-        for proc in servers:
-            proc.terminate()
-            proc.wait(20)
+        scratch.stop()
     assert (tmp_path / "runs" / "demo.db").exists() and any((tmp_path / "exports").iterdir())
