@@ -17,7 +17,12 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help="Multi-agent social simulation sandbox.")
+from sim.cli_help import SimGroup
+from sim.llm.testserver.cli import serve as serve_test_server
+
+app = typer.Typer(
+    cls=SimGroup, add_completion=False, no_args_is_help=True, help="Multi-agent social simulation sandbox."
+)
 console = Console()
 err_console = Console(stderr=True)
 
@@ -26,20 +31,29 @@ err_console = Console(stderr=True)
 def run(
     scenario: Annotated[Path, typer.Argument(help="scenario YAML file", metavar="SCENARIO")],
     db: Annotated[
-        Path | None, typer.Option(help="SQLite file to write (default: the scenario's 'db')")
+        Path | None, typer.Option(help="SQLite file to write (default: the scenario's 'db')", metavar="FILE")
     ] = None,
-    episodes: Annotated[int | None, typer.Option(help="override the number of episodes")] = None,
-    seed: Annotated[int | None, typer.Option(help="override the scenario seed")] = None,
+    episodes: Annotated[
+        int | None,
+        typer.Option(
+            help="override the number of episodes (a tournament: plays of each pairing)", metavar="N"
+        ),
+    ] = None,
+    seed: Annotated[int | None, typer.Option(help="override the scenario seed", metavar="N")] = None,
     set_: Annotated[
         list[str] | None,
         typer.Option("--set", help="override any key (repeatable)", metavar="KEY.PATH=VALUE"),
     ] = None,
-    quiet: Annotated[bool, typer.Option(help="no progress bar")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no progress bar")] = False,
     resume: Annotated[
-        bool, typer.Option(help="continue the latest run of this plan in the DB (replay what is unfinished)")
+        bool,
+        typer.Option(
+            "--resume", help="continue the latest run of this plan in the DB (replay what is unfinished)"
+        ),
     ] = False,
     new_run: Annotated[
-        bool, typer.Option(help="start another run even if the DB already holds one of this plan")
+        bool,
+        typer.Option("--new-run", help="start another run even if the DB already holds one of this plan"),
     ] = False,
 ) -> None:
     """Run a scenario file and store every trajectory in SQLite."""
@@ -57,37 +71,27 @@ def run(
 
 @app.command()
 def worlds() -> None:
-    """List the registered worlds."""
-    from rich.table import Table
+    """List the registered worlds with their params (types and defaults)."""
+    from sim.cli_listing import worlds_table
 
-    from sim import registry
-
-    table = Table("world", "players", "dynamics", "description")
-    for name, entry in registry.worlds().items():
-        spec = entry.load().spec
-        table.add_row(name, f"{spec.min_players}-{spec.max_players}", str(spec.dynamics), entry.description())
-    console.print(table)
+    console.print(worlds_table())
 
 
 @app.command()
 def agents() -> None:
-    """List the registered agents."""
-    from rich.table import Table
+    """List the registered agents with their config keys (types and defaults)."""
+    from sim.cli_listing import agents_table
 
-    from sim import registry
-
-    table = Table("agent", "worlds", "description")
-    for name, entry in registry.agents().items():
-        cls = entry.load()
-        table.add_row(name, ", ".join(cls.worlds or ["any"]), entry.description())
-    console.print(table)
+    console.print(agents_table())
 
 
 @app.command()
 def replay(
-    episode: Annotated[int, typer.Argument(help="episode id")],
-    db: Annotated[Path, typer.Option(help="SQLite file")],
-    seat: Annotated[str | None, typer.Option(help="show only what this seat could see")] = None,
+    episode: Annotated[int, typer.Argument(help="episode id", metavar="EPISODE")],
+    db: Annotated[Path, typer.Option(help="SQLite file", metavar="FILE")],
+    seat: Annotated[
+        str | None, typer.Option(help="show only what this seat (p0, p1, ...) could see", metavar="SEAT")
+    ] = None,
 ) -> None:
     """Print an episode's transcript turn by turn."""
     from sim.store.engine import StoreError
@@ -106,7 +110,7 @@ def evaluate(
     target: Annotated[
         str, typer.Argument(help="run:N (its complete episodes) or episode:N", metavar="RUN|EPISODE")
     ],
-    db: Annotated[Path, typer.Option(help="SQLite file")],
+    db: Annotated[Path, typer.Option(help="SQLite file", metavar="FILE")],
     evaluator: Annotated[
         list[str] | None,
         typer.Option(
@@ -135,24 +139,19 @@ def evaluate(
 @app.command()
 def evaluators() -> None:
     """List the registered evaluators."""
-    from rich.table import Table
+    from sim.cli_listing import evaluators_table
 
-    from sim import registry
-
-    table = Table("evaluator", "worlds", "description")
-    for name, entry in registry.evaluators().items():
-        cls = entry.load()
-        table.add_row(name, ", ".join(cls.worlds or ["any"]), entry.description())
-    console.print(table)
+    console.print(evaluators_table())
 
 
 @app.command()
 def export(
-    db: Annotated[Path, typer.Option(help="SQLite file")],
-    format: Annotated[str, typer.Option(help="csv, jsonl or parquet")] = "jsonl",
-    out: Annotated[Path, typer.Option(help="output folder")] = Path("exports"),
+    db: Annotated[Path, typer.Option(help="SQLite file", metavar="FILE")],
+    format: Annotated[str, typer.Option(help="csv, jsonl or parquet", metavar="FORMAT")] = "jsonl",
+    out: Annotated[Path, typer.Option(help="output folder", metavar="DIR")] = Path("exports"),
 ) -> None:
     """Export every table of a store to files (one per table)."""
+    from sim.plural import plural
     from sim.store.engine import StoreError
     from sim.store.export import FORMATS, export_store
 
@@ -165,15 +164,17 @@ def export(
         _error(exc)
         raise typer.Exit(2) from None
     for path, rows in written:
-        console.print(f"{path}  ({rows} rows)", highlight=False, markup=False, soft_wrap=True)
+        console.print(f"{path}  ({plural(rows, 'row')})", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command()
 def view(
-    db: Annotated[Path, typer.Option(help="SQLite file to browse")] = Path("runs/demo.db"),
-    port: Annotated[int, typer.Option(help="port to serve on (0: Streamlit's default, 8501)")] = 0,
-    headless: Annotated[bool, typer.Option(help="do not open a browser")] = False,
-    address: Annotated[str, typer.Option(help="interface to listen on")] = "127.0.0.1",
+    db: Annotated[Path, typer.Option(help="SQLite file to browse", metavar="FILE")] = Path("runs/demo.db"),
+    port: Annotated[
+        int, typer.Option(help="port to serve on (0: Streamlit's default, 8501)", metavar="PORT")
+    ] = 0,
+    headless: Annotated[bool, typer.Option("--headless", help="do not open a browser")] = False,
+    address: Annotated[str, typer.Option(help="interface to listen on", metavar="HOST")] = "127.0.0.1",
 ) -> None:
     """Open the viewer (Streamlit, usage statistics off) on a store; it only reads the file."""
     import subprocess
@@ -200,7 +201,7 @@ def view(
 
 
 @app.command()
-def migrate(db: Annotated[Path, typer.Option(help="SQLite file to upgrade")]) -> None:
+def migrate(db: Annotated[Path, typer.Option(help="SQLite file to upgrade", metavar="FILE")]) -> None:
     """Upgrade a store of an older schema version in place (only adds columns)."""
     from sim.store.engine import StoreError, open_engine
 
@@ -222,20 +223,7 @@ def _error(message: object) -> None:
     err_console.print(f"[red]error:[/red] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
-@app.command(
-    "test-server",
-    context_settings={"allow_extra_args": True, "ignore_unknown_options": True, "help_option_names": []},
-)
-def test_server(ctx: typer.Context) -> None:
-    """Start the offline OpenAI/Ollama-compatible test server (dry-run any LLM scenario for free).
-
-    Options are those of ``python -m sim.llm.testserver`` (--port, --policy, --latency, --fault, ...;
-    see ``sim test-server --help``). Point a seat at it with ``model: openai/stub`` and
-    ``api_base: http://127.0.0.1:PORT/v1``.
-    """
-    from sim.llm.testserver import main as serve
-
-    raise typer.Exit(serve(ctx.args))
+app.command("test-server")(serve_test_server)
 
 
 from sim.cli_cache import cache_app  # noqa: E402

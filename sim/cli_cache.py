@@ -48,10 +48,10 @@ def prune_invalid(db: Path) -> int:
 
 @cache_app.command()
 def prune(
-    db: Annotated[Path, typer.Option(help="SQLite file")],
+    db: Annotated[Path, typer.Option(help="SQLite file", metavar="FILE")],
     invalid: Annotated[bool, typer.Option("--invalid", help="remove answers that failed to parse")] = False,
 ) -> None:
-    """Remove cache entries (``--invalid``: answers logged as InvalidAnswer)."""
+    """Remove cache entries (--invalid: answers logged as InvalidAnswer)."""
     from rich.markup import escape
 
     from sim.store.engine import StoreError

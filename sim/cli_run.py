@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from sim.plural import plural
 from sim.redact import redact_text
 from sim.scenario import LoadedScenario, ScenarioError, load_scenario
 from sim.signals import StopOnSignal, StopRequest
@@ -141,7 +142,7 @@ def _print_results(loaded: LoadedScenario, summary: RunSummary, console: Console
         console.print(report_table(report))
     db_text, first = escape(str(summary.db)), summary.episodes[0][1].episode_id
     console.print(
-        f"Stored run {summary.run_id} ({len(summary.episodes)} episodes) in "
+        f"Stored run {summary.run_id} ({plural(len(summary.episodes), 'episode')}) in "
         f"[bold]{db_text}[/bold]. Replay one: sim replay --db {db_text} {first}",
         soft_wrap=True,
     )

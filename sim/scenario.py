@@ -14,13 +14,14 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from sim import registry
 from sim.agent import AgentBase
 from sim.jobs import EpisodeJob, SeatConfig
+from sim.plural import plural
 from sim.redact import is_secret_key
 from sim.rng import derive_seed
 from sim.safe_yaml import MAX_DEPTH, YamlProblem, load_text, read_limited
@@ -63,6 +64,9 @@ def _import_path_or_name(value: str) -> str:
     if ":" in value and not _IMPORT_PATH.match(value):
         raise ValueError(f"{_clip(value)!r} is not a registered name or a 'module.path:Class' import path")
     return value
+
+
+_M = TypeVar("_M", bound=BaseModel)
 
 
 class _Strict(BaseModel):
@@ -291,7 +295,8 @@ def parse_value(raw: str) -> Any:
 
 
 def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: str) -> dict[str, Any]:
-    """Apply ``key.path=value`` overrides (values parsed as YAML; numeric parts index lists)."""
+    """Apply ``key.path=value`` overrides (values parsed as YAML; numeric parts index existing lists;
+    missing mappings on the way are created)."""
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key:
@@ -318,6 +323,13 @@ def apply_overrides(data: dict[str, Any], overrides: Sequence[str], source: str)
             elif isinstance(node, dict):
                 if last:
                     node[part] = value
+                elif part not in node and parts[i + 1].isdigit():
+                    where = _clip(".".join(parts[: i + 1]))
+                    keys = ", ".join(map(str, node)) or "none"
+                    message = (
+                        f"--set: there is no {where!r} list to index (keys at that level: {_clip(keys)})"
+                    )
+                    raise ScenarioError(source, [(key, message)])
                 else:
                     node = node.setdefault(part, {})
             else:
@@ -350,63 +362,40 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
 
 
 def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str] = ()) -> LoadedScenario:
-    """Validate scenario data as if it came from ``source``."""
-    data = apply_overrides(data, overrides, source)
+    """Validate scenario data as if it came from ``source``; every problem found is reported at once
+    (the top-level keys, the world, its params, the lineup and each seat's agent and config)."""
+    data = apply_overrides(data, [_tournament_episodes(data, item) for item in overrides], source)
     # Top-level ``x-`` keys are free, for YAML anchors shared by several seats (``x-model: &model``).
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
     too_big = list(_out_of_range_ints(data))
     if too_big:
         raise ScenarioError(source, too_big)
+    problems: list[tuple[str, str]] = []
+    scenario: Scenario | None = None
     try:
         scenario = Scenario.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(source, _problems(exc)) from None
+        problems.extend(_problems(exc))
 
-    try:
-        world_cls = _load(registry.world_entry, scenario.world)
-    except registry.RegistryError as exc:
-        raise ScenarioError(source, [("world", str(exc))]) from None
-    if not (isinstance(world_cls, type) and issubclass(world_cls, WorldBase)):
-        message = f"{scenario.world!r} is not a world class (a sim.world.WorldBase subclass)"
-        raise ScenarioError(source, [("world", message)])
+    def clean(key: str) -> bool:  # no problem reported at or under the top-level ``key`` yet
+        return not any(path == key or path.startswith((f"{key}.", f"{key}[")) for path, _ in problems)
+
+    world_cls = _world_class(data.get("world"), problems) if clean("world") else None
+    if world_cls is None:  # nothing more to check without the world
+        raise ScenarioError(source, problems)
     spec = world_cls.spec
-    params_model: Any = spec.params_model
-    try:
-        params = params_model.model_validate(scenario.params)
-    except ValidationError as exc:
-        raise ScenarioError(source, _problems(exc, "params")) from None
-
-    problems: list[tuple[str, str]] = []
-    if scenario.seats is not None:
-        if not spec.min_players <= len(scenario.seats) <= spec.max_players:
-            needs = f"{spec.min_players}-{spec.max_players}"
-            problems.append(("seats", f"{spec.id} needs {needs} seats, got {len(scenario.seats)}"))
-        else:
-            problem = world_cls.check_players(params, len(scenario.seats))
-            if problem:
-                problems.append(("params", f"{problem} (with {len(scenario.seats)} seats)"))
-            assigned = [s.role or spec.default_role.name for s in scenario.seats]
-            problems.extend(("seats", p) for p in spec.role_problems(assigned))
-    else:
-        assert scenario.tournament is not None
-        if spec.min_players > 2 or spec.max_players < 2:
-            message = (
-                f"tournaments pair two agents; {spec.id} needs {spec.min_players}-{spec.max_players} seats"
-            )
-            problems.append(("tournament", message))
-        elif spec.role_problems([spec.default_role.name] * 2):
-            problems.append(("tournament", f"tournaments pair two players; {spec.id} has other seat roles"))
-        for where, seat in scenario.tournament.all_seats():
-            if seat.role is not None:
-                problems.append((f"{where}.role", "tournament seats take the world's default role"))
-    seat_list = (
-        [(f"seats[{i}]", s) for i, s in enumerate(scenario.seats)]
-        if scenario.seats is not None
-        else scenario.tournament.all_seats()
-        if scenario.tournament is not None
-        else []
-    )
+    params = None
+    raw_params = data.get("params", {})
+    if isinstance(raw_params, dict) and clean("params"):
+        params_model: Any = spec.params_model
+        try:
+            params = params_model.model_validate(raw_params)
+        except ValidationError as exc:
+            problems.extend(_problems(exc, "params"))
+    seats, tournament, seat_list = _lineup(data, scenario)
+    problems.extend(_lineup_problems(world_cls, params, seats, tournament))
     agent_classes: dict[str, type[Any]] = {}
+    engine = scenario.engine if scenario is not None else EngineSettings()
     for where, seat in seat_list:
         try:
             cls = _load(registry.agent_entry, seat.agent)
@@ -428,10 +417,111 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
             continue
         problems.extend((f"{where}.config.{key}", message) for key, message in cls.check_config(config, spec))
         agent_classes[seat.agent] = cls
-        _warn_slow_models(source, scenario.engine, where, config)
-    if problems:
+        _warn_slow_models(source, engine, where, config)
+    if problems or scenario is None or params is None:
         raise ScenarioError(source, problems)
     return LoadedScenario(scenario, source, world_cls, params, agent_classes)
+
+
+def _tournament_episodes(data: dict[str, Any], override: str) -> str:
+    """``episodes=N`` (``--episodes N``) on a tournament means ``tournament.repetitions=N``: every
+    pairing played N times (a file's own ``episodes`` key beside ``tournament`` stays an error)."""
+    key, sep, value = override.partition("=")
+    if sep and key.strip() == "episodes" and "tournament" in data and "seats" not in data:
+        return f"tournament.repetitions={value}"
+    return override
+
+
+def _world_class(name: Any, problems: list[tuple[str, str]]) -> type[World] | None:
+    """The world class ``name`` refers to, or None with the problem added to ``problems``."""
+    if not isinstance(name, str):
+        return None
+    try:
+        world_cls = _load(registry.world_entry, name)
+    except registry.RegistryError as exc:
+        problems.append(("world", str(exc)))
+        return None
+    if not (isinstance(world_cls, type) and issubclass(world_cls, WorldBase)):
+        problems.append(("world", f"{name!r} is not a world class (a sim.world.WorldBase subclass)"))
+        return None
+    return world_cls  # type: ignore[no-any-return]
+
+
+def _lineup(
+    data: dict[str, Any], scenario: Scenario | None
+) -> tuple[list[SeatSpec] | None, TournamentSpec | None, list[tuple[str, SeatSpec]]]:
+    """The seats or the tournament (None where they do not parse) and every seat that parses with its key
+    path, from the validated scenario or else salvaged from the raw data, so that the seats that do
+    parse get their agents checked (the problems of the others were reported already)."""
+    if scenario is not None:
+        seats, tournament = scenario.seats, scenario.tournament
+    else:
+        raw_seats, raw_tournament = data.get("seats"), data.get("tournament")
+        if isinstance(raw_seats, list):
+            parsed = _parsed_seats([(f"seats[{i}]", raw) for i, raw in enumerate(raw_seats)])
+            complete = len(parsed) == len(raw_seats)
+            return ([seat for _, seat in parsed] if complete else None), None, parsed
+        if not isinstance(raw_tournament, dict):
+            return None, None, []
+        tournament = _salvage(TournamentSpec, raw_tournament)
+        if tournament is None:  # check the pool seats that parse
+            pool = raw_tournament.get("pool")
+            raws = [
+                (f"tournament.pool[{i}]", r) for i, r in enumerate(pool if isinstance(pool, list) else [])
+            ]
+            raws += [("tournament.focal", raw_tournament["focal"])] if "focal" in raw_tournament else []
+            return None, None, _parsed_seats(raws)
+        seats = None
+    if seats is not None:
+        return seats, None, [(f"seats[{i}]", s) for i, s in enumerate(seats)]
+    return None, tournament, tournament.all_seats() if tournament is not None else []
+
+
+def _parsed_seats(raws: list[tuple[str, Any]]) -> list[tuple[str, SeatSpec]]:
+    """The seats among ``raws`` (key path, raw value) that parse, with their key paths."""
+    parsed = [(where, _salvage(SeatSpec, raw)) for where, raw in raws]
+    return [(where, seat) for where, seat in parsed if seat is not None]
+
+
+def _salvage(model: type[_M], raw: Any) -> _M | None:
+    """``raw`` validated as ``model``, or None (its problems are those the whole file reported)."""
+    try:
+        return model.model_validate(raw)
+    except ValidationError:
+        return None
+
+
+def _lineup_problems(
+    world_cls: type[World],
+    params: BaseModel | None,
+    seats: list[SeatSpec] | None,
+    tournament: TournamentSpec | None,
+) -> list[tuple[str, str]]:
+    """Whether the seats (their number and roles) or the tournament fit the world."""
+    spec = world_cls.spec
+    problems: list[tuple[str, str]] = []
+    if seats is not None:
+        if not spec.min_players <= len(seats) <= spec.max_players:
+            needs = f"{spec.min_players}-{spec.max_players}"
+            problems.append(("seats", f"{spec.id} needs {needs} seats, got {len(seats)}"))
+        else:
+            problem = world_cls.check_players(params, len(seats)) if params is not None else None
+            if problem:
+                problems.append(("params", f"{problem} (with {plural(len(seats), 'seat')})"))
+            assigned = [s.role or spec.default_role.name for s in seats]
+            problems.extend(("seats", p) for p in spec.role_problems(assigned))
+    elif tournament is not None:
+        if spec.min_players > 2 or spec.max_players < 2:
+            message = (
+                f"tournaments pair two agents; {spec.id} needs {spec.min_players}-{spec.max_players} seats"
+            )
+            problems.append(("tournament", message))
+        elif spec.role_problems([spec.default_role.name] * 2):
+            problems.append(("tournament", f"tournaments pair two players; {spec.id} has other seat roles"))
+        for where, seat in tournament.all_seats():
+            if seat.role is not None:
+                problems.append((f"{where}.role", "tournament seats take the world's default role"))
+    return problems
 
 
 class ScenarioWarning(UserWarning):

@@ -48,12 +48,13 @@ def _fails_cleanly(result: subprocess.CompletedProcess[str], *phrases: str) -> s
 
 
 def _table_rows(text: str) -> dict[str, list[str]]:
-    """Body rows of a rich box table, keyed by their first cell."""
+    """Body rows of a rich box table, keyed by their first cell (each row's first line)."""
     rows = {}
     for line in text.splitlines():
         if line.startswith("│"):
             cells = [c.strip() for c in line.strip("│").split("│")]
-            rows[cells[0]] = cells
+            if cells[0]:  # not a continuation line of a multi-line row
+                rows[cells[0]] = cells
     return rows
 
 
@@ -104,7 +105,7 @@ def test_worlds_lists_the_registered_worlds() -> None:
     rows = _table_rows(_ok(_sim("worlds")))
     assert "matrix/repeated-v1" in rows
     description = "A finitely repeated 2x2 game between two seats."
-    assert rows["matrix/repeated-v1"][1:] == ["2-2", "simultaneous", description]
+    assert rows["matrix/repeated-v1"][1:] == ["2", "simultaneous", description]
     assert set(rows) == {ep.name for ep in entry_points(group="sim.worlds")}
 
 
@@ -245,7 +246,7 @@ def test_export_writes_one_file_per_table(fmt: str, run_output: tuple[Path, str]
 
             rows = pq.read_table(path).to_pylist()
         assert len(rows) == expected, f"{path.name}: {len(rows)} rows, the store has {expected}"
-        assert f"({expected} rows)" in out
+        assert f"({expected} {'row' if expected == 1 else 'rows'})" in out  # "1 row" (issue 12)
     assert _count(db, "seats") == 2 and _count(db, "events") > 10
 
 
