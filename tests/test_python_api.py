@@ -124,7 +124,9 @@ def test_sigint_stops_an_api_run_cleanly(tmp_path: Path, mode: str) -> None:
         if db.exists():
             with sqlite3.connect(db) as conn:
                 try:
-                    running = conn.execute("SELECT count(*) FROM episodes WHERE status = 'running'").fetchone()
+                    running = conn.execute(
+                        "SELECT count(*) FROM episodes WHERE status = 'running'"
+                    ).fetchone()
                 except sqlite3.OperationalError:
                     running = (0,)
             if running[0]:
