@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 import sim
+from sim.runner import run_scenario
 from sim.scenario import LoadedScenario, validate_scenario
 from sim.store.reader import StoreReader
 
@@ -37,7 +38,7 @@ def _complete_episodes(db: Path) -> int:
 
 
 def test_sim_exports_the_api() -> None:
-    from sim.runner import arun_scenario, run_scenario
+    from sim.runner import arun_scenario
     from sim.scenario import load_scenario
 
     assert sim.run_scenario is run_scenario and sim.arun_scenario is arun_scenario
@@ -51,7 +52,9 @@ async def test_run_scenario_works_inside_a_running_event_loop(tmp_path: Path) ->
     """What a Jupyter cell does: the kernel's loop is running when the cell calls run_scenario."""
     asyncio.get_running_loop()  # this test body runs on a loop, like a notebook cell
     handler = signal.getsignal(signal.SIGINT)
-    summary = sim.run_scenario(_demo(tmp_path / "r.db"))
+    summary = run_scenario(
+        _demo(tmp_path / "r.db")
+    )  # was: asyncio.run() cannot be called from a running loop
     assert summary.db == tmp_path / "r.db" and len(summary.episodes) == 21
     assert _complete_episodes(tmp_path / "r.db") == 21
     assert signal.getsignal(signal.SIGINT) is handler  # restored
