@@ -24,7 +24,7 @@ from sim.episode import EpisodeModel
 from sim.rng import derive_seed, stream
 from sim.settings import EngineSettings
 from sim.types import Action, ActionSpec, Event, IllegalActionError, Observation, Outcome, PlayerId
-from sim.world import World
+from sim.world import GameRole, World
 
 #: Per-turn metric series: ``(player, name, turns, values)``.
 MetricSeries = tuple[PlayerId | None, str, list[int], list[float]]
@@ -42,6 +42,8 @@ class EpisodeResult:
     outcome: Outcome
     invalid: dict[PlayerId, int] = field(default_factory=dict)
     metrics: EpisodeMetrics = field(default_factory=dict)
+    #: Each seat's role and side in play, told by the world at the end (:meth:`World.game_roles`).
+    game_roles: dict[PlayerId, GameRole] = field(default_factory=dict)
 
 
 class Interrupted(KeyboardInterrupt):
@@ -202,6 +204,7 @@ async def play_episode(
         outcome,
         {p: s.invalid_actions for p, s in model.seats.items()},
         summary,
+        dict(world.game_roles()),
     )
 
 

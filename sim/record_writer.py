@@ -97,6 +97,7 @@ class RecordWriter:
             outcome=result.outcome,
             scores=result.returns,
             invalid=result.invalid,
+            roles=result.game_roles,
         )
         return episode_id
 

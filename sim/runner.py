@@ -8,6 +8,7 @@ a running episode) and its close. Episodes a stopped run never started become ``
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import gc
 import threading
@@ -26,7 +27,7 @@ from sim.record_writer import RecordWriter
 from sim.records import EpisodeRecord, EpisodeStream
 from sim.resume import RunConflict, StoredRun, find_run, stored_results
 from sim.run_summary import RunSummary
-from sim.scenario import LoadedScenario
+from sim.scenario import LoadedScenario, load_scenario
 from sim.settings import EngineSettings
 from sim.shutdown import FailurePolicy, RunFailed, RunInterrupted, play_until_stopped
 from sim.signals import StopOnSignal, StopRequest
@@ -40,8 +41,12 @@ EpisodeCallback = Callable[[EpisodeJob, EpisodeResult], None]
 ExecutorFactory = Callable[[ResponseCache, threading.Event], Executor]
 
 
+#: What the run functions accept as a scenario: a loaded one, or a scenario file's path.
+ScenarioSource = LoadedScenario | str | Path
+
+
 def run_scenario(
-    loaded: LoadedScenario,
+    loaded: ScenarioSource,
     db: str | Path | None = None,
     on_episode: EpisodeCallback | None = None,
     executor: ExecutorFactory | None = None,
@@ -49,16 +54,57 @@ def run_scenario(
 ) -> RunSummary:
     """Play every episode of the scenario and store everything; interrupted episodes are marked so.
 
-    ``executor`` makes the executor from the run's response cache and stop event; by default a
-    :class:`LocalExecutor` with ``engine.parallel_episodes`` episodes at once.
+    ``loaded`` is a loaded scenario or a scenario file's path. ``executor`` makes the executor from
+    the run's response cache and stop event; by default a :class:`LocalExecutor` with
+    ``engine.parallel_episodes`` episodes at once.
 
     A new run by default (even if the store holds one of the same plan: ``sim run`` asks first).
     ``resume`` continues the latest stored run of the same plan (:func:`sim.jobs.run_fingerprint`)
     instead: its complete episodes are kept, the others replayed from scratch, and the summary covers
     them all; a new run if there is none. :class:`sim.resume.RunConflict` if that run is still playing.
+
+    Works inside a running event loop too (Jupyter): the run then plays on its own loop in a worker
+    thread while this one waits (use :func:`arun_scenario` to await it instead). SIGINT/SIGTERM stop
+    the run cleanly when called from the main thread either way.
     """
+    loaded = _loaded(loaded)
     with StopOnSignal() as stop, _fewer_gc_passes():
-        return asyncio.run(_run(loaded, Path(db or loaded.scenario.db), on_episode, stop, executor, resume))
+        work = _run(loaded, Path(db or loaded.scenario.db), on_episode, stop, executor, resume)
+        if not _loop_running():
+            return asyncio.run(work)
+        with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sim-run") as pool:
+            return pool.submit(asyncio.run, work).result()
+
+
+async def arun_scenario(
+    loaded: ScenarioSource,
+    db: str | Path | None = None,
+    on_episode: EpisodeCallback | None = None,
+    executor: ExecutorFactory | None = None,
+    resume: bool = False,
+) -> RunSummary:
+    """:func:`run_scenario` on the running event loop: ``summary = await arun_scenario(...)``.
+
+    SIGINT/SIGTERM stop the run cleanly when the loop runs in the main thread (a notebook's
+    "interrupt kernel" ends it ``interrupted``); the previous handlers are restored afterwards.
+    """
+    loaded = _loaded(loaded)
+    with StopOnSignal() as stop, _fewer_gc_passes():
+        return await _run(loaded, Path(db or loaded.scenario.db), on_episode, stop, executor, resume)
+
+
+def _loaded(source: ScenarioSource) -> LoadedScenario:
+    """A loaded scenario, read from its file if given a path."""
+    return source if isinstance(source, LoadedScenario) else load_scenario(source)
+
+
+def _loop_running() -> bool:
+    """Whether this thread already runs an event loop (``asyncio.run`` would refuse to start one)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 @contextlib.contextmanager

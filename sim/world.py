@@ -11,11 +11,18 @@ from __future__ import annotations
 import abc
 import random
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel
 
 from sim.types import ActionSpec, Event, Observation, Outcome, PlayerId, WorldSpec, dumps
+
+
+class GameRole(NamedTuple):
+    """A seat's role in play as the world dealt it (Avalon's ``merlin``) and its side (``good``), if any."""
+
+    role: str
+    side: str | None = None
 
 
 class WorldBase(abc.ABC):
@@ -86,6 +93,11 @@ class WorldBase(abc.ABC):
 
     def episode_metrics(self) -> Mapping[PlayerId, Mapping[str, float]]:
         """Per-seat summary metrics once the episode is over."""
+        return {}
+
+    def game_roles(self) -> Mapping[PlayerId, GameRole]:
+        """Once the episode is over: each seat's role and side in play, the omniscient view (stored in
+        ``seats.game_role`` and ``seats.side`` for analysis by role). Default: none (worlds without)."""
         return {}
 
     def describe_event(self, event: Event) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from sim_cli import run_sim
 
-from sim.store.reader import TABLES
+from sim.store.reader import TABLES, StoreReader
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -234,7 +234,7 @@ def test_export_writes_one_file_per_table(fmt: str, run_output: tuple[Path, str]
     for table in TABLES:
         path = out_dir / f"{table}.{fmt}"
         assert str(path) in out
-        expected = _count(db, table)
+        expected = len(StoreReader(db).frame(table))  # turn_metrics: one row per turn (long form)
         if fmt == "csv":
             with path.open(newline="", encoding="utf-8") as fh:
                 rows = list(csv.DictReader(fh))

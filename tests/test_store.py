@@ -64,7 +64,7 @@ def test_pragmas_and_schema_version(tmp_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
         version = conn.exec_driver_sql("SELECT value FROM meta WHERE key = 'schema_version'").scalar()
-        assert version == str(SCHEMA_VERSION) == "3"
+        assert version == str(SCHEMA_VERSION) == "4"
 
 
 def test_a_store_of_another_schema_version_is_refused(tmp_path: Path) -> None:
@@ -162,7 +162,7 @@ def test_run_then_export_round_trips_the_trajectory(tmp_path: Path, fmt: str) ->
     assert "events" in result.stdout
     reader = StoreReader(db)
     for table in TABLES:
-        original = reader.table(table, decode_json=False)
+        original = reader.frame(table, decode_json=False)  # turn_metrics in long form
         path = out / f"{table}.{fmt}"
         if fmt == "csv":
             exported = pd.read_csv(path) if original.shape[0] else pd.DataFrame(columns=original.columns)

@@ -179,7 +179,7 @@ def test_reader_tables_and_json_columns_come_from_the_models() -> None:
 
 
 def test_an_older_store_is_refused_read_only_and_upgraded_by_a_writer(tmp_path: Path) -> None:
-    assert SCHEMA_VERSION == 3
+    assert SCHEMA_VERSION == 4
     path = tmp_path / "v2.db"
     with sqlite3.connect(path) as conn:  # a version-2 store as that version created it
         conn.executescript(
@@ -195,6 +195,10 @@ def test_an_older_store_is_refused_read_only_and_upgraded_by_a_writer(tmp_path: 
                 matchup VARCHAR(400) NOT NULL, world_id VARCHAR(100) NOT NULL, params JSON NOT NULL,
                 seed INTEGER NOT NULL, status VARCHAR(20) NOT NULL, turns INTEGER, outcome JSON,
                 error TEXT, started_at DATETIME, finished_at DATETIME);
+            CREATE TABLE seats (id INTEGER PRIMARY KEY, episode_id INTEGER NOT NULL,
+                player_id VARCHAR(32) NOT NULL, role VARCHAR(40) NOT NULL DEFAULT 'player',
+                agent VARCHAR(200) NOT NULL, label VARCHAR(200) NOT NULL, config JSON NOT NULL,
+                score FLOAT, invalid_actions INTEGER NOT NULL);
             CREATE TABLE llm_calls (id INTEGER PRIMARY KEY, episode_id INTEGER, player_id VARCHAR(32),
                 turn INTEGER, purpose VARCHAR(80) NOT NULL, model VARCHAR(200) NOT NULL,
                 messages JSON NOT NULL, params JSON NOT NULL, response TEXT, parsed JSON,
@@ -203,13 +207,13 @@ def test_an_older_store_is_refused_read_only_and_upgraded_by_a_writer(tmp_path: 
                 cache_hit BOOLEAN NOT NULL, created_at DATETIME NOT NULL);
             """
         )
-    with pytest.raises(StoreError, match=r"schema version 2, this sim needs 3 .*sim migrate"):
+    with pytest.raises(StoreError, match=r"schema version 2, this sim needs 4 .*sim migrate"):
         StoreReader(path)
     open_engine(path).dispose()  # a writer upgrades it in place
     runs = StoreReader(path).runs()
     assert list(runs.scenario_name) == ["old"] and runs.fingerprint.isna().all()
     with sqlite3.connect(path) as conn:
-        assert conn.execute("SELECT value FROM meta").fetchone() == ("3",)
+        assert conn.execute("SELECT value FROM meta").fetchone() == ("4",)
         columns = {row[1] for row in conn.execute("PRAGMA table_info(llm_calls)")}
     assert {"http_attempt", "cache_key"} <= columns
 

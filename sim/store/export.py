@@ -1,4 +1,6 @@
-"""``sim export``: every table of a store to csv, jsonl or parquet files (JSON columns kept as JSON text)."""
+"""``sim export``: every table of a store to csv, jsonl or parquet files, in the form
+:meth:`sim.store.reader.StoreReader.frame` gives (``turn_metrics`` in long form: one row per episode,
+seat, metric and turn), JSON columns kept as JSON text."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ def export_store(db: str | Path, out: str | Path, fmt: str) -> list[tuple[Path, 
     out.mkdir(parents=True, exist_ok=True)
     written = []
     for table in TABLES:
-        df = reader.table(table, decode_json=False)
+        df = reader.frame(table, decode_json=False)
         path = out / f"{table}.{fmt}"
         if fmt == "csv":
             df.to_csv(path, index=False)

@@ -26,6 +26,10 @@ STEPS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE llm_calls ADD COLUMN http_attempt INTEGER",
         "ALTER TABLE llm_calls ADD COLUMN cache_key VARCHAR(64)",
     ),
+    3: (
+        "ALTER TABLE seats ADD COLUMN game_role VARCHAR(40)",
+        "ALTER TABLE seats ADD COLUMN side VARCHAR(40)",
+    ),
 }
 
 

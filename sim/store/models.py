@@ -8,9 +8,10 @@ from typing import Any, ClassVar
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 """2: seats.role, metrics.evaluator and metrics.evaluator_model. 3: runs.fingerprint, pid, host and
-heartbeat_at (resume, dead-run detection); episodes.key; llm_calls.http_attempt and cache_key."""
+heartbeat_at (resume, dead-run detection); episodes.key; llm_calls.http_attempt and cache_key.
+4: seats.game_role and seats.side (each seat's role and side in play, told at the episode's end)."""
 
 
 class Base(DeclarativeBase):
@@ -69,7 +70,12 @@ class Episode(Base):
 
 
 class Seat(Base):
-    """Who sat where in an episode, in which role (``player`` or another the world declares), how they did."""
+    """Who sat where in an episode, in which role (``player`` or another the world declares), how they did.
+
+    ``game_role`` and ``side`` are the seat's role and side in play (Avalon's ``merlin`` and ``good``),
+    as the world tells them once the episode is over; NULL for worlds without them and unfinished
+    episodes. ``role`` is the declared seat role of the scenario (``player``, ``narrator``).
+    """
 
     __tablename__ = "seats"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -81,6 +87,8 @@ class Seat(Base):
     config: Mapped[dict[str, Any]]
     score: Mapped[float | None] = mapped_column(Float)
     invalid_actions: Mapped[int] = mapped_column(Integer, default=0)
+    game_role: Mapped[str | None] = mapped_column(String(40))
+    side: Mapped[str | None] = mapped_column(String(40))
     __table_args__ = (UniqueConstraint("episode_id", "player_id"),)
 
 

@@ -49,6 +49,13 @@ class StoreReader:
                 df[column] = df[column].map(lambda v: json.loads(v) if isinstance(v, str) else v)
         return df
 
+    def frame(self, name: str, decode_json: bool = True) -> pd.DataFrame:
+        """A table as the analyst reads it (and ``sim export`` writes it): ``turn_metrics`` in long form
+        (:meth:`turn_metrics`), every other table whole (:meth:`table`)."""
+        if name == "turn_metrics":
+            return self.turn_metrics()
+        return self.table(name, decode_json=decode_json)
+
     def runs(self) -> pd.DataFrame:
         """All runs."""
         return self.table("runs")

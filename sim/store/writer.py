@@ -167,7 +167,19 @@ _EPISODES = TableInsert(
     ),
 )
 _SEATS = TableInsert(
-    "seats", row=("episode_id", "player_id", "role", "agent", "label", "config", "score", "invalid_actions")
+    "seats",
+    row=(
+        "episode_id",
+        "player_id",
+        "role",
+        "agent",
+        "label",
+        "config",
+        "score",
+        "invalid_actions",
+        "game_role",
+        "side",
+    ),
 )
 _EVENTS = TableInsert(
     "events", row=("episode_id", "seq", "turn", "phase", "kind", "actor", "visible_to", "payload")
@@ -183,7 +195,9 @@ INSERTS: dict[str, TableInsert] = {i.table.name: i for i in _ALL_INSERTS}
 """Every table the writer inserts into, and its insert."""
 
 _START_EPISODE = _update("episodes", ("status", "started_at"), ("id",))
-_UPDATE_SEAT = _update("seats", ("score", "invalid_actions"), ("episode_id", "player_id"))
+_UPDATE_SEAT = _update(
+    "seats", ("score", "invalid_actions", "game_role", "side"), ("episode_id", "player_id")
+)
 _UPDATE_EPISODE = _update("episodes", ("status", "turns", "outcome", "error", "finished_at"), ("id",))
 _SKIP_PENDING = _update("episodes", ("status",), ("run_id", "status"))
 _FINISH_RUN = _update("runs", ("status", "finished_at"), ("id",))
@@ -409,6 +423,8 @@ class StoreWriter:
                 dumps(redact(s["config"])),
                 None,  # score, set when the episode completes
                 _DEFAULT_INVALID,
+                None,  # game_role and side, told when the episode completes
+                None,
             )
             for s in seats
         ]
@@ -428,10 +444,16 @@ class StoreWriter:
         scores: Mapping[PlayerId, float] | None = None,
         invalid: Mapping[PlayerId, int] | None = None,
         error: str | None = None,
+        roles: Mapping[PlayerId, tuple[str, str | None]] | None = None,
     ) -> None:
-        """Queue the episode's final status after its rows, in the same transaction."""
+        """Queue the episode's final status after its rows, in the same transaction. ``roles`` gives
+        seats their role and side in play, ``(game_role, side)`` (stored with their scores)."""
         if scores:
-            seat_rows = [(score, (invalid or {}).get(p, 0), episode_id, p) for p, score in scores.items()]
+            roles = roles or {}
+            seat_rows = [
+                (score, (invalid or {}).get(p, 0), *roles.get(p, (None, None)), episode_id, p)
+                for p, score in scores.items()
+            ]
             self._updates.append((_UPDATE_SEAT, seat_rows, True))
         error = None if error is None else redact_text(error)
         final = (status, turns, None if outcome is None else dumps(outcome), error, _now_text(), episode_id)

@@ -50,7 +50,7 @@ from sim.types import (
     PlayerId,
 )
 from sim.types import WorldSpec as Spec
-from sim.world import WorldBase
+from sim.world import GameRole, WorldBase
 from worlds.avalon import metrics, rules, text
 from worlds.avalon.observations import AvalonPrivate, AvalonPublic
 from worlds.avalon.params import AvalonParams
@@ -588,6 +588,10 @@ class AvalonWorld(WorldBase):
     def episode_metrics(self) -> Mapping[PlayerId, Mapping[str, float]]:
         """Per seat: win, side, leadership, vote influence, quest play, assassination."""
         return metrics.seat_metrics(self.deal, self.log, self.cards, self.winner)
+
+    def game_roles(self) -> Mapping[PlayerId, GameRole]:
+        """Each seat's dealt role (``merlin``, ``assassin``, ...) and side (``good``, ``evil``)."""
+        return {p: GameRole(r.value, r.side.value) for p, r in self.roles.items()}
 
     def describe_event(self, event: Event) -> str:
         """One transcript line."""
