@@ -364,7 +364,6 @@ class LLMClient:
     async def _complete(self, call: _Call, schema: type[BaseModel] | None) -> tuple[str, dict[str, Any]]:
         """One answer text from the provider, with retries; every failed try is recorded as it fails."""
         settings = call.settings
-        litellm = _litellm()
         kwargs: dict[str, Any] = {
             "model": settings.model,
             "messages": call.messages,
@@ -383,7 +382,8 @@ class LLMClient:
         elif settings.api_base:
             kwargs["api_key"] = "not-needed"  # local OpenAI-compatible servers want some key, and ignore it
         if settings.api_base and settings.api_base not in self._reachable:
-            await self._check_connection(call, settings.api_base)
+            await self._check_connection(call, settings.api_base)  # before litellm's slow first import
+        litellm = _litellm()
         while True:
             sent = dict(kwargs)
             call.mode = call.fallback = None
