@@ -30,6 +30,8 @@ LOADING = "loading LLM client…"
 _BAR = (10, 40)  # the bar's narrowest and widest
 _LABEL_MIN = 12  # a label is not cut below this (it is left out instead)
 _MATCHUP_MAX = 32  # a longer matchup is summarised as "N seats: K agent types"
+# What a narrow line leaves out first: the highest of these (the count is always shown).
+COUNT, ETA, RATE, CALLS, COST, LABEL, BAR, TOKENS, CACHED, ELAPSED = range(10)
 
 
 def matchup_label(seats: Sequence[SeatConfig]) -> str:
@@ -93,36 +95,36 @@ class ProgressLine:
     activity: Activity | None = None
 
     def pieces(self) -> list[tuple[int, str]]:
-        """The numbers, in display order, each with its priority (lower: kept longer; 0: always)."""
+        """The numbers, in display order, each with its priority (:data:`COUNT` ...)."""
         done_here = self.completed - self.initial
         rate = done_here / self.elapsed if self.elapsed and done_here > 0 else None
         eta = (self.total - self.completed) / rate if rate else None
-        parts = [(0, f"{self.completed}/{self.total}"), (9, clock(self.elapsed))]
+        parts = [(COUNT, f"{self.completed}/{self.total}"), (ELAPSED, clock(self.elapsed))]
         if rate is not None:
-            parts.append((2, rate_text(rate)))
-        parts.append((1, f"eta {clock(0 if self.completed >= self.total else eta)}"))
+            parts.append((RATE, rate_text(rate)))
+        parts.append((ETA, f"eta {clock(0 if self.completed >= self.total else eta)}"))
         live = self.activity
         if live is not None and live.loading:
-            parts.append((3, f"· {LOADING}"))
+            parts.append((CALLS, f"· {LOADING}"))
         elif live is not None and live.calls:
-            parts.append((3, f"· {live.calls} LLM call{'s' if live.calls != 1 else ''}"))
+            parts.append((CALLS, f"· {live.calls} LLM call{'s' if live.calls != 1 else ''}"))
             if live.cached:
-                parts.append((8, f"{live.cached} cached"))
-            parts.append((7, f"{tokens_text(live.tokens)} tok"))
-            parts.append((4, cost_text(live)))
+                parts.append((CACHED, f"{live.cached} cached"))
+            parts.append((TOKENS, f"{tokens_text(live.tokens)} tok"))
+            parts.append((COST, cost_text(live)))
         return parts
 
     def layout(self, width: int) -> tuple[str, int, str]:
         """(label, bar width, numbers) that fit in ``width`` cells (an empty label or a 0 bar: left out)."""
         parts = self.pieces()
         label_min = min(cell_len(self.label), _LABEL_MIN)
-        # The label (5) and the bar (6) take part in the dropping order too, at their narrowest.
-        optional = sorted({p for p, _ in parts if p} | {5, 6}, reverse=True)
+        # The label and the bar take part in the dropping order too, at their narrowest.
+        optional = sorted({p for p, _ in parts if p != COUNT} | {LABEL, BAR}, reverse=True)
         dropped: set[int] = set()
         while True:
             numbers = " ".join(text for p, text in parts if p not in dropped)
-            bar = 0 if 6 in dropped else _BAR[0]
-            label = 0 if 5 in dropped or not label_min else label_min
+            bar = 0 if BAR in dropped else _BAR[0]
+            label = 0 if LABEL in dropped or not label_min else label_min
             needed = cell_len(numbers) + (bar + 1 if bar else 0) + (label + 1 if label else 0)
             if needed <= width or len(dropped) == len(optional):
                 break
@@ -144,7 +146,7 @@ class ProgressLine:
         grid = Table.grid(padding=(0, 1))
         if label:
             grid.add_column(no_wrap=True)
-            row.append(label)
+            row.append(Text(label))
         if bar:
             grid.add_column(width=bar, no_wrap=True)
             row.append(ProgressBar(total=max(self.total, 1), completed=self.completed, width=bar))

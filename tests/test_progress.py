@@ -82,6 +82,10 @@ def test_matchup_labels_are_abbreviated() -> None:
     assert matchup_label(seats(*[f"agent-{i}" for i in range(10)])) == "10 seats: 10 agent types"
 
 
+def test_a_label_is_plain_text_not_markup() -> None:
+    assert rendered(ProgressLine("run [bold]x[/bold]", 0, 1), 80).startswith("run [bold]x[/bold] ")
+
+
 def test_a_resumed_run_counts_only_its_own_episodes_in_the_rate() -> None:
     text = rendered(ProgressLine("r", 8, 10, 10.0, initial=6), 80)
     assert "5.0 s/ep eta 0:00:10" in text  # 2 episodes in 10 s, 2 to go
