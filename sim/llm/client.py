@@ -18,8 +18,9 @@
   "Unreachable", no ``http_attempt``: no request was sent). Once a check passed, the server is not
   checked again by this client.
 - Rate limits, timeouts, connection errors and 5xx are retried with jittered exponential backoff
-  (tenacity). A refused connection is ``InternalServerError`` for ``openai/`` and
-  ``APIConnectionError`` for ``ollama_chat/``: both are retried. A refused request (bad or unsupported
+  (tenacity). A refused connection (the server went away after its check) is ``InternalServerError``
+  for ``openai/`` and ``APIConnectionError`` for ``ollama_chat/``: both are retried, and the final
+  error names the ``api_base``. A refused request (bad or unsupported
   parameters, unknown model, auth; also a 5xx whose body is a request-validation error) is tried once
   and reported with the provider's full message and a hint (:func:`sim.llm.structured.refused_request`).
 - The answer schema is sent as the model's ``structured`` mode asks (:mod:`sim.llm.structured`; ``auto``
