@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sim.plural import plural
+from sim.progress import RunProgress
 from sim.redact import redact_text
 from sim.scenario import LoadedScenario, ScenarioError, load_scenario
 from sim.signals import StopOnSignal, StopRequest
@@ -69,26 +69,18 @@ def run_command(
     total = len(loaded.plans)
     with (
         _absorbing_signals() as late,
-        Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-            disable=quiet,
-            transient=True,
-        ) as progress,
+        RunProgress(console, disable=quiet) as progress,
     ):
-        task = progress.add_task(loaded.scenario.name, total=total, completed=already)
+        task = progress.add_run(loaded.scenario.name, total=total, completed=already)
 
         def advance(job: EpisodeJob, result: EpisodeResult) -> None:
-            progress.update(task, advance=1, description=f"{loaded.scenario.name}: {job.matchup}")
+            progress.episode_done(task, job)
 
         try:
-            summary = run_scenario(loaded, db, advance, resume=resume)
+            with progress.cleared_on_error():  # before any error is printed
+                summary = run_scenario(loaded, db, advance, resume=resume)
         except RunFailed as exc:
             if exc.summary is not None and exc.summary.episodes:  # the episodes that did complete
-                progress.stop()
                 _print_results(loaded, exc.summary, console)
             _closing(err_console, exc.run_id, exc.db, exc.status, exc.cause)
             return 1

@@ -12,9 +12,15 @@
   travels in a context variable). Other routes (``hosted_vllm/``, ``ollama_chat/`` in litellm 1.110,
   or a session someone else set) hold the slot around the whole ``litellm.acompletion`` call, as
   does every route until one of its requests was seen at our session (:meth:`LLMClient._send`).
+- Before the first request to each ``api_base`` a TCP connect check (:mod:`sim.llm.connect`, at most
+  2 s) makes sure a server listens there: if none does, the call fails at once with the URL, the model
+  and the offline hint, and the check is recorded as one ``llm_calls`` row (``error_class``
+  "Unreachable", no ``http_attempt``: no request was sent). Once a check passed, the server is not
+  checked again by this client.
 - Rate limits, timeouts, connection errors and 5xx are retried with jittered exponential backoff
-  (tenacity). A refused connection is ``InternalServerError`` for ``openai/`` and
-  ``APIConnectionError`` for ``ollama_chat/``: both are retried. A refused request (bad or unsupported
+  (tenacity). A refused connection (the server went away after its check) is ``InternalServerError``
+  for ``openai/`` and ``APIConnectionError`` for ``ollama_chat/``: both are retried, and the final
+  error names the ``api_base``. A refused request (bad or unsupported
   parameters, unknown model, auth; also a 5xx whose body is a request-validation error) is tried once
   and reported with the provider's full message and a hint (:func:`sim.llm.structured.refused_request`).
 - The answer schema is sent as the model's ``structured`` mode asks (:mod:`sim.llm.structured`; ``auto``
@@ -49,15 +55,17 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.agent import AgentError
-from sim.llm import routes, structured
+from sim.llm import activity, connect, routes, structured
 from sim.llm.cache import CachedAnswer, ResponseCache, cache_key
 from sim.llm.settings import ModelSettings
+from sim.redact import redact_text
 from sim.types import to_jsonable
 
 Messages = list[dict[str, Any]]
 Parser = Callable[[str], Any]  # raises ValueError (or ValidationError) on a bad answer
 INVALID_ANSWER = "InvalidAnswer"  # error_class of an answer the parser refused
 CANCELLED = "Cancelled"  # error_class of a try cancelled mid-flight (action timeout, shutdown)
+UNREACHABLE = "Unreachable"  # error_class of a failed connect check (no request was sent)
 _ERROR_CHARS = 8000  # a provider message longer than this is cut (an HTML error page, say)
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 
@@ -124,7 +132,14 @@ class Answer:
 def _litellm() -> Any:
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     os.environ.setdefault("LITELLM_OFFLINE_MODE", "true")
-    import litellm
+    live = activity.current() if "litellm" not in sys.modules else None
+    if live is not None:
+        live.loading = True  # the first import takes seconds: the progress line says so
+    try:
+        import litellm
+    finally:
+        if live is not None:
+            live.loading = False
 
     litellm.suppress_debug_info = True
     return litellm
@@ -256,6 +271,7 @@ class LLMClient:
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, Any] = {}
         self._structured = structured.Negotiator()
+        self._reachable: set[str] = set()  # api_bases whose connect check passed
 
     async def ask(
         self,
@@ -349,7 +365,6 @@ class LLMClient:
     async def _complete(self, call: _Call, schema: type[BaseModel] | None) -> tuple[str, dict[str, Any]]:
         """One answer text from the provider, with retries; every failed try is recorded as it fails."""
         settings = call.settings
-        litellm = _litellm()
         kwargs: dict[str, Any] = {
             "model": settings.model,
             "messages": call.messages,
@@ -367,6 +382,9 @@ class LLMClient:
                 raise LLMUnavailable(_missing_key(settings.api_key_env))
         elif settings.api_base:
             kwargs["api_key"] = "not-needed"  # local OpenAI-compatible servers want some key, and ignore it
+        if settings.api_base and settings.api_base not in self._reachable:
+            await self._check_connection(call, settings.api_base)  # before litellm's slow first import
+        litellm = _litellm()
         while True:
             sent = dict(kwargs)
             call.mode = call.fallback = None
@@ -400,6 +418,22 @@ class LLMClient:
             "completion_tokens": getattr(usage, "completion_tokens", None),
             "cost_usd": _cost(litellm, response),
         }
+
+    async def _check_connection(self, call: _Call, api_base: str) -> None:
+        """Raise :class:`LLMUnavailable`, the check recorded as a row, if nothing listens at ``api_base``."""
+        started = time.perf_counter()
+        reason = await connect.unreachable(api_base)
+        if reason is None:
+            self._reachable.add(api_base)
+            return
+        message = connect.unreachable_message(call.settings.model, api_base, reason)
+        meta = {
+            "cache_hit": False,
+            "latency_ms": (time.perf_counter() - started) * 1000,
+            "http_attempt": None,
+        }
+        self._record(call, None, None, False, UNREACHABLE, message, meta)
+        raise LLMUnavailable(message)
 
     async def _with_retries(
         self, call: _Call, litellm: Any, kwargs: dict[str, Any]
@@ -474,7 +508,11 @@ class LLMClient:
         """The ``LLMUnavailable`` message: one line with the provider's full message (and a hint)."""
         name = f"{call.settings.model}: {type(exc).__name__}"
         if not structured.refused_request(litellm, exc):
-            return f"{name} after {call.tries - 1} retries: {structured.one_line(_error_text(exc))}"
+            text = f"{name} after {call.tries - 1} retries: {structured.one_line(_error_text(exc))}"
+            api_base = call.settings.api_base
+            if api_base and connect.connection_failed(exc):  # the server went away after the check
+                text += f" (api_base {redact_text(api_base)}). {connect.offline_hint(api_base)}"
+            return text
         advice = structured.hint(litellm, exc, call.mode, call.settings.structured)
         text = structured.one_line(_error_text(exc)) + (f"; {advice}" if advice else "")
         return f"{name} (the request was refused; not retried): {text}"
@@ -565,6 +603,9 @@ class LLMClient:
             "cache_hit": bool(meta.get("cache_hit")),
         }
         self.usage.setdefault((context.episode_id, context.player_id), Usage()).add(row)
+        live = activity.current()
+        if live is not None:
+            live.add(row)
         if self.record is not None:
             self.record(row)
 
@@ -605,8 +646,6 @@ def _parsed(parse: Parser, text: str) -> tuple[bool, Any, str | None]:
 
 def _error_text(exc: BaseException) -> str:
     """A provider error's full message, credentials masked (it is stored and printed)."""
-    from sim.redact import redact_text
-
     text = str(exc).strip() or type(exc).__name__
     return redact_text(text[:_ERROR_CHARS])
 

@@ -155,16 +155,16 @@ def test_illegal_choices_are_re_asked_then_logged_as_an_invalid_fallback(
 
 
 @pytest.mark.parametrize("model", ["openai/stub", "ollama_chat/stub"])
-def test_a_refused_connection_is_retried_then_stops_the_episode(tmp_path: Path, model: str) -> None:
+def test_a_refused_connection_stops_the_episode_after_the_connect_check(tmp_path: Path, model: str) -> None:
+    # Issue 12: no request (and no retry) once the connect check found no server; the check is a row.
     base = REFUSED if model.startswith("openai/") else REFUSED.removesuffix("/v1")
     llm = {"model": {"model": model, "api_base": base, "retries": 1, "backoff": 0.0, "timeout": 5}}
-    with pytest.raises(RunFailed, match="after 1 retries") as failed:
+    with pytest.raises(RunFailed, match=f"cannot reach api_base {base}") as failed:
         run_scenario(_scenario(tmp_path, llm, rounds=1))
     assert failed.value.status == "complete", "the run played its one episode, which failed"
     db = tmp_path / "llm.db"
     assert _rows(db, "SELECT status FROM episodes") == [("failed",)]
-    error_class = _rows(db, "SELECT error_class FROM llm_calls")[0][0]
-    assert error_class in ("InternalServerError", "APIConnectionError")
+    assert _rows(db, "SELECT error_class, http_attempt FROM llm_calls") == [("Unreachable", None)]
 
 
 def test_ollama_chat_works_too(tmp_path: Path, server: TestServer) -> None:
