@@ -1,8 +1,8 @@
 """A readable turn-by-turn transcript of a stored episode, shared by ``sim replay`` and the viewer.
 
-A world shapes its transcript with a :class:`Formatter` in the ``transcript`` module next to its
-world module (``worlds/avalon/transcript.py`` exports ``formatter``, a Formatter subclass); a world without one gets the
-generic formatter: one entry per event, described by the world's ``describe_event``. Either way each
+A world shapes its transcript with a :class:`Formatter` subclass, exported as ``formatter`` by the
+``transcript`` module next to its world module (``worlds/avalon/transcript.py``); a world without one
+gets the generic formatter: one entry per event, described by the world's ``describe_event``. Either way each
 private ``rationale`` event is placed with the action it explains (the seat's next event, or the next
 event of the whole table such as a vote or a round), its payload spelled out as labelled sections,
 never as a raw dict. Events are filtered by visibility *before* formatting, so a seat's view never
@@ -23,6 +23,8 @@ from sim.store.reader import StoreReader
 from sim.types import ALL, Event, PlayerId, Visibility
 
 RATIONALE = "rationale"
+SEAT_COLOURS = ("blue", "orange", "green", "violet", "gray")  # no red: in the omniscient view it means evil
+SIDE_COLOURS = {"good": "blue", "evil": "red"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ class Transcript:
     header: tuple[str, ...]
     entries: tuple[TranscriptEntry, ...]
     sides: Mapping[PlayerId, str] = field(default_factory=dict)
+    seats: tuple[PlayerId, ...] = ()
 
 
 class Formatter:
@@ -157,7 +160,8 @@ def episode_transcript(db: Path, episode_id: int, seat: str | None = None) -> Tr
             f"episode {episode_id} has no seat {seat!r}; its seats are {', '.join(ids) or 'none'}"
         )
     events = [e for e in reader.event_objects(episode_id) if seat is None or e.visible(seat)]
-    return transcript(world_of(reader, episode), events, header_lines(episode, seats, seat))
+    shown = transcript(world_of(reader, episode), events, header_lines(episode, seats, seat))
+    return replace(shown, seats=tuple(ids))
 
 
 def header_lines(episode: Mapping[str, Any], seats: Any, seat: str | None) -> list[str]:
@@ -220,6 +224,13 @@ def section_lines(section: Section, indent: str) -> Iterator[str]:
 def chat_entries(shown: Transcript) -> list[TranscriptEntry]:
     """The speeches in order (the chat view)."""
     return [e for e in shown.entries if e.speech is not None]
+
+
+def seat_colours(seats: Sequence[PlayerId], sides: Mapping[PlayerId, str]) -> dict[PlayerId, str]:
+    """A colour name per seat: its side's when the sides are known (omniscient view), else one per seat."""
+    if sides:
+        return {s: SIDE_COLOURS.get(sides.get(s, ""), "gray") for s in seats}
+    return {s: SEAT_COLOURS[i % len(SEAT_COLOURS)] for i, s in enumerate(seats)}
 
 
 # generic pieces worlds reuse ----------------------------------------------------------------------

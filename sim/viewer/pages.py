@@ -8,13 +8,13 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from sim.transcript import describe, event_lines, world_of
+from sim.transcript import describe, transcript, world_of
 from sim.types import Event
 from sim.viewer.data import ViewerData, counts_text, is_missing, mean_ci, outcome_text, visible_events
 from sim.viewer.renderers import EpisodeView, event_table, renderer_for
+from sim.viewer.transcript_view import render_transcript
 
 OMNISCIENT = "omniscient"
-TRANSCRIPT_LINES = 800  # the end of a long episode's transcript
 
 
 def _query_int(name: str) -> int | None:
@@ -210,8 +210,7 @@ def _game_tab(
         st.success(f"Outcome: {outcome_text(episode['outcome']) or 'over'}")
         with st.expander("outcome as stored"):
             st.json(episode["outcome"])
-    st.subheader("Transcript")
-    st.code("\n".join(list(event_lines(world, shown))[-TRANSCRIPT_LINES:]), language=None, wrap_lines=True)
+    render_transcript(transcript(world, shown), list(seats["player_id"]))
 
 
 def _llm_calls(data: ViewerData, episode_id: int, seat: str | None) -> None:

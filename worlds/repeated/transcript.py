@@ -25,7 +25,9 @@ class RepeatedFormatter(Formatter):
         if payload.get("text"):
             sections.append(Section("reasoning", str(payload["text"])))
         sections += [
-            notes_section(k.replace("_", " "), v) for k, v in notes.items() if k not in ("prediction", "order")
+            notes_section(k.replace("_", " "), v)
+            for k, v in notes.items()
+            if k not in ("prediction", "order")
         ]
         return tuple(sections)
 
