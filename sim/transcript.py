@@ -112,7 +112,8 @@ class Formatter:
                 continue
             mine = [pending.pop(event.actor)] if event.actor in pending else []
             if event.actor is None and event.kind not in ("rejected", "invalid"):
-                mine, pending = list(pending.values()), {}  # a table-wide event: a vote, a round
+                mine = [pending[s] for s in sorted(pending, key=seat_order)]  # a table-wide event: a vote
+                pending = {}
             entry = self.entry(event)
             if mine:
                 explained = tuple(Reasoning(str(r.actor), self.reasoning(r, event)) for r in mine)
@@ -224,6 +225,11 @@ def section_lines(section: Section, indent: str) -> Iterator[str]:
 def chat_entries(shown: Transcript) -> list[TranscriptEntry]:
     """The speeches in order (the chat view)."""
     return [e for e in shown.entries if e.speech is not None]
+
+
+def seat_order(seat: PlayerId) -> tuple[int, str]:
+    """Seats in natural order (``p2`` before ``p10``)."""
+    return (len(seat), seat)
 
 
 def seat_colours(seats: Sequence[PlayerId], sides: Mapping[PlayerId, str]) -> dict[PlayerId, str]:

@@ -16,7 +16,7 @@ from sim.types import Event, PlayerId
 from worlds.avalon.roles import Role
 from worlds.avalon.text import describe_event, role_title
 
-DRAFT_ANSWERS = {"speak": "SPEAK", "choice": "choice", "choices": "team"}
+DRAFT_ANSWERS = {"speak": "SPEAK", "choice": "answer", "choices": "team"}
 ROLES = {r.value for r in Role}
 
 
@@ -56,6 +56,10 @@ class AvalonFormatter(Formatter):
         final = payload.get("text")
         if final and final != draft.get("think"):
             sections.append(Section("revised THINK", str(final)))
+        played = None if action is None else action_value(action, str(rationale.actor))
+        drafted = next((draft[k] for k in DRAFT_ANSWERS if k in draft), None)
+        if draft and played is not None and played != drafted:
+            sections.append(Section("revised answer", value_text(played)))
         if notes.get("failed_stages"):
             failed = notes["failed_stages"]
             sections.append(Section("failed stages", "\n".join(f"{s}: {why}" for s, why in failed.items())))
@@ -69,6 +73,20 @@ class AvalonFormatter(Formatter):
         if deal is None:
             return {}
         return {seat: Role(role).side.value for seat, role in deal.payload["roles"].items()}
+
+
+def action_value(action: Event, seat: str) -> Any:
+    """What ``seat`` played in ``action`` (a speech's text, a team, a vote, a card, a target), or None."""
+    p = action.payload
+    values = {
+        "speech": p.get("text"),
+        "confer": p.get("text"),
+        "proposal": p.get("team"),
+        "quest_card": p.get("card"),
+        "assassination": p.get("target"),
+        "vote": (p.get("votes") or {}).get(seat),
+    }
+    return values.get(action.kind)
 
 
 def belief_rows(belief: Mapping[str, Mapping[str, Any]]) -> tuple[dict[str, str], ...]:
