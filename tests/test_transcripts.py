@@ -120,3 +120,18 @@ def test_chat_lists_the_speeches_in_order(stores: dict[str, Path]) -> None:
     assert episode_transcript(stores["avalon"], 1, "p0").sides == {}  # a seat is not told the sides
     out = replay(stores["avalon"], "--chat")
     assert out.splitlines()[0] == f"turn 2  p0: {SPEECH}"
+
+
+def test_no_seat_view_holds_another_seats_private_event_reasoning_or_label(stores: dict[str, Path]) -> None:
+    from sim.transcript import episode_transcript
+
+    full = episode_transcript(stores["avalon"], 1)
+    labels = [line.split(": ", 1)[1].split(" [")[0] for line in full.header[1:]]
+    for i, seat in enumerate(f"p{i}" for i in range(6)):
+        shown = episode_transcript(stores["avalon"], 1, seat)
+        assert all(e.visible_to == "all" or seat in e.visible_to for e in shown.entries)
+        assert {r.seat for e in shown.entries for r in e.reasoning} == {seat}
+        assert shown.sides == {}
+        header = "\n".join(shown.header)
+        assert labels[i] in header
+        assert all(label not in header for label in set(labels) - {labels[i]})
