@@ -137,7 +137,8 @@ def formatter_for(world: object) -> Formatter:
         package = type(world).__module__.rpartition(".")[0]
         name = f"{package}.transcript" if package else "transcript"
         if package and importlib.util.find_spec(name) is not None:
-            made = importlib.import_module(name).formatter(world)
+            hook = getattr(importlib.import_module(name), "formatter", None)
+            made = hook(world) if callable(hook) else None
             if isinstance(made, Formatter):
                 return made
     return Formatter(world)

@@ -17,26 +17,18 @@ SPEECH = "I trust *p1* [really] and bet $5"  # markdown and LaTeX characters a m
 ANALYSIS = "Merlin would read this as cover."
 
 
-def stage_of(req: Request) -> str:
-    """Which ReCon/CoT stage a request asks (by the stage prompt's wording)."""
-    first = req.messages[1]["content"]
-    if "REVISED THINK" in first:
-        return "refine"
-    if "Respond in two stages" in first:
-        return "formulate"
-    if "Think step by step" in first:
-        return "act"
-    return "belief" if "Analyze the identities" in first else "second_order"
-
-
 def staged(req: Request) -> str:
-    """A valid answer per stage, each THINK naming its stage, so the sections can be told apart."""
+    """A valid answer per stage, each THINK naming its stage (FORMULATE, ACT for CoT, REFINE), so the
+    sections can be told apart; the second-order analysis (no schema) is plain text."""
     if req.schema is None:
         return ANALYSIS
     value = json.loads(answer(req, lambda values: values[0]))
-    stage = stage_of(req)
-    if isinstance(value, dict) and "think" in value:
-        value["think"] = f"{stage.upper()}-THINK"
+    prompt = req.messages[1]["content"]  # the stage's own prompt
+    stage = (
+        "REFINE" if "REVISED THINK" in prompt else "ACT" if "Think step by step" in prompt else "FORMULATE"
+    )
+    if isinstance(value, dict) and "think" in value:  # formulate, act or refine (not the belief)
+        value["think"] = f"{stage}-THINK"
         if "speak" in value:
             value["speak"] = SPEECH
     return json.dumps(value)
