@@ -88,7 +88,7 @@ def replay(
     episode: Annotated[int, typer.Argument(help="episode id")],
     db: Annotated[Path, typer.Option(help="SQLite file")],
     seat: Annotated[str | None, typer.Option(help="show only what this seat could see")] = None,
-    chat: Annotated[bool, typer.Option("--chat", help="only the speeches, in order, coloured by seat")] = False,
+    chat: Annotated[bool, typer.Option("--chat", help="only the speeches, coloured by seat")] = False,
 ) -> None:
     """Print an episode's transcript turn by turn (each seat's reasoning under its action)."""
     from sim.store.engine import StoreError
