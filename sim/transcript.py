@@ -103,6 +103,11 @@ class Formatter:
         """Each seat's side if the events reveal it (the omniscient view), else nothing."""
         return {}
 
+    def explains(self, event: Event) -> bool:
+        """Whether a seat's own ``event`` is the action its pending rationale explains (else the
+        rationale waits for the seat's next event, or the next table-wide one)."""
+        return event.kind not in ("rejected", "invalid")
+
     def entries(self, events: Iterable[Event]) -> Iterator[TranscriptEntry]:
         """Every event as an entry, each rationale attached to the action it explains."""
         pending: dict[PlayerId, Event] = {}
@@ -110,8 +115,8 @@ class Formatter:
             if event.kind == RATIONALE and event.actor is not None:
                 pending[event.actor] = event
                 continue
-            mine = [pending.pop(event.actor)] if event.actor in pending else []
-            if event.actor is None and event.kind not in ("rejected", "invalid"):
+            mine = [pending.pop(event.actor)] if event.actor in pending and self.explains(event) else []
+            if event.actor is None:
                 mine = [pending[s] for s in sorted(pending, key=seat_order)]  # a table-wide event: a vote
                 pending = {}
             entry = self.entry(event)

@@ -59,3 +59,14 @@ def test_a_rationale_without_its_action_yet_is_still_shown() -> None:
 
 def _shown(formatter: Formatter, events: list[Event]) -> Transcript:
     return Transcript((), tuple(formatter.entries(events)))
+
+
+def test_a_noise_flip_does_not_take_the_reasoning_of_the_round() -> None:
+    rationale = Event(2, "play", "rationale", {"text": None, "notes": {"prediction": "C"}}, actor="p0")
+    noise = Event(2, "play", "noise", {"intended": "C", "played": "D"}, actor="p0", visible_to=("p0",))
+    rnd = Event(
+        2, "play", "round", {"round": 2, "moves": {"p0": "D", "p1": "C"}, "payoffs": {"p0": 5, "p1": 0}}
+    )
+    entries = transcript(RepeatedGameWorld(), [rationale, noise, rnd]).entries
+    assert [(e.kind, len(e.reasoning)) for e in entries] == [("noise", 0), ("round", 1)]
+    assert "the other plays C (it played C: right)" in "\n".join(text_lines(Transcript((), entries)))

@@ -13,6 +13,10 @@ from sim.types import Event
 class RepeatedFormatter(Formatter):
     """Rounds, and each LLM seat's prediction and option order for the round it explains."""
 
+    def explains(self, event: Event) -> bool:
+        """A noise flip is not the move: the reasoning goes with the round."""
+        return event.kind != "noise" and super().explains(event)
+
     def reasoning(self, rationale: Event, action: Event | None) -> tuple[Section, ...]:
         """Prediction (right or wrong), the option order the seat was shown, any reasoning text."""
         payload = rationale.payload
