@@ -92,17 +92,39 @@ def replay(
     seat: Annotated[
         str | None, typer.Option(help="show only what this seat (p0, p1, ...) could see", metavar="SEAT")
     ] = None,
+    chat: Annotated[bool, typer.Option("--chat", help="only the speeches, coloured by seat")] = False,
 ) -> None:
-    """Print an episode's transcript turn by turn."""
+    """Print an episode's transcript turn by turn (each seat's reasoning under its action)."""
     from sim.store.engine import StoreError
-    from sim.transcript import transcript_lines
+    from sim.transcript import episode_transcript, text_lines
 
     try:
-        for line in transcript_lines(db, episode, seat):
-            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        shown = episode_transcript(db, episode, seat)
     except (LookupError, StoreError) as exc:
         _error(exc)
         raise typer.Exit(2) from None
+    if chat:
+        _print_chat(shown)
+        return
+    for line in text_lines(shown):
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def _print_chat(shown: object) -> None:
+    """The speeches of a transcript, each seat in its colour (its side's in the omniscient view)."""
+    from rich.text import Text
+
+    from sim.transcript import Transcript, chat_entries, seat_colours
+
+    assert isinstance(shown, Transcript)
+    rich_names = {"orange": "dark_orange", "gray": "grey50", "violet": "medium_purple"}
+    colours = seat_colours(shown.seats, shown.sides)
+    for entry in chat_entries(shown):
+        colour = colours.get(entry.seat or "", "gray")
+        who = Text(entry.seat or "?", style=f"bold {rich_names.get(colour, colour)}")
+        audience = f" ({entry.audience})" if entry.audience else ""
+        line = Text.assemble(f"turn {entry.turn}  ", who, audience, ": ", entry.speech or "")
+        console.print(line, highlight=False, soft_wrap=True)
 
 
 @app.command()

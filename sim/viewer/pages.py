@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from sim.transcript import describe, event_lines, world_of
+from sim.transcript import describe, transcript, world_of
 from sim.types import Event
 from sim.viewer.data import ViewerData, counts_text, is_missing, outcome_text, visible_events
 from sim.viewer.renderers import (
@@ -20,6 +20,7 @@ from sim.viewer.renderers import (
     text_colour,
 )
 from sim.viewer.tables import DRAW_NOTE, agent_table, role_table
+from sim.viewer.transcript_view import render_transcript
 
 OMNISCIENT = "omniscient"
 EPISODE_COLUMNS = [
@@ -35,7 +36,6 @@ EPISODE_COLUMNS = [
     "models",
 ]
 """The episodes table's columns, in order: what a reader looks for first, the rest after."""
-TRANSCRIPT_LINES = 800  # the end of a long episode's transcript
 
 
 def _query_int(name: str) -> int | None:
@@ -263,8 +263,7 @@ def _game_tab(
         st.success(f"Outcome: {outcome_text(episode['outcome']) or 'over'}")
         with st.expander("outcome as stored"):
             st.json(episode["outcome"])
-    st.subheader("Transcript")
-    st.code("\n".join(list(event_lines(world, shown))[-TRANSCRIPT_LINES:]), language=None, wrap_lines=True)
+    render_transcript(transcript(world, shown), list(seats["player_id"]))
 
 
 def _llm_calls(data: ViewerData, episode_id: int, seat: str | None) -> None:

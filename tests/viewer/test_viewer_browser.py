@@ -64,8 +64,9 @@ DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # no prox
 
 
 def normalize(text: str) -> str:
-    """Whitespace collapsed to single spaces (HTML rendering collapses runs of spaces)."""
-    return " ".join(text.split())
+    """Whitespace collapsed to single spaces (HTML rendering collapses runs of spaces), and the arrow and
+    dash Streamlit's markdown typesets (``->`` as →, ``--`` as —) read back as typed."""
+    return " ".join(text.split()).replace("→", "->").replace("—", "--")
 
 
 def free_port() -> int:

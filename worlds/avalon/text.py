@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sim.types import Event, Observation
+from sim.world import describe_generic
 from worlds.avalon.roles import TITLES, Role
 
 
@@ -190,7 +191,7 @@ def describe_event(event: Event) -> str:
     if kind == "setup":
         return "Roles: " + ", ".join(f"{s} {role_title(r)}" for s, r in p["roles"].items())
     if kind == "night":
-        return f"{event.actor} is {role_title(p['role'])} and sees {p['known'] or 'nothing'}."
+        return f"{event.actor} is {role_title(p['role'])} and sees {known_text(p['known'])}."
     if kind == "proposal":
         return f"{p['leader']} proposes {players_text(p['team'])} for quest {p['quest']}" + (
             " (forced)" if p["forced"] else ""
@@ -210,4 +211,22 @@ def describe_event(event: Event) -> str:
         return f"{p['assassin']} assassinates {p['target']}: {'Merlin!' if p['correct'] else 'not Merlin'}"
     if kind == "end":
         return f"{p['winner']} wins ({p['reason']})"
-    return f"{kind} {p}"
+    return describe_generic(event)  # the engine's rationale, rejected and invalid events
+
+
+def known_text(known: Mapping[str, str]) -> str:
+    """Night knowledge in words: ``p4 and p5 as evil``, ``p0 and p4 as Merlin or Morgana``."""
+    by_tag: dict[str, list[str]] = {}
+    for seat, tag in sorted(known.items()):
+        by_tag.setdefault(tag, []).append(seat)
+    if not by_tag:
+        return "nothing"
+    return "; ".join(f"{players_text(seats)} as {tag_text(tag)}" for tag, seats in by_tag.items())
+
+
+def tag_text(tag: str) -> str:
+    """A night tag (``evil``, a role, or roles joined by ``_or_``) in words."""
+    names = tag.split("_or_")
+    if all(n in Role.__members__.values() for n in names):
+        return " or ".join(role_title(n) for n in names)
+    return tag.replace("_", " ")
