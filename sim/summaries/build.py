@@ -54,21 +54,22 @@ def _world_hooks(db: Path, run_id: int) -> tuple[WorldSections | None, Callable[
     from sim import registry
     from sim.summaries.store import load_world_id
 
-    entry = registry.worlds().get(load_world_id(db, run_id))
-    if entry is None:
+    try:
+        cls = registry.world_entry(load_world_id(db, run_id)).load()
+    except (registry.RegistryError, ImportError, AttributeError):
         return None, lambda role: True
-    cls = entry.load()
 
     def rated(role: str) -> bool:
         try:
             return bool(cls.spec.rated(role))
-        except (KeyError, LookupError, ValueError):
+        except (LookupError, ValueError, AttributeError):
             return True  # a world role (merlin, ...) rather than a seat role: a player
 
+    package = cls.__module__.rpartition(".")[0]
     try:
-        module = importlib.import_module(cls.__module__.rpartition(".")[0] + ".metrics")
+        module = importlib.import_module(f"{package}.metrics") if package else None
     except ImportError:
-        return None, rated
+        module = None
     return getattr(module, "summary_sections", None), rated
 
 

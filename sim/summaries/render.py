@@ -8,7 +8,6 @@ import io
 import json
 from typing import Any
 
-from rich import box
 from rich.console import Group, RenderableType
 from rich.markup import escape
 from rich.table import Table
@@ -46,7 +45,7 @@ def as_tables(summary: Summary, width: int = 80) -> RenderableType:
     parts += [Text(f"note: {note}") for note in summary.notes]
     for section in summary.sections:
         grid = fit_labels(section, width)
-        table = Table(title=section.title, title_justify="left", box=box.ROUNDED)
+        table = Table(title=section.title, title_justify="left")
         for i, name in enumerate(grid[0]):
             label = i < section.label_columns
             table.add_column(name, justify="left" if label else "right", no_wrap=True)

@@ -217,7 +217,10 @@ def load_world_id(db: Path, run_id: int) -> str:
     reader = StoreReader(db, read_only=True)
     try:
         with reader.engine.connect() as conn:
-            world = conn.execute(text("SELECT world_id FROM runs WHERE id = :r"), {"r": run_id}).scalar()
+            world = conn.execute(  # as the scenario named it (a registered id or ``module:Class``)
+                text("SELECT coalesce(json_extract(scenario, '$.world'), world_id) FROM runs WHERE id = :r"),
+                {"r": run_id},
+            ).scalar()
     finally:
         reader.engine.dispose()
     if world is None:
