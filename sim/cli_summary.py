@@ -8,6 +8,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from sim.summaries.build import build_summary
+from sim.summaries.model import plural
 from sim.summaries.render import FORMATS, as_csv, as_json, as_markdown, as_tables
 
 PIPED_WIDTH = 80
@@ -27,7 +28,7 @@ def print_summary(db: Path, run_id: int | None, console: Console, fmt: str = "ta
     if fmt in ("table", "md") and summary.first_episode is not None:
         db_text = escape(str(db))
         console.print(
-            f"Stored run {summary.run_id} in [bold]{db_text}[/bold]. "
+            f"Stored run {summary.run_id} ({plural(summary.episodes, 'episode')}) in [bold]{db_text}[/bold]. "
             f"Replay one: sim replay --db {db_text} {summary.first_episode}",
             soft_wrap=True,
             highlight=False,

@@ -12,18 +12,20 @@ import importlib
 from collections import defaultdict
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sim.stats import mean, rate
-from sim.summaries.model import Cell, Section, Summary, mean_cell, plural, rate_cell
+from sim.summaries.model import Cell, Section, Summary, mean_cell, number, plural, rate_cell
 from sim.summaries.store import LLMUsage, RunData, SeatRow, latest_run, load_run
 
 WorldSections = Callable[[RunData], list[Section]]
+Report = Callable[[list[dict[str, Any]]], dict[str, float]]
 
 
 def build_summary(db: Path, run_id: int | None = None) -> Summary:
     """The summary of run ``run_id`` (default: the latest) of the store ``db``."""
     rid = latest_run(db) if run_id is None else run_id
-    world_sections, rated = _world_hooks(db, rid)
+    world_sections, rated, report = _world_hooks(db, rid)
     run = load_run(db, rid, rated)
     distinct = run.distinct()
     summary = Summary(
@@ -44,20 +46,21 @@ def build_summary(db: Path, run_id: int | None = None) -> Summary:
             f"{plural(len(run.episodes) - len(distinct), 'episode')} repeated an earlier one exactly "
             "(same seats and events): statistics count each distinct trajectory once"
         )
-    sections = world_sections(run) if world_sections else []
+    sections = world_sections(run) if world_sections else report_sections(run, report)
     summary.sections = [agents_section(run, ranked=not sections), *llm_sections(run), *sections]
     return summary
 
 
-def _world_hooks(db: Path, run_id: int) -> tuple[WorldSections | None, Callable[[str], bool]]:
-    """The world's ``summary_sections`` (if its package has one) and which roles are rated."""
+def _world_hooks(db: Path, run_id: int) -> tuple[WorldSections | None, Callable[[str], bool], Report | None]:
+    """The world's ``summary_sections`` (if its package has one), which roles are rated, and its
+    ``run_report``."""
     from sim import registry
     from sim.summaries.store import load_world_id
 
     try:
         cls = registry.world_entry(load_world_id(db, run_id)).load()
     except (registry.RegistryError, ImportError, AttributeError):
-        return None, lambda role: True
+        return None, lambda role: True, None
 
     def rated(role: str) -> bool:
         try:
@@ -70,7 +73,21 @@ def _world_hooks(db: Path, run_id: int) -> tuple[WorldSections | None, Callable[
         module = importlib.import_module(f"{package}.metrics") if package else None
     except ImportError:
         module = None
-    return getattr(module, "summary_sections", None), rated
+    return getattr(module, "summary_sections", None), rated, cls.run_report
+
+
+def report_sections(run: RunData, report: Report | None) -> list[Section]:
+    """A world without summary sections: its ``run_report`` numbers, one row each."""
+    episodes = [
+        {"outcome": e.outcome, "metrics": {s.player_id: s.metrics for s in e.seats}} for e in run.distinct()
+    ]
+    numbers = report(episodes) if report is not None else {}
+    if not numbers:
+        return []
+    section = Section("report", "run metrics", ["metric", "value"])
+    for name, value in numbers.items():
+        section.add(name, number(value, 3))
+    return [section]
 
 
 def agents_section(run: RunData, ranked: bool = True) -> Section:

@@ -58,8 +58,8 @@ def as_tables(summary: Summary, width: int = 80) -> RenderableType:
 
 def as_markdown(summary: Summary) -> str:
     """GitHub-flavoured Markdown: the headline as a heading, a pipe table per section."""
-    lines = [f"## {summary.headline}", ""]
-    lines += [f"- {note}" for note in summary.notes]
+    lines = [f"## {summary.headline}"]
+    lines += ["", *(f"- {note}" for note in summary.notes)] if summary.notes else []
     for section in summary.sections:
         lines += ["", f"### {section.title}", ""]
         lines.append("| " + " | ".join(section.columns) + " |")
