@@ -16,7 +16,7 @@ from typing import Any
 
 from sim.stats import mean, rate
 from sim.summaries.model import Cell, Section, Summary, mean_cell, number, plural, rate_cell
-from sim.summaries.store import LLMUsage, RunData, SeatRow, latest_run, load_run
+from sim.summaries.store import LLMUsage, RunData, SeatRow, latest_run, load_run, seat_order
 
 WorldSections = Callable[[RunData], list[Section]]
 Report = Callable[[list[dict[str, Any]]], dict[str, float]]
@@ -102,7 +102,7 @@ def agents_section(run: RunData, ranked: bool = True) -> Section:
     section = Section("agents", "seats" if run.by_seat else "agents", columns, label_columns=1 + run.by_seat)
     stats = {key: mean(s.score for s in seats) for key, seats in groups.items()}
     if run.by_seat:
-        order = sorted(groups, key=lambda k: _seat_key(k[1]))
+        order = sorted(groups, key=lambda k: seat_order(k[1]))
     elif ranked:
         order = sorted(groups, key=lambda k: (-(stats[k].value or 0.0), k[0]))
     else:
@@ -136,7 +136,7 @@ def llm_sections(run: RunData) -> list[Section]:
     label = "agent (seat)" if run.by_seat else "agent"
     columns = [label, "calls", "cached", "retries", "faults", "tokens", "cost $", "saved $"]
     section = Section("llm", "LLM calls (cost $: ? = unpriced model)", columns)
-    for (name, player), u in sorted(usage.items(), key=lambda kv: (_seat_key(kv[0][1]), kv[0][0])):
+    for (name, player), u in sorted(usage.items(), key=lambda kv: (seat_order(kv[0][1]), kv[0][0])):
         section.add(
             f"{name} ({player})" if player else name,
             u.calls,
@@ -157,11 +157,6 @@ def _money(amount: float, unknown: bool, calls: int) -> Cell:
     if unknown:
         return Cell(f"{amount:.4f}+?" if amount else "?", None)
     return Cell(f"{amount:.4f}", amount)
-
-
-def _seat_key(player: str) -> tuple[int, str]:
-    digits = player.lstrip("p")
-    return (int(digits), player) if digits.isdigit() else (1 << 30, player)
 
 
 def win_rates(

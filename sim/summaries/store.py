@@ -164,7 +164,7 @@ def _load(conn: Any, db: Path, run_id: int, rated: Any) -> RunData:
         outcome = _json(e["outcome"]) or {}
         winners, draw = set(outcome.get("winners") or ()), bool(outcome.get("draw"))
         rows = []
-        for s in sorted(seats[e["id"]], key=lambda s: _seat_order(s["player_id"])):
+        for s in sorted(seats[e["id"]], key=lambda s: seat_order(s["player_id"])):
             p, role = s["player_id"], s.get("role") or "player"
             result = ("win" if p in winners else "draw" if draw else "loss") if rated(role) else None
             rows.append(
@@ -207,7 +207,8 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-def _seat_order(player_id: str) -> tuple[int, str]:
+def seat_order(player_id: str) -> tuple[int, str]:
+    """Sort key of a player id: p2 before p10; other ids last."""
     digits = player_id.lstrip("p")
     return (int(digits), player_id) if digits.isdigit() else (1 << 30, player_id)
 
