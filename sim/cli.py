@@ -55,6 +55,9 @@ def run(
         bool,
         typer.Option("--new-run", help="start another run even if the DB already holds one of this plan"),
     ] = False,
+    format_: Annotated[
+        str, typer.Option("--format", help="summary format: table, md, csv or json", metavar="FORMAT")
+    ] = "table",
 ) -> None:
     """Run a scenario file and store every trajectory in SQLite."""
     from sim.cli_run import run_command
@@ -65,8 +68,24 @@ def run(
     if seed is not None:
         overrides.append(f"seed={seed}")
     raise typer.Exit(
-        run_command(scenario, db, overrides, quiet, console, err_console, resume=resume, new_run=new_run)
+        run_command(
+            scenario, db, overrides, quiet, console, err_console, resume=resume, new_run=new_run, fmt=format_
+        )
     )
+
+
+@app.command()
+def summary(
+    run: Annotated[int | None, typer.Argument(help="run id (default: the latest)", metavar="RUN")] = None,
+    db: Annotated[Path, typer.Option(help="SQLite file")] = Path("runs/demo.db"),
+    format_: Annotated[
+        str, typer.Option("--format", help="table, md, csv or json", metavar="FORMAT")
+    ] = "table",
+) -> None:
+    """Print a stored run's summary (as ``sim run`` prints it at the end)."""
+    from sim.cli_summary import summary_command
+
+    raise typer.Exit(summary_command(db, run, format_, console, err_console))
 
 
 @app.command()

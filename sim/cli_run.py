@@ -6,16 +6,13 @@ import atexit
 import contextlib
 import gc
 import signal
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
-from sim.plural import plural
 from sim.progress import RunProgress
 from sim.redact import redact_text
 from sim.scenario import LoadedScenario, ScenarioError, load_scenario
@@ -23,7 +20,7 @@ from sim.signals import StopOnSignal, StopRequest
 
 if TYPE_CHECKING:
     from sim.engine import EpisodeResult
-    from sim.jobs import EpisodeJob, SeatConfig
+    from sim.jobs import EpisodeJob
     from sim.run_summary import RunSummary
 
 
@@ -37,6 +34,7 @@ def run_command(
     *,
     resume: bool = False,
     new_run: bool = False,
+    fmt: str = "table",
 ) -> int:
     """Run the scenario at ``path``; returns the process exit code (2 for a bad scenario, or a run of
     the same plan in the DB without ``resume``/``new_run``, or one still playing)."""
@@ -50,6 +48,9 @@ def run_command(
     except (RecursionError, MemoryError) as exc:  # beyond sim.safe_yaml's limits: still no traceback
         err_console.print("[red]invalid scenario[/red]", highlight=False)
         err_console.print(f"{path}: too large or too deeply nested ({type(exc).__name__})", markup=False)
+        return 2
+    if fmt not in ("table", "md", "csv", "json"):
+        err_console.print(f"[red]error:[/red] --format must be table, md, csv or json, got {escape(fmt)!r}")
         return 2
     # Imported only once the scenario is valid, so that a bad file fails fast (the engine pulls in mesa).
     from sqlalchemy.exc import SQLAlchemyError
@@ -81,7 +82,8 @@ def run_command(
                 summary = run_scenario(loaded, db, advance, resume=resume)
         except RunFailed as exc:
             if exc.summary is not None and exc.summary.episodes:  # the episodes that did complete
-                _print_results(loaded, exc.summary, console)
+                progress.stop()
+                _print_results(exc.summary, console, fmt)
             _closing(err_console, exc.run_id, exc.db, exc.status, exc.cause)
             return 1
         except RunInterrupted as exc:
@@ -109,7 +111,7 @@ def run_command(
                 "the current one is marked interrupted"
             )
             return 130
-        _print_results(loaded, summary, console)
+        _print_results(summary, console, fmt)
     return 0
 
 
@@ -125,19 +127,11 @@ def _absorbing_signals() -> Iterator[StopRequest]:
             signal.signal(sig, signal.SIG_IGN)
 
 
-def _print_results(loaded: LoadedScenario, summary: RunSummary, console: Console) -> None:
-    """The summary table of the run's complete episodes, the world's report, and where they are stored."""
-    console.print(summary_table(summary, by_seat=loaded.scenario.seats is not None, rated=_rated(loaded)))
-    episodes = [{"outcome": r.outcome, "metrics": r.metrics} for _, r in summary.episodes]
-    report = loaded.world_cls.run_report(episodes)  # world-level numbers (Avalon: win rate by side)
-    if report:
-        console.print(report_table(report))
-    db_text, first = escape(str(summary.db)), summary.episodes[0][1].episode_id
-    console.print(
-        f"Stored run {summary.run_id} ({plural(len(summary.episodes), 'episode')}) in "
-        f"[bold]{db_text}[/bold]. Replay one: sim replay --db {db_text} {first}",
-        soft_wrap=True,
-    )
+def _print_results(summary: RunSummary, console: Console, fmt: str) -> None:
+    """The run's summary, computed from the store as ``sim summary`` prints it."""
+    from sim.cli_summary import print_summary
+
+    print_summary(summary.db, summary.run_id, console, fmt)
 
 
 def _closing(err_console: Console, run_id: int, db: Path, status: str, cause: str | None) -> None:
@@ -181,79 +175,3 @@ def _resume_check(
         return None
     jobs = loaded.jobs(previous.id)
     return sum(previous.done(job) for job in jobs)
-
-
-def _rated(loaded: LoadedScenario) -> Callable[[SeatConfig], bool]:
-    """Whether a seat's results count (seats of unrated roles, a narrator say, have no wins or losses)."""
-    spec = loaded.world_cls.spec
-    return lambda seat: spec.rated(seat.role)
-
-
-def summary_table(
-    summary: RunSummary, by_seat: bool = False, rated: Callable[[SeatConfig], bool] = lambda seat: True
-) -> Table:
-    """Scores and outcomes over the run's episodes, per agent (tournaments) or per seat (``by_seat``)."""
-    stats: dict[tuple[str, str], dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for job, result in summary.episodes:
-        outcome = result.outcome
-        for i, seat in enumerate(job.seats):
-            player = f"p{i}"  # seat order, whatever order the world lists its returns in
-            s = stats[seat.label, player if by_seat else ""]
-            s["seats"] += 1
-            s["score"] += result.returns.get(player, 0.0)
-            s["invalid"] += result.invalid.get(player, 0)
-            usage = summary.llm_usage.get((result.episode_id, player))
-            if usage is not None:
-                s["calls"] += usage.calls
-                s["tokens"] += usage.prompt_tokens + usage.completion_tokens
-                s["cost"] += usage.cost_usd
-                s["unpriced"] += not usage.cost_known
-                s["retries"] += usage.retries
-                s["faults"] += usage.faults
-            if rated(seat):
-                s[{"win": "wins", "draw": "draws", "loss": "losses"}[outcome.result(player)]] += 1
-    n = len(summary.episodes)
-    table = Table(title=f"run {summary.run_id}: {n} episode{'s' if n != 1 else ''}", title_justify="left")
-    table.add_column("agent", no_wrap=True)
-    for column in ("seats", "mean", "total", "wins", "draws", "losses", "invalid"):
-        table.add_column(column, justify="right")
-    llm = any(s["calls"] for s in stats.values())
-    if llm:  # LLM seats: calls (llm_calls rows), provider retries and failed tries (faults), tokens and
-        # the estimated cost (from litellm's price map; "?" if unpriced)
-        for column in ("calls", "retries", "faults", "tokens", "cost $"):
-            table.add_column(column, justify="right")
-    if by_seat:
-        table.add_column("seat")
-    ranked = sorted(stats.items(), key=lambda kv: kv[0][1] if by_seat else -kv[1]["score"] / kv[1]["seats"])
-    for (name, player), s in ranked:
-        table.add_row(
-            name,
-            f"{s['seats']:.0f}",
-            f"{s['score'] / s['seats']:.2f}",
-            f"{s['score']:g}",
-            f"{s['wins']:.0f}",
-            f"{s['draws']:.0f}",
-            f"{s['losses']:.0f}",
-            f"{s['invalid']:.0f}",
-            *(_llm_cells(s) if llm else []),
-            *([player] if by_seat else []),
-        )
-    return table
-
-
-def report_table(numbers: dict[str, float]) -> Table:
-    """A world's run-level numbers, one row each."""
-    table = Table(title="run metrics", title_justify="left")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for name, value in numbers.items():
-        table.add_row(name, f"{value:.3f}".rstrip("0").rstrip(".") if value % 1 else f"{value:.0f}")
-    return table
-
-
-def _llm_cells(s: dict[str, float]) -> list[str]:
-    if not s["calls"]:
-        return ["", "", "", "", ""]
-    cost = f"{s['cost']:.4f}" + ("+?" if s["unpriced"] else "")
-    counts = [f"{s[name]:.0f}" for name in ("calls", "retries", "faults", "tokens")]
-    return [*counts, cost if s["cost"] or not s["unpriced"] else "?"]

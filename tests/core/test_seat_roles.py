@@ -89,17 +89,16 @@ def test_a_bot_referee_rules_sees_everything_and_is_not_rated(tmp_path: Path) ->
     setup = rows(summary.db, "SELECT payload, visible_to FROM events WHERE kind = 'setup'")
     assert all(json.loads(v) == ["p1"] for _, v in setup)
     # the referee ruled truthfully: the closest guess scored each time
-    from sim.cli_run import summary_table
+    from sim.summaries.build import build_summary
 
-    table = summary_table(summary, by_seat=True, rated=lambda seat: seat.role != "referee")
+    seats = next(s for s in build_summary(summary.db, summary.run_id).sections if s.key == "agents")
     from sim.viewer.data import ViewerData
 
     results = ViewerData(summary.db).seat_results(summary.run_id)
     assert results[results.player_id == "p1"].win.isna().all()  # the referee is left out of win rates
     assert results[results.player_id != "p1"].win.notna().all()
-    cells = {row: [c._cells[i] for c in table.columns] for i, row in enumerate(range(table.row_count))}
-    referee_row = next(r for r in cells.values() if r[-1] == "p1")
-    assert referee_row[4:7] == ["0", "0", "0"]  # no wins, draws or losses for the unrated seat
+    referee_row = next(row for row in seats.rows if row[1].text == "p1")
+    assert referee_row[4].text == "-"  # no wins, draws or losses for the unrated seat
 
 
 def test_players_never_see_the_target_the_referee_does() -> None:

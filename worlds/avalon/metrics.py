@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import math
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from sim.stats import rate
+from sim.summaries.model import Section, rate_cell
 from sim.types import PlayerId
 from worlds.avalon.records import (
     APPROVE,
@@ -18,6 +20,9 @@ from worlds.avalon.records import (
     VoteRecord,
 )
 from worlds.avalon.roles import Role, Side
+
+if TYPE_CHECKING:
+    from sim.summaries.store import RunData
 
 EVIL_REASONS = ("quests_failed", "hammer", "merlin_assassinated")
 
@@ -65,16 +70,6 @@ def seat_metrics(
     return out
 
 
-def wilson(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    """The 95% Wilson score interval of a proportion."""
-    if not n:
-        return 0.0, 1.0
-    p = successes / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 def aggregate(episodes: Iterable[Mapping[str, Any]]) -> dict[str, float]:
     """Over a run's episodes (each ``{"outcome": ..., "metrics": {seat: {...}}}``): win rate by side
     with its 95% Wilson interval, how evil won, assassination accuracy, and per-seat means
@@ -85,14 +80,14 @@ def aggregate(episodes: Iterable[Mapping[str, Any]]) -> dict[str, float]:
         return {"games": 0.0}
     outcomes = [e["outcome"] for e in games]
     good = sum(o["winner"] == "good" for o in outcomes)
-    low, high = wilson(good, n)
+    interval = rate(good, n)
     reasons = [o["reason"] for o in outcomes]
     tried = [o["assassination"] for o in outcomes if o.get("assassination")]
     out = {
         "games": float(n),
         "good_win_rate": good / n,
-        "good_win_rate_ci_low": low,
-        "good_win_rate_ci_high": high,
+        "good_win_rate_ci_low": interval.low,
+        "good_win_rate_ci_high": interval.high,
         "evil_win_rate": 1 - good / n,
         **{f"evil_wins_{r}": reasons.count(r) / n for r in EVIL_REASONS},
         "assassinations": float(len(tried)),
@@ -108,3 +103,66 @@ def aggregate(episodes: Iterable[Mapping[str, Any]]) -> dict[str, float]:
         if values:
             out[f"mean_{name.removeprefix('agent.').removeprefix('engine.')}"] = sum(values) / len(values)
     return out
+
+
+def summary_sections(run: RunData) -> list[Section]:
+    """The run summary's Avalon sections (each distinct trajectory once): win rate per side and per
+    role (with the agent that played it), how games ended, assassination accuracy and quest results.
+    A game without a winner (stopped by a step limit) is a draw, counted in n and shown."""
+    from sim.summaries.build import win_rates
+
+    episodes = run.distinct()
+    sides: dict[tuple[str, ...], list[str | None]] = {("good",): [], ("evil",): []}
+    roles: dict[tuple[str, ...], list[str | None]] = defaultdict(list)
+    for episode in episodes:
+        winner = episode.outcome.get("winner")
+        dealt = episode.outcome.get("roles") or {}
+        for side in ("good", "evil"):
+            sides[side,].append(
+                "draw" if winner not in ("good", "evil") else "win" if winner == side else "loss"
+            )
+        for seat in episode.seats:
+            role = dealt.get(seat.player_id, seat.role)
+            roles[role, seat.label].append(seat.result)
+    order = {r.value: i for i, r in enumerate(Role)}
+    by_role = dict(sorted(roles.items(), key=lambda kv: (order.get(kv[0][0], len(order)), kv[0][1])))
+    sections = [
+        win_rates("win rate per side", "sides", sides, ["side"]),
+        win_rates("win rate per role", "roles", by_role, ["role", "agent"]),
+        _endings(episodes),
+    ]
+    tried = [e.outcome["assassination"] for e in episodes if e.outcome.get("assassination")]
+    if tried:
+        hits = sum(bool(a.get("correct")) for a in tried)
+        shots = Section(
+            "assassination", "assassination", ["attempts", "Merlin hit", "accuracy [95% CI]"], label_columns=0
+        )
+        shots.add(len(tried), hits, rate_cell(rate(hits, len(tried))))
+        sections.append(shots)
+    sections.append(_quests(episodes))
+    return sections
+
+
+def _endings(episodes: Sequence[Any]) -> Section:
+    """How the games ended: winner and reason, with the share of games (Wilson interval)."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for episode in episodes:
+        counts[str(episode.outcome.get("winner") or "draw"), str(episode.outcome.get("reason") or "-")] += 1
+    section = Section(
+        "endings", "how games ended", ["winner", "reason", "games", "share [95% CI]"], label_columns=2
+    )
+    for (winner, reason), k in sorted(counts.items(), key=lambda kv: -kv[1]):
+        section.add(winner, reason, k, rate_cell(rate(k, len(episodes))))
+    return section
+
+
+def _quests(episodes: Sequence[Any]) -> Section:
+    """Per quest number: how often it was played and how often it succeeded (Wilson interval)."""
+    played: dict[int, list[bool]] = defaultdict(list)
+    for episode in episodes:
+        for i, result in enumerate(episode.outcome.get("quests") or (), 1):
+            played[i].append(result != FAIL)
+    section = Section("quests", "quests", ["quest", "played", "succeeded", "success rate [95% CI]"])
+    for quest, results in sorted(played.items()):
+        section.add(str(quest), len(results), sum(results), rate_cell(rate(sum(results), len(results))))
+    return section

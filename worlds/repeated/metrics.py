@@ -13,10 +13,17 @@ Option index 0 counts as cooperation (C) and index 1 as defection (D).
 from __future__ import annotations
 
 import math
-from collections import Counter
+import statistics
+from collections import Counter, defaultdict
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from sim.stats import mean, rate
+from sim.summaries.model import Section, mean_cell, number, rate_cell
 from worlds.repeated.games import MatrixGame
+
+if TYPE_CHECKING:
+    from sim.summaries.store import RunData, SeatRow
 
 
 def seat_metrics(moves: Sequence[tuple[int, int]], seat: int, game: MatrixGame) -> dict[str, float]:
@@ -58,3 +65,56 @@ def forgiveness(own: Sequence[int], other: Sequence[int]) -> tuple[list[int], in
             next_c = t
     gaps.reverse()
     return gaps, unforgiven
+
+
+def summary_sections(run: RunData) -> list[Section]:
+    """The run summary's repeated-game sections (each distinct trajectory once): an Axelrod-style
+    ranking by median normalised score with self-play left out, with the mean score per round and its
+    bootstrap interval, and each agent's cooperation rate (Wilson, over rounds) with its n."""
+    episodes = run.distinct()
+    played: dict[str, list[SeatRow]] = defaultdict(list)  # agent -> its seats in matches, no self-play
+    moves: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])  # agent -> [C moves, rounds]
+    for episode in episodes:
+        self_play = len({s.label for s in episode.seats}) == 1
+        for seat in episode.seats:
+            rounds = seat.metrics.get("rounds", 0.0)
+            moves[seat.label][0] += round(seat.metrics.get("cooperation_rate", 0.0) * rounds)
+            moves[seat.label][1] += rounds
+            if not self_play:
+                played[seat.label].append(seat)
+    sections = []
+    lengths = [s.metrics["rounds"] for e in episodes for s in e.seats if "rounds" in s.metrics]
+    if played:
+        medians = {
+            agent: statistics.median(s.metrics.get("normalised_score", math.nan) for s in seats)
+            for agent, seats in played.items()
+        }
+        ranking = Section(
+            "ranking",
+            "ranking: median normalised score, self-play excluded",
+            ["rank", "agent", "n", "median", "score/round [95% CI]"],
+            label_columns=2,
+        )
+        per_round = {
+            a: mean(s.metrics.get("score_per_round", math.nan) for s in v) for a, v in played.items()
+        }
+        order = sorted(
+            medians, key=lambda a: (-medians[a], -(per_round[a].value or 0.0), a)
+        )  # ties: per round
+        for i, agent in enumerate(order, 1):
+            ranking.add(
+                str(i), agent, len(played[agent]), number(medians[agent], 3), mean_cell(per_round[agent])
+            )
+        if lengths and min(lengths) != max(lengths):
+            ranking.notes.append(
+                f"episodes lasted {min(lengths):.0f}-{max(lengths):.0f} rounds: ranked per round, "
+                "not by total"
+            )
+        sections.append(ranking)
+    columns = ["agent", "rounds", "C", "rate [95% CI]"]
+    cooperation = Section("cooperation", "cooperation (option 0 played), all matches", columns)
+    for agent in sorted(moves):
+        c, n = moves[agent]
+        cooperation.add(agent, int(n), int(c), rate_cell(rate(int(c), int(n))))
+    sections.append(cooperation)
+    return sections

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 from sim_cli import run_sim
 
 from sim.rng import stream
+from sim.stats import wilson
 from sim.types import Action
-from worlds.avalon.metrics import aggregate, wilson
+from worlds.avalon.metrics import aggregate
 from worlds.avalon.params import AvalonParams
 from worlds.avalon.world import AvalonWorld
 
@@ -78,6 +80,7 @@ def test_sim_run_prints_the_run_report(tmp_path: Path) -> None:
         "run", SCENARIOS / "avalonbench_5p_bots.yaml", "--db", tmp_path / "r.db", "--set", "episodes=30"
     )
     assert result.returncode == 0, result.stderr
-    assert "run metrics" in result.stdout
-    rate = next(line for line in result.stdout.splitlines() if "good_win_rate " in line)
-    assert 0.0 <= float(rate.strip("│ ").split("│")[-1]) <= 1.0
+    assert "win rate per side" in result.stdout and "win rate per role" in result.stdout
+    good = next(line for line in result.stdout.splitlines() if line.startswith("│ good "))
+    rate, low, high = (float(x) for x in re.findall(r"\d\.\d\d", good.split("│")[-2]))  # one cell
+    assert 0.0 <= low <= rate <= high <= 1.0

@@ -1,0 +1,46 @@
+"""LLM cost in the summary: cached calls show as saved cost, an unpriced model is ``?`` on the first
+run and on its cached re-run alike (real HTTP to the local test server)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+from sim.llm.testserver import TestServer
+from sim.runner import run_scenario
+from sim.scenario import validate_scenario
+from sim.summaries.build import build_summary
+
+
+def _run(tmp_path: Path, base: str) -> None:
+    data = {
+        "name": "cost",
+        "world": "matrix/repeated-v1",
+        "params": {"game": "akata_prisoners_dilemma", "rounds": 2},
+        "seats": [
+            {"agent": "llm", "label": "llm", "config": {"model": {"model": "openai/stub", "api_base": base}}},
+            {"agent": "tit_for_tat"},
+        ],
+        "episodes": 1,
+        "seed": 3,
+        "db": str(tmp_path / "cost.db"),
+    }
+    (tmp_path / "cost.yaml").write_text(yaml.safe_dump(data))
+    run_scenario(validate_scenario(data, "cost.yaml"))
+
+
+def _llm_row(tmp_path: Path, run_id: int) -> dict[str, str]:
+    section = next(s for s in build_summary(tmp_path / "cost.db", run_id).sections if s.key == "llm")
+    return dict(zip(section.columns, [c.text for c in section.rows[0]], strict=True))
+
+
+def test_cached_rerun_shows_saved_cost_and_the_same_unknown_price(tmp_path: Path) -> None:
+    with TestServer("first_option") as server:
+        _run(tmp_path, server.openai_base)
+        _run(tmp_path, server.openai_base)  # a new run on the same store: every answer is cached
+    first, rerun = _llm_row(tmp_path, 1), _llm_row(tmp_path, 2)
+    assert first["cached"] == "0" and first["cost $"] == "?" and first["saved $"] == ""
+    assert rerun["cached"] == rerun["calls"] == first["calls"]
+    assert rerun["cost $"] == "" and rerun["saved $"] == "?"  # nothing spent; what it saved is unpriced
+    assert "0.0000" not in rerun.values()
