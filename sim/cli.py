@@ -77,12 +77,12 @@ def run(
 @app.command()
 def summary(
     run: Annotated[int | None, typer.Argument(help="run id (default: the latest)", metavar="RUN")] = None,
-    db: Annotated[Path, typer.Option(help="SQLite file")] = Path("runs/demo.db"),
+    db: Annotated[Path, typer.Option(help="SQLite file", metavar="FILE")] = Path("runs/demo.db"),
     format_: Annotated[
         str, typer.Option("--format", help="table, md, csv or json", metavar="FORMAT")
     ] = "table",
 ) -> None:
-    """Print a stored run's summary (as ``sim run`` prints it at the end)."""
+    """Print a stored run's summary, as sim run prints it at the end."""
     from sim.cli_summary import summary_command
 
     raise typer.Exit(summary_command(db, run, format_, console, err_console))

@@ -48,9 +48,11 @@ def test_sim_run_summary_shows_calls_retries_faults_tokens_and_cost_per_seat(tmp
             f"tournament.focal.config.model.api_base={server.openai_base}",
         )
     assert result.returncode == 0, result.stderr
-    header = next(line for line in result.stdout.splitlines() if "agent" in line and "calls" in line)
-    assert "retries" in header and "faults" in header and "tokens" in header and "cost $" in header
-    row = next(line for line in result.stdout.splitlines() if line.strip("│┃ ").startswith("llm "))
+    lines = result.stdout.splitlines()
+    at = next(i for i, line in enumerate(lines) if "agent" in line and "calls" in line)
+    assert "retries" in lines[at] and "faults" in lines[at] and "tokens" in lines[at] and "cost $" in lines[at]
+    row = next(line for line in lines[at:] if line.strip("│┃ ").startswith("llm "))
     cells = [c.strip() for c in row.strip("│").split("│")]
     # 3 x 10 answers and the first ask's two failed tries (429, 500), both retried; a local model has no price
-    assert cells[8:11] == ["32", "2", "2"] and int(cells[11]) > 0 and cells[12] == "?"
+    # columns: agent, calls, cached, retries, faults, tokens, cost $, saved $
+    assert cells[1:5] == ["32", "0", "2", "2"] and int(cells[5]) > 0 and cells[6] == "?"
