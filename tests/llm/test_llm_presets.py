@@ -50,7 +50,7 @@ def test_sim_run_summary_shows_calls_retries_faults_tokens_and_cost_per_seat(tmp
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     at = next(i for i, line in enumerate(lines) if "agent" in line and "calls" in line)
-    assert "retries" in lines[at] and "faults" in lines[at] and "tokens" in lines[at] and "cost $" in lines[at]
+    assert all(name in lines[at] for name in ("retries", "faults", "tokens", "cost $"))
     row = next(line for line in lines[at:] if line.strip("│┃ ").startswith("llm "))
     cells = [c.strip() for c in row.strip("│").split("│")]
     # 3 x 10 answers and the first ask's two failed tries (429, 500), both retried; a local model has no price
