@@ -9,7 +9,7 @@ from typing import Any
 
 from sim.engine import EpisodeResult
 from sim.jobs import EpisodeJob
-from sim.llm.client import Usage
+from sim.llm.usage import LLMUsage
 
 
 @dataclass
@@ -20,9 +20,9 @@ class RunSummary:
     db: Path
     run_id: int
     episodes: list[tuple[EpisodeJob, EpisodeResult]] = field(default_factory=list)
-    llm_usage: dict[tuple[int | None, str | None], Usage] = field(default_factory=dict)
+    llm_usage: dict[tuple[int | None, str | None], LLMUsage] = field(default_factory=dict)
 
     def add_usage(self, episode_id: int, calls: Iterable[Mapping[str, Any]]) -> None:
         """Count an episode's ``llm_calls`` rows (calls, cache hits, tokens, cost) per seat."""
         for row in calls:
-            self.llm_usage.setdefault((episode_id, row["player_id"]), Usage()).add(dict(row))
+            self.llm_usage.setdefault((episode_id, row["player_id"]), LLMUsage()).add(dict(row))

@@ -48,7 +48,7 @@ import re
 import sys
 import time
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,12 +58,12 @@ from sim.agent import AgentError
 from sim.llm import activity, connect, routes, structured
 from sim.llm.cache import CachedAnswer, ResponseCache, cache_key
 from sim.llm.settings import ModelSettings
+from sim.llm.usage import INVALID_ANSWER, LLMUsage
 from sim.redact import redact_text
 from sim.types import to_jsonable
 
 Messages = list[dict[str, Any]]
 Parser = Callable[[str], Any]  # raises ValueError (or ValidationError) on a bad answer
-INVALID_ANSWER = "InvalidAnswer"  # error_class of an answer the parser refused
 CANCELLED = "Cancelled"  # error_class of a try cancelled mid-flight (action timeout, shutdown)
 UNREACHABLE = "Unreachable"  # error_class of a failed connect check (no request was sent)
 _ERROR_CHARS = 8000  # a provider message longer than this is cut (an HTML error page, say)
@@ -85,36 +85,6 @@ class CallContext:
     #: The seat's episode seed. With temperature > 0 it joins the cache key (with a per-request
     #: occurrence count), so repeated episodes sample anew yet a re-run replays the same answers.
     sample_key: int | None = None
-
-
-@dataclass
-class Usage:
-    """Calls, tokens, estimated cost, provider retries and faults of one seat in one episode."""
-
-    calls: int = 0
-    cache_hits: int = 0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cost_usd: float = 0.0
-    cost_known: bool = True
-    #: HTTP tries after the first within one ask (``http_attempt`` > 1).
-    retries: int = 0
-    #: Tries that got no answer: provider errors, timeouts, malformed bodies, cancelled calls.
-    faults: int = 0
-
-    def add(self, row: Mapping[str, Any]) -> None:
-        """Count one ``llm_calls`` row."""
-        self.calls += 1
-        self.cache_hits += bool(row.get("cache_hit"))
-        self.prompt_tokens += row.get("prompt_tokens") or 0
-        self.completion_tokens += row.get("completion_tokens") or 0
-        fault = row.get("error_class") not in (None, INVALID_ANSWER)
-        self.retries += (row.get("http_attempt") or 0) > 1
-        self.faults += fault
-        if row.get("cost_usd") is not None:
-            self.cost_usd += row["cost_usd"]
-        elif not row.get("cache_hit") and not fault:
-            self.cost_known = False  # an unmapped (local) model: no price to estimate from
 
 
 @dataclass
@@ -266,7 +236,7 @@ class LLMClient:
     ):
         self.cache = cache
         self.record = record
-        self.usage: dict[tuple[int | None, str | None], Usage] = {}
+        self.usage: dict[tuple[int | None, str | None], LLMUsage] = {}
         self._occurrences: dict[tuple[int | None, str], int] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._limiters: dict[str, Any] = {}
@@ -602,7 +572,7 @@ class LLMClient:
             "latency_ms": meta.get("latency_ms"),
             "cache_hit": bool(meta.get("cache_hit")),
         }
-        self.usage.setdefault((context.episode_id, context.player_id), Usage()).add(row)
+        self.usage.setdefault((context.episode_id, context.player_id), LLMUsage()).add(row)
         live = activity.current()
         if live is not None:
             live.add(row)

@@ -12,47 +12,8 @@ from typing import Any
 
 from sqlalchemy import text
 
+from sim.llm.usage import LLMUsage
 from sim.store.reader import StoreReader
-
-
-@dataclass
-class LLMUsage:
-    """A seat's LLM calls in one episode. Cached calls cost nothing now: their recorded price is
-    ``saved``. A price of None (an unpriced model) makes the sum unknown (shown as ``?``)."""
-
-    calls: int = 0
-    cached: int = 0
-    tokens: int = 0
-    retries: int = 0
-    faults: int = 0
-    cost: float = 0.0
-    cost_unknown: bool = False
-    saved: float = 0.0
-    saved_unknown: bool = False
-
-    def add(self, row: dict[str, Any]) -> None:
-        """Count one ``llm_calls`` row."""
-        self.calls += 1
-        self.tokens += (row["prompt_tokens"] or 0) + (row["completion_tokens"] or 0)
-        self.retries += (row["http_attempt"] or 0) > 1
-        fault = row["error_class"] not in (None, "invalid_answer")
-        self.faults += fault
-        if row["cache_hit"]:
-            self.cached += 1
-            if row["cost_usd"] is None:
-                self.saved_unknown = True
-            else:
-                self.saved += row["cost_usd"]
-        elif row["cost_usd"] is not None:
-            self.cost += row["cost_usd"]
-        elif not fault:
-            self.cost_unknown = True
-
-    def merge(self, other: LLMUsage) -> None:
-        for name in ("calls", "cached", "tokens", "retries", "faults", "cost", "saved"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.cost_unknown |= other.cost_unknown
-        self.saved_unknown |= other.saved_unknown
 
 
 @dataclass
