@@ -29,26 +29,15 @@ TIMEOUT = 180
 #: README commands not run here, and why (exact text, comments and line continuations removed).
 SKIPPED = {
     "make test": "the whole test suite, this test included",
-    ".venv/bin/sim evaluate --db runs/recon.db run:1": (
-        "needs runs/recon.db, an all-LLM Avalon run whose scenario configures a judge; "
-        "tests/evaluators/test_evaluate_cli.py runs sim evaluate against the test server"
-    ),
-    ".venv/bin/sim evaluate --db runs/recon.db episode:3 --evaluator recon_judge "
+    ".venv/bin/sim evaluate --db runs/recon.db episode:1 --evaluator recon_judge "
     "--set model.model=ollama_chat/qwen2.5:7b --set model.api_base=http://127.0.0.1:11434": (
-        "needs an Ollama server and runs/recon.db"
+        "needs an Ollama server (the same command against the test server runs above it)"
     ),
     "pip install 'llama-cpp-python[server]'": "installs and compiles llama.cpp (make smoke-real does)",
     "python -m llama_cpp.server --model SmolLM2-135M-Instruct.Q4_1.gguf --host 127.0.0.1 --port 8080 "
-    "--n_ctx 4096": "a llama.cpp server with a GGUF model (make smoke-real)",
-    ".venv/bin/sim run worlds/repeated/scenarios/llm_akata_pd.yaml --new-run "
-    "--set tournament.focal.config.model.model=text-completion-openai/smollm2 "
-    "--set tournament.focal.config.model.api_base=http://127.0.0.1:8080/v1": (
-        "needs the llama.cpp server above (make smoke-real runs this route)"
-    ),
-    ".venv/bin/sim run worlds/avalon/scenarios/avalonbench_5p_llm.yaml --new-run "
-    "--set seats.0.config.model.model=openai/smollm2 "
-    "--set seats.0.config.model.api_base=http://127.0.0.1:8080/v1 --set seats.0.config.model.timeout=600": (
-        "needs the llama.cpp server above (make smoke-real)"
+    "--n_ctx 4096": (
+        "a llama.cpp server with a GGUF model (make smoke-real); here `sim test-server --mimic llamacpp` "
+        "stands in for it on port 8080's substitute, so the sim commands after it run"
     ),
     "llama-server -m SmolLM2-135M-Instruct.Q4_1.gguf --host 127.0.0.1 --port 8080 -c 4096": (
         "llama.cpp's own server, not installed here"
@@ -117,7 +106,7 @@ class Scratch:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.ports = {"8765": str(free_port()), "8600": str(free_port())}
+        self.ports = {"8765": str(free_port()), "8600": str(free_port()), "8080": str(free_port())}
         for scenarios in ROOT.glob("worlds/*/scenarios"):
             copy = folder / scenarios.relative_to(ROOT)
             copy.mkdir(parents=True)
@@ -128,10 +117,17 @@ class Scratch:
         self.env = sim_cli.sim_env(columns=100)
         self.servers: list[subprocess.Popen[str]] = []
 
+    def start_servers(self) -> None:
+        """The README's test server, and one mimicking llama.cpp's in place of the llama.cpp server."""
+        for command in commands():
+            if command.startswith(SERVERS[0]):
+                self.run(command)
+        self.run(f"{SERVERS[0]} --port 8080 --mimic llamacpp")
+
     def run_block(self, block: list[str]) -> None:
         """Run a block's commands in order (servers started and checked, not waited for)."""
         for command in block:
-            if command not in SKIPPED:
+            if command not in SKIPPED and not command.startswith(SERVERS[0]):
                 self.run(command)
 
     def run(self, command: str) -> None:
@@ -145,7 +141,7 @@ class Scratch:
             proc = subprocess.Popen(args, cwd=self.folder, env=self.env, stdout=subprocess.DEVNULL, text=True)
             self.servers.append(proc)
             test_server = "test-server" in command
-            port = self.ports["8765"] if test_server else self.ports["8600"]
+            port = args[args.index("--port") + 1] if test_server else self.ports["8600"]
             url = f"http://127.0.0.1:{port}/" + ("health" if test_server else "")
             _wait_until_answering(url, proc, time.monotonic() + 90)
             return
@@ -168,6 +164,7 @@ def test_readme_commands_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     scratch = Scratch(tmp_path)
     first, *others = sorted(commands_by_block(), key=lambda block: "make demo" not in block)
     try:
+        scratch.start_servers()  # before any block: the LLM commands of several blocks need them
         scratch.run_block(first)
         with ThreadPoolExecutor(max_workers=len(others) or 1) as pool:
             for done in [pool.submit(scratch.run_block, block) for block in others]:
