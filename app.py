@@ -63,4 +63,5 @@ def main() -> None:
         pages.runs_page(data)
 
 
-main()
+if __name__ == "__main__":  # streamlit runs this file as __main__; a spawned worker process
+    main()  # re-imports its parent's __main__ as __mp_main__ (and must not draw the app then)
