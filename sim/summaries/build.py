@@ -134,12 +134,12 @@ def llm_sections(run: RunData) -> list[Section]:
                 usage.setdefault(key, LLMUsage()).merge(seat.llm)
     if not usage:
         return []
-    label = "agent (seat)" if run.by_seat else "agent"
+    label = "seat agent" if run.by_seat else "agent"  # the seat first: a long label is cut, the seat never
     columns = [label, "calls", "cached", "retries", "faults", "tokens", "cost $", "saved $"]
     section = Section("llm", "LLM calls (cost $: ? = unpriced model)", columns)
     for (name, player), u in sorted(usage.items(), key=lambda kv: (seat_order(kv[0][1]), kv[0][0])):
         section.add(
-            f"{name} ({player})" if player else name,
+            f"{player} {name}" if player else name,
             u.calls,
             u.cached,
             u.retries,

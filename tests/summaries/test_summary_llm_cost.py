@@ -44,3 +44,31 @@ def test_cached_rerun_shows_saved_cost_and_the_same_unknown_price(tmp_path: Path
     assert rerun["cached"] == rerun["calls"] == first["calls"]
     assert rerun["cost $"] == "" and rerun["saved $"] == "?"  # nothing spent; what it saved is unpriced
     assert "0.0000" not in rerun.values()
+
+
+def test_seats_with_one_long_label_stay_apart_in_the_llm_table_at_80_columns(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from sim.cli_summary import print_summary
+
+    label = "recon-loyal-servant-of-arthur-with-a-long-label"
+    model = {"model": "openai/stub"}
+    data = {
+        "name": "twins",
+        "world": "matrix/repeated-v1",
+        "params": {"game": "akata_prisoners_dilemma", "rounds": 2},
+        "seats": [{"agent": "llm", "label": label, "config": {"model": model}} for _ in range(2)],
+        "episodes": 1,
+        "seed": 3,
+        "db": str(tmp_path / "twins.db"),
+    }
+    with TestServer("first_option") as server:
+        model["api_base"] = server.openai_base
+        run_scenario(validate_scenario(data, "twins.yaml"))
+    console = Console(width=80, record=True, force_terminal=False)
+    print_summary(tmp_path / "twins.db", 1, console, "table")
+    lines = console.export_text().splitlines()
+    at = next(i for i, line in enumerate(lines) if "calls" in line)
+    rows = [line.split("│")[1].strip() for line in lines[at + 2 :] if line.startswith("│")][:2]
+    assert max(len(line) for line in lines if line[:1] in "┏┃┡│└") <= 80  # tables; the path line may wrap
+    assert rows[0].startswith("p0 ") and rows[1].startswith("p1 ")  # the seat survives the cut label
