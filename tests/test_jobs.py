@@ -209,12 +209,12 @@ def test_streamed_and_unstreamed_records_store_the_same_rows_once(tmp_path: Path
     assert _store_rows(live.db) == _store_rows(later.db)
     calls = _rows(live.db, "SELECT episode_id, count(*) FROM llm_calls GROUP BY episode_id")
     assert calls == [(result.episode_id, 3) for _, result in live.episodes]
-    assert {key: (u.calls, u.cache_hits) for key, u in live.llm_usage.items()} == {
+    assert {key: (u.calls, u.cached) for key, u in live.llm_usage.items()} == {
         (result.episode_id, "p0"): (3, 0) for _, result in live.episodes
     }
     rerun = run_scenario(_llm_scenario(server, tmp_path / "live.db"))
     assert server.count == 12, "the re-run is answered from the cache"
-    assert {u.cache_hits for u in rerun.llm_usage.values()} == {3}
+    assert {u.cached for u in rerun.llm_usage.values()} == {3}
 
 
 # the local executor without a store ----------------------------------------------------------------
