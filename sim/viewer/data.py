@@ -241,20 +241,14 @@ class ViewerData:
         return df.drop(columns=["outcome", "world_id"])
 
     def game_roles(self, run_id: int) -> pd.DataFrame:
-        """The role each seat was dealt in the run's complete episodes (episode_id, player_id, game_role),
-        from the first event whose payload holds ``roles`` (Avalon's deal); empty for worlds without roles."""
-        events = self._sql(
-            "SELECT ev.episode_id, json_extract(ev.payload, '$.roles') AS roles FROM events ev"
-            " JOIN episodes e ON e.id = ev.episode_id WHERE e.run_id = :run AND e.status = 'complete'"
-            " AND json_type(ev.payload, '$.roles') = 'object' ORDER BY ev.seq",
+        """The role and side each seat was dealt in the run's complete episodes (episode_id, player_id,
+        game_role, side: ``seats.game_role`` and ``seats.side``); empty for worlds without roles."""
+        return self._sql(
+            "SELECT s.episode_id, s.player_id, s.game_role, s.side FROM seats s"
+            " JOIN episodes e ON e.id = s.episode_id WHERE e.run_id = :run AND e.status = 'complete'"
+            " AND s.game_role IS NOT NULL ORDER BY s.episode_id, s.player_id",
             run=run_id,
-        ).drop_duplicates("episode_id")
-        rows = [
-            {"episode_id": int(row.episode_id), "player_id": player, "game_role": str(role)}
-            for row in events.itertuples()
-            for player, role in json.loads(row.roles).items()
-        ]
-        return pd.DataFrame(rows, columns=["episode_id", "player_id", "game_role"])
+        )
 
     def excluded(self, run_id: int) -> dict[str, int]:
         """The run's episodes left out of comparisons (every status but ``complete``), by shown status."""

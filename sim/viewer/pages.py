@@ -376,11 +376,13 @@ def compare_page(data: ViewerData) -> None:
     st.caption(DRAW_NOTE)
     _interval_chart(table, "agent", "score", "mean score")
     _interval_chart(table, "agent", "win_rate", "win rate", stem="win")
-    roles = role_table(results, data.game_roles(int(run_id)))
-    if not roles.empty:
-        st.subheader("Win rate per role")
-        st.dataframe(roles, hide_index=True, width="stretch")
-        _interval_chart(roles, "role", "win_rate", "win rate", stem="win")
+    dealt = data.game_roles(int(run_id))
+    for by, key in (("side", "side"), ("game_role", "role")):
+        table = role_table(results, dealt, by)
+        if not table.empty:
+            st.subheader(f"Win rate per {key}")
+            st.dataframe(table, hide_index=True, width="stretch")
+            _interval_chart(table, key, "win_rate", "win rate", stem="win")
     pairs = _pairwise(results)
     if not pairs.empty:
         st.subheader("Pairwise mean score (row agent against column agent)")

@@ -52,14 +52,15 @@ def agent_table(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def role_table(results: pd.DataFrame, roles: pd.DataFrame) -> pd.DataFrame:
-    """One row per game role (``roles``: episode_id, player_id, game_role): how often a seat dealt that
-    role won, with a Wilson interval. Empty when the world deals no roles."""
+def role_table(results: pd.DataFrame, roles: pd.DataFrame, by: str = "game_role") -> pd.DataFrame:
+    """One row per game role, or per side with ``by="side"`` (``roles``: episode_id, player_id and that
+    column): how often a seat dealt it won, with a Wilson interval. Empty when the world deals no roles."""
     if roles.empty:
         return pd.DataFrame()
-    dealt = results.merge(roles, on=["episode_id", "player_id"])
+    dealt = results.merge(roles, on=["episode_id", "player_id"]).dropna(subset=[by])
+    name = "role" if by == "game_role" else by
     rows = [
-        {"role": role, **_rate_columns(group["win"].astype(float))}
-        for role, group in dealt.groupby("game_role", sort=True)
+        {name: value, **_rate_columns(group["win"].astype(float))}
+        for value, group in dealt.groupby(by, sort=True)
     ]
     return pd.DataFrame(rows)

@@ -168,6 +168,19 @@ def test_compare_page_gives_per_role_win_rates(
     assert any(data.get("role") is not None for _, data in charts(at)), "a per-role chart"
 
 
+def test_compare_page_gives_per_side_win_rates(
+    stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    at = app(stores["avalon"], monkeypatch, page="compare", run="1")
+    assert "Win rate per side" in [s.value for s in at.subheader]
+    sides = next(f.value for f in at.dataframe if "side" in f.value.columns)
+    assert set(sides["side"]) == {"good", "evil"} and sides["n"].sum() == 2 * 10
+    good, evil = (sides.set_index("side").loc[side] for side in ("good", "evil"))
+    assert (good.n, evil.n) == (2 * 6, 2 * 4)  # 6 good and 4 evil seats a game
+    assert good.wins / 6 + evil.wins / 4 == 2  # one side wins each of the 2 games, every seat of it
+    assert any(data.get("side") is not None for _, data in charts(at)), "a per-side chart"
+
+
 # compare page statistics ----------------------------------------------------------------------
 def test_compare_page_uses_wilson_and_bootstrap_intervals_with_draws_shown(
     stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
