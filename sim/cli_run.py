@@ -148,7 +148,6 @@ def _resume_check(
 ) -> int | None:
     """Episodes already complete in the run to resume (0 for a new run), or None (exit 2, one line on
     stderr) when the DB holds a run of this plan and neither flag says what to do, or it still plays."""
-    from sim.jobs import run_fingerprint
     from sim.resume import RunConflict, find_run
 
     def refuse(text: str) -> None:
@@ -157,7 +156,7 @@ def _resume_check(
     if resume and new_run:
         refuse("--resume and --new-run exclude each other")
         return None
-    previous = None if new_run else find_run(db, run_fingerprint(loaded.jobs()))
+    previous = None if new_run else find_run(db, loaded.fingerprint)
     if previous is None:
         if resume:
             err_console.print(f"no run of this scenario in {escape(str(db))} to resume: starting a new one")

@@ -20,7 +20,7 @@ from sim import __version__
 from sim.engine import EpisodeResult, Interrupted
 from sim.executor import Executor, LocalExecutor
 from sim.heartbeat import Heartbeat
-from sim.jobs import EpisodeJob, run_fingerprint
+from sim.jobs import EpisodeJob
 from sim.llm.cache import ResponseCache
 from sim.play import failure_text
 from sim.record_writer import RecordWriter
@@ -199,8 +199,7 @@ async def _run(
 ) -> RunSummary:
     scenario = loaded.scenario
     settings = scenario.engine
-    planned = loaded.jobs()
-    fingerprint = run_fingerprint(planned)
+    fingerprint = loaded.fingerprint
     previous = find_run(db, fingerprint) if resume else None
     if previous is not None:
         previous.check_resumable()

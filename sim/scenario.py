@@ -7,6 +7,8 @@ before anything is written anywhere. Values under secret-like keys are never ech
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import itertools
 import math
 import re
@@ -20,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from sim import registry
 from sim.agent import AgentBase
-from sim.jobs import EpisodeJob, SeatConfig
+from sim.jobs import EpisodeJob, SeatConfig, run_fingerprint
 from sim.plural import plural
 from sim.redact import is_secret_key
 from sim.rng import derive_seed
@@ -189,17 +191,18 @@ class LoadedScenario:
     params: BaseModel
     agent_classes: dict[str, type[Any]]
 
-    @property
+    @functools.cached_property
     def plans(self) -> list[EpisodePlan]:
-        """Every episode of the run, in order."""
+        """Every episode of the run, in order (expanded once)."""
         return expand(self.scenario)
 
     def episode_seed(self, plan: EpisodePlan) -> int:
         """The episode's seed, derived from the scenario seed and the episode index."""
         return derive_seed(self.scenario.seed, "episode", plan.index)
 
-    def jobs(self, run_id: int | None = None) -> list[EpisodeJob]:
-        """Every episode of the run as a self-contained job (``run_id``: the stored run, if any)."""
+    @functools.cached_property
+    def planned_jobs(self) -> tuple[EpisodeJob, ...]:
+        """Every episode as a job of no stored run yet (built once; :meth:`jobs` gives them a run)."""
         spec = self.world_cls.spec
         params = to_jsonable(self.params.model_dump(mode="json", exclude_unset=True))
         default = spec.default_role.name
@@ -207,9 +210,9 @@ class LoadedScenario:
         def seat(s: SeatSpec) -> SeatConfig:
             return SeatConfig(s.agent, s.display(), s.role or default, s.config)
 
-        return [
+        return tuple(
             EpisodeJob(
-                run_id=run_id,
+                run_id=None,
                 index=plan.index,
                 world=self.scenario.world,
                 world_id=spec.id,
@@ -220,7 +223,18 @@ class LoadedScenario:
                 engine=self.scenario.engine,
             )
             for plan in self.plans
-        ]
+        )
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """The run's plan fingerprint (:func:`sim.jobs.run_fingerprint`), computed once."""
+        return run_fingerprint(self.planned_jobs)
+
+    def jobs(self, run_id: int | None = None) -> list[EpisodeJob]:
+        """Every episode of the run as a self-contained job (``run_id``: the stored run, if any)."""
+        if run_id is None:
+            return list(self.planned_jobs)
+        return [dataclasses.replace(job, run_id=run_id) for job in self.planned_jobs]
 
 
 def expand(scenario: Scenario) -> list[EpisodePlan]:
