@@ -31,12 +31,12 @@ def start(world: AmongUsWorld, call: Call) -> Event:
         for r in range(params.discussion_rounds)
         for p in rules.speaking_order(living, call.caller, params.discussion_order, world.rng)
     ]
-    s.meeting = Meeting(s.meetings, call.caller, call.kind, call.room, call.body, queue)
+    s.meeting = Meeting(s.meetings, call.caller, call.call, call.room, call.body, queue)
     world.phase = Phase.DISCUSS if queue else Phase.VOTE
     payload = {
         "number": s.meetings,
         "caller": call.caller,
-        "kind": call.kind,
+        "call": call.call,
         "room": call.room,
         "body": call.body,
         "dead": newly_dead,

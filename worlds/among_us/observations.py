@@ -33,7 +33,7 @@ class MeetingView(View):
 
     number: int
     caller: PlayerId
-    kind: str  # "report" or "button"
+    call: str  # "report" or "button"
     room: str
     body: PlayerId | None
     speeches: Sequence[Mapping[str, Any]]

@@ -16,7 +16,7 @@ class Meeting:
 
     number: int
     caller: PlayerId
-    kind: str  # "report" or "button"
+    call: str  # "report" or "button"
     room: str
     body: PlayerId | None
     queue: list[tuple[int, PlayerId]]  # (round, speaker) still to speak

@@ -32,7 +32,7 @@ class Call:
     """A meeting called this round."""
 
     caller: PlayerId
-    kind: str  # "report" or "button"
+    call: str  # "report" or "button"
     room: str
     body: PlayerId | None
 

@@ -54,7 +54,7 @@ def describe_event(event: Event) -> str:
     if kind == "busy":
         return f"{p['player']} seems to be doing a task in {p['room']}"
     if kind == "meeting":
-        why = f"reported {p['body']}'s body in {p['room']}" if p["kind"] == "report" else "pressed the button"
+        why = f"reported {p['body']}'s body in {p['room']}" if p["call"] == "report" else "pressed the button"
         dead = ", ".join(p["dead"]) or "nobody new"
         return f"meeting {p['number']}: {p['caller']} {why}; dead: {dead}"
     if kind == "speech":
@@ -102,7 +102,7 @@ def render_observation(obs: Observation) -> str:
         lines.append("Recently seen:\n" + "\n".join(f"- {line}" for line in recent))
     if pub.meeting is not None:
         m = pub.meeting
-        lines.append(f"Meeting {m.number} called by {m.caller} ({m.kind} in {m.room}).")
+        lines.append(f"Meeting {m.number} called by {m.caller} ({m.call} in {m.room}).")
         lines += [f"  {s['player']}: {s['text']}" for s in m.speeches]
     if pub.phase is Phase.END:
         lines.append(f"The game is over: {pub.winner or 'nobody'} won ({pub.reason}).")

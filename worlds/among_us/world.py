@@ -330,7 +330,7 @@ class AmongUsWorld(WorldBase):
                 mt = s.meeting
                 speaker = mt.queue[0][1] if self.phase is Phase.DISCUSS else None
                 meeting = MeetingView(
-                    mt.number, mt.caller, mt.kind, mt.room, mt.body, HistoryView(mt.speeches), speaker
+                    mt.number, mt.caller, mt.call, mt.room, mt.body, HistoryView(mt.speeches), speaker
                 )
             self._public = AmongUsPublic(
                 players=self.players,
@@ -390,7 +390,7 @@ class AmongUsWorld(WorldBase):
     def _remember(self, events: list[Event], audience: set[PlayerId]) -> None:
         """Append each event to the history of every seat in ``audience`` that may see it."""
         for e in events:
-            record = MappingProxyType({"turn": e.turn, "phase": e.phase, "kind": e.kind, **e.payload})
+            record = MappingProxyType({**e.payload, "turn": e.turn, "phase": e.phase, "kind": e.kind})
             for p in audience:
                 if e.visible(p):
                     self.seen[p].append(record)
