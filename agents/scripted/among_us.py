@@ -7,7 +7,8 @@
   certainty or suspicion ("I suspect pX.") or its whereabouts, and votes the certain impostor, else a
   suspect, else the seat most accused in this meeting, else skip.
 - Impostor: kills when off cooldown and alone with one crewmate; next to a body it vents away (or
-  walks); otherwise fakes a task in a room of its fake list once per visit or walks at random. It
+  walks); alone, it follows the last player it saw walk out of its room; otherwise it fakes a task in
+  a room of its fake list once per visit or walks at random. It
   claims a task, deflects onto whoever accused it (else the most accused crewmate) and votes that seat,
   else skip; it never votes a fellow impostor.
 
@@ -44,6 +45,7 @@ class AmongUsBot(ScriptedAgent):
         self.read = 0  # history records already read
         self.graph: nx.Graph | None = None
         self.faked_in: str | None = None
+        self.trail: tuple[str, str] | None = None  # the last walk seen: (from, to)
 
     def decide(self, observation: Observation) -> Action:
         """One action for the current phase."""
@@ -71,6 +73,8 @@ class AmongUsBot(ScriptedAgent):
                 self.certain.add(record["player"])
             elif kind == "appear":
                 self.suspects[record["player"]] += 1
+            elif kind == "move" and record["player"] != self.seat:
+                self.trail = (record["from"], record["to"])
         self.read = len(history)
         if me.bodies:
             for p in me.occupants:
@@ -118,6 +122,12 @@ class AmongUsBot(ScriptedAgent):
         if me.room != self.faked_in and any(t.room == me.room for t in me.tasks):
             self.faked_in = me.room
             return Branch.FAKE_TASK, None
+        if move is not None and self.trail is not None and self.trail[0] == me.room and not crew_here:
+            follow = self.trail[1]
+            self.trail = None
+            if follow in move.options:
+                self.faked_in = None
+                return Branch.MOVE, follow
         if move is not None and self.rng.random() < 0.8:
             self.faked_in = None
             return Branch.MOVE, self.rng.choice(move.options)
