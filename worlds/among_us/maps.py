@@ -185,9 +185,8 @@ def _load_map(spec: str) -> GameMap:
     try:
         data = MapFile.model_validate(raw)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(top)"
-        raise MapError(f"{spec}: {key}: {first['msg']}") from exc
+        problems = [f"{'.'.join(str(k) for k in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors()]
+        raise MapError(f"{spec}: {'; '.join(problems)}") from exc
     return build_map(spec, data)
 
 
