@@ -83,7 +83,8 @@ def render_observation(obs: Observation) -> str:
         f"Among Us on {pub.map_name}: {len(pub.players)} players ({', '.join(pub.players)}), "
         f"{pub.n_impostors} impostor(s); kill cooldown {pub.rules['kill_cooldown']} rounds; "
         f"time {pub.clock}/{pub.max_turns}.",
-        f"You are {obs.player}, a {priv.role}" + (" (dead)." if not priv.alive else "."),
+        f"You are {obs.player}, {'an impostor' if priv.role is Role.IMPOSTOR else 'a crewmate'}"
+        + (" (dead)." if not priv.alive else "."),
     ]
     if priv.impostors is not None:
         lines.append(

@@ -55,7 +55,10 @@ def test_grids_follow_sarkar() -> None:
 def test_a_custom_map_loads_with_its_tasks_specials_and_both_graphs(tmp_path: Path) -> None:
     game_map = load_map(write(tmp_path, GOOD))
     assert game_map.corridor_neighbours("A") == ("B",) and game_map.vent_neighbours("A") == ("B", "C")
-    assert [t.name for t in game_map.tasks["A"]] == ["Wiring"] and game_map.special["B"] >= {"button", "cameras"}
+    assert [t.name for t in game_map.tasks["A"]] == ["Wiring"] and game_map.special["B"] >= {
+        "button",
+        "cameras",
+    }
     assert game_map.next_step("A", "C") == "B"
 
 
@@ -93,7 +96,9 @@ def test_a_scenario_with_a_bad_map_reports_the_scenario_the_map_file_and_the_key
     bad = write(tmp_path, GOOD.replace("meeting_room: A", "meeting_room: Attic"))
     scenario = tmp_path / "game.yaml"
     seats = [{"agent": "random_legal"}] * 3
-    scenario.write_text(json.dumps({"name": "x", "world": "social/among_us-v1", "params": {"map": bad}, "seats": seats}))
+    scenario.write_text(
+        json.dumps({"name": "x", "world": "social/among_us-v1", "params": {"map": bad}, "seats": seats})
+    )
     with pytest.raises(ScenarioError) as caught:
         load_scenario(scenario)
     text = str(caught.value)
