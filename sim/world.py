@@ -15,7 +15,7 @@ from typing import Any, ClassVar, NamedTuple
 
 from pydantic import BaseModel
 
-from sim.types import ActionSpec, Event, Observation, Outcome, PlayerId, WorldSpec, dumps
+from sim.types import ActionSpec, Event, IllegalActionError, Observation, Outcome, PlayerId, WorldSpec, dumps
 
 
 class GameRole(NamedTuple):
@@ -123,6 +123,25 @@ class WorldBase(abc.ABC):
 
 #: The world contract, by its old name.
 World = WorldBase
+
+
+def check_actions(world: WorldBase, actions: Mapping[PlayerId, Any], phase: str) -> None:
+    """Raise ``IllegalActionError`` unless ``actions`` holds one legal action for each seat in
+    ``world.to_act()`` and nothing else (the check a ``step`` makes before changing any state)."""
+    actors = world.to_act()
+    if not actors:
+        raise IllegalActionError(next(iter(actions), ""), "the game is over")
+    for p in actors:
+        if p not in actions:
+            raise IllegalActionError(p, f"{p} must act in the {phase} phase")
+    for p in actions:
+        if p not in actors:
+            raise IllegalActionError(p, f"it is not {p}'s turn")
+        legal = world.legal_actions(p)
+        assert legal is not None
+        problem = legal.check(actions[p])
+        if problem is not None:
+            raise IllegalActionError(p, problem)
 
 
 def describe_generic(event: Event) -> str:

@@ -54,13 +54,12 @@ from sim.types import (
     Dynamics,
     Event,
     HistoryView,
-    IllegalActionError,
     Observation,
     Outcome,
     PlayerId,
     WorldSpec,
 )
-from sim.world import GameRole, WorldBase
+from sim.world import GameRole, WorldBase, check_actions
 from worlds.among_us import meetings, rules, text
 from worlds.among_us.maps import load_map
 from worlds.among_us.observations import AmongUsPrivate, AmongUsPublic, MeetingView, TaskView
@@ -358,20 +357,7 @@ class AmongUsWorld(WorldBase):
 
     def step(self, actions: Mapping[PlayerId, Action]) -> list[Event]:
         """Apply the actions of every seat in ``to_act()``; illegal actions change nothing."""
-        actors = self.to_act()
-        if not actors:
-            raise IllegalActionError(self.players[0], "the game is over")
-        for p in actors:
-            if p not in actions:
-                raise IllegalActionError(p, f"{p} must act in the {self.phase} phase")
-        for p in actions:
-            if p not in actors:
-                raise IllegalActionError(p, f"it is not {p}'s turn")
-            legal = self.legal_actions(p)
-            assert legal is not None
-            problem = legal.check(actions[p])
-            if problem is not None:
-                raise IllegalActionError(p, problem)
+        check_actions(self, actions, self.phase)
         self.steps += 1
         self._observations, self._public = {}, None
         alive_before = {p for p in self.players if self.state.alive[p]}
