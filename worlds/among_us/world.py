@@ -88,10 +88,13 @@ class AmongUsWorld(WorldBase):
         private_type=AmongUsPrivate,
     )
     #: Parameter sets the conformance suite plays (confirm_ejects reveals a secret mid-game: unit tests).
+    #: The time limits are shorter than the default 50: the hidden-information test re-serialises a seat's
+    #: whole history every step, so its cost grows with the square of a game's length.
     examples: ClassVar[tuple[dict[str, Any], ...]] = (
-        {},
-        {"impostors": "auto", "long_tasks": 1, "discussion_order": "shuffled"},
+        {"max_turns": 30},
+        {"impostors": "auto", "long_tasks": 1, "discussion_order": "shuffled", "max_turns": 30},
         {
+            "max_turns": 30,
             "map": "grid:2x2",
             "common_tasks": 0,
             "short_tasks": 0,
@@ -104,6 +107,7 @@ class AmongUsWorld(WorldBase):
             "timeout_winner": "nobody",
         },
         {
+            "max_turns": 30,
             "map": "skeld_amongagents",
             "dead_tasks": "ghosts",
             "button_scope": "player",
