@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -89,11 +89,3 @@ def mean(
     )
     interval = result.confidence_interval
     return Mean(centre, n, float(interval.low), float(interval.high))
-
-
-def median_normalised_scores(scores: Sequence[float]) -> list[float]:
-    """Axelrod-style normalisation: each score divided by the median (scores unchanged if it is 0)."""
-    if not scores:
-        return []
-    median = float(np.median(np.asarray(scores, dtype=float)))
-    return [float(s) / median if median else float(s) for s in scores]
