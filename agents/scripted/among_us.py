@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import networkx as nx
@@ -43,7 +44,7 @@ class AmongUsBot(ScriptedAgent):
         self.certain: set[PlayerId] = set()
         self.suspects: Counter[PlayerId] = Counter()
         self.read = 0  # history records already read
-        self.graph: nx.Graph | None = None
+        self.hops: Mapping[str, Mapping[str, int]] | None = None
         self.faked_in: str | None = None
         self.trail: tuple[str, str] | None = None  # the last walk seen: (from, to)
 
@@ -101,10 +102,9 @@ class AmongUsBot(ScriptedAgent):
             return Branch.WAIT, None
         if not todo:
             return Branch.MOVE, self.rng.choice(move.options)
-        graph = self._graph(pub)
-        goal = min(todo, key=lambda r: (nx.shortest_path_length(graph, me.room, r), r))
-        hops = {r: nx.shortest_path_length(graph, r, goal) for r in move.options}
-        return Branch.MOVE, min(move.options, key=lambda r: (hops[r], r))
+        hops = self._hops(pub)
+        goal = min(todo, key=lambda r: (hops[me.room][r], r))
+        return Branch.MOVE, min(move.options, key=lambda r: (hops[r][goal], r))
 
     def _impostor(self, me: AmongUsPrivate, branches: Mapping[str, ActionSpec | None]) -> tuple[str, Any]:
         kill = branches.get(Branch.KILL)
@@ -133,12 +133,11 @@ class AmongUsBot(ScriptedAgent):
             return Branch.MOVE, self.rng.choice(move.options)
         return Branch.FAKE_TASK, None
 
-    def _graph(self, pub: AmongUsPublic) -> nx.Graph:
-        if self.graph is None:
-            self.graph = nx.Graph()
-            self.graph.add_nodes_from(pub.rooms)
-            self.graph.add_edges_from(pub.corridors)
-        return self.graph
+    def _hops(self, pub: AmongUsPublic) -> Mapping[str, Mapping[str, int]]:
+        """Corridor distances between every two rooms of this game's map."""
+        if self.hops is None:
+            self.hops = corridor_hops(pub.rooms, pub.corridors)
+        return self.hops
 
     # meetings -------------------------------------------------------------------------------
     def _accusations(self, pub: AmongUsPublic) -> Counter[PlayerId]:
@@ -190,3 +189,14 @@ class AmongUsBot(ScriptedAgent):
         living = [o for o in options if o != SKIP]
         target = self._target(pub, me, living)
         return target if target is not None and target in options else SKIP
+
+
+@lru_cache(maxsize=16)
+def corridor_hops(
+    rooms: tuple[str, ...], corridors: tuple[tuple[str, str], ...]
+) -> Mapping[str, Mapping[str, int]]:
+    """All-pairs corridor distances of a map, computed once per map."""
+    graph = nx.Graph()
+    graph.add_nodes_from(rooms)
+    graph.add_edges_from(corridors)
+    return dict(nx.all_pairs_shortest_path_length(graph))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import networkx as nx
@@ -66,11 +66,19 @@ class GameMap:
 
     def corridor_neighbours(self, room: str) -> tuple[str, ...]:
         """Rooms one corridor away, sorted."""
-        return tuple(sorted(self.corridors.neighbors(room)))
+        return self._corridor_neighbours[room]
 
     def vent_neighbours(self, room: str) -> tuple[str, ...]:
         """Rooms one vent away, sorted."""
-        return tuple(sorted(self.vents.neighbors(room))) if room in self.vents else ()
+        return self._vent_neighbours.get(room, ())
+
+    @cached_property
+    def _corridor_neighbours(self) -> Mapping[str, tuple[str, ...]]:
+        return {room: tuple(sorted(self.corridors.neighbors(room))) for room in self.corridors}
+
+    @cached_property
+    def _vent_neighbours(self) -> Mapping[str, tuple[str, ...]]:
+        return {room: tuple(sorted(self.vents.neighbors(room))) for room in self.vents}
 
     def next_step(self, room: str, goal: str) -> str | None:
         """The first room of a shortest corridor path to ``goal`` (ties: by name); None if there."""

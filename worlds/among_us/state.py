@@ -52,7 +52,8 @@ class GameState:
 
     def in_room(self, room: str) -> list[PlayerId]:
         """Living seats in ``room``."""
-        return [p for p in self.living() if self.room[p] == room]
+        alive = self.alive
+        return [p for p, r in self.room.items() if r == room and alive[p]]
 
     def unfinished(self, player: PlayerId, room: str | None = None) -> list[Task]:
         """A crewmate's unfinished tasks (in ``room``)."""
