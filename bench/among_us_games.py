@@ -29,9 +29,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agents.scripted.among_us import AmongUsBot  # noqa: E402
-from sim.engine import seat_ids  # noqa: E402
-from sim.rng import derive_seed, stream  # noqa: E402
+from agents.scripted.among_us_selfplay import bots_game  # noqa: E402
+from sim.rng import derive_seed  # noqa: E402
 from sim.runner import run_scenario  # noqa: E402
 from sim.scenario import read_yaml, validate_scenario  # noqa: E402
 from sim.stats import rate  # noqa: E402
@@ -62,19 +61,6 @@ def engine_run(games: int, db: Path, name: str = "classic7") -> tuple[float, int
     return elapsed, events
 
 
-def bare_game(params: AmongUsParams, n_players: int, seed: int) -> tuple[AmongUsWorld, int]:
-    """One game stepped directly on the world with the rule bots; the world at its end and its events."""
-    players = seat_ids(n_players)
-    world = AmongUsWorld()
-    events = len(world.reset(players, params, stream(seed, "world")))
-    bots = {p: AmongUsBot() for p in players}
-    for p, bot in bots.items():
-        bot.reset(p, AmongUsWorld.spec, derive_seed(seed, p))
-    while not world.is_terminal():
-        events += len(world.step({p: bots[p].decide(world.observe(p)) for p in world.to_act()}))
-    return world, events
-
-
 def bare_run(games: int, name: str = "classic7", seed: int = 7) -> tuple[float, int, list[AmongUsWorld]]:
     """The same kind of games on the bare world: seconds, events and the finished worlds."""
     data = preset(name)
@@ -84,7 +70,7 @@ def bare_run(games: int, name: str = "classic7", seed: int = 7) -> tuple[float, 
     worlds = []
     started = time.perf_counter()
     for g in range(games):
-        world, n = bare_game(params, n_players, derive_seed(seed, g))
+        world, n = bots_game(params, n_players, derive_seed(seed, g))
         events += n
         worlds.append(world)
     return time.perf_counter() - started, events, worlds
@@ -129,7 +115,10 @@ def main() -> None:
             ours, events = engine_run(args.games, Path(tmp) / "bots.db")
             bare, bare_events, _ = bare_run(args.games)
             print(f"(1) {args.games} bots-only classic7 Among Us games")
-            for label, seconds, count in (("engine + store", ours, events), ("bare world", bare, bare_events)):
+            for label, seconds, count in (
+                ("engine + store", ours, events),
+                ("bare world", bare, bare_events),
+            ):
                 rates = f"{args.games / seconds:7.1f} games/s  {count / seconds:9.0f} events/s"
                 print(f"    {label + ':':16s}{seconds:6.2f} s  {rates}")
             print(f"    ratio engine+store / bare world: {ours / bare:.2f}")

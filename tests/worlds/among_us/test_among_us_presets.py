@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
+from agents.scripted.among_us_selfplay import bots_game
+from sim.rng import derive_seed
+from sim.scenario import read_yaml
 from tests.sim_cli import run_sim
+from worlds.among_us.params import AmongUsParams
 
 SCENARIOS = Path(__file__).resolve().parents[3] / "worlds/among_us/scenarios"
 PRESETS = sorted(SCENARIOS.glob("*.yaml"))
@@ -32,3 +37,15 @@ def test_preset_runs_to_completion(preset: Path, tmp_path: Path) -> None:
     assert statuses == [("complete",)] and len(outcomes) == 6 and invalid == 0
     assert all(o["reason"] in REASONS for o in outcomes)
     assert sides == [("crewmate",), ("impostor",)]
+
+
+@pytest.mark.parametrize("name", ["classic5", "classic7"])
+def test_bots_only_presets_are_contested(name: str) -> None:
+    """60 seeded bots-only games on the bare world: the impostors win a fair share, the crew wins by
+    tasks and, on classic5, by vote too (bench/among_us_games.py measures 300)."""
+    data = read_yaml(SCENARIOS / f"{name}.yaml")
+    params = AmongUsParams.model_validate(data["params"])
+    reasons = Counter(bots_game(params, len(data["seats"]), derive_seed(99, g))[0].reason for g in range(60))
+    impostors = reasons["imp_parity"] + reasons["imp_timeout"]
+    assert 0.15 <= impostors / 60 <= 0.65, reasons
+    assert reasons["crew_tasks"] > 0 and (name == "classic7" or reasons["crew_vote_out"] > 0), reasons
