@@ -12,8 +12,9 @@
   runs it fakes the tasks of its fake list in their rooms (as many rounds as each takes). Hunting (its
   cooldown about to end) it stays with crewmates until one walks away and follows that one, or walks
   the shortest path to where it last saw a crewmate (else to a fake-task room, which every crewmate
-  visits). In meetings it claims the room it faked in, deflects onto whoever accused it, else joins the
-  most accused crewmate; it never votes a fellow impostor.
+  visits). In meetings it claims the room it faked in and joins the most accused crewmate, else
+  deflects onto whoever accused it, else (after reporting its own kill) frames; it never votes a fellow
+  impostor.
 
 Every choice is deterministic under the seat's seed (its own ``rng``; no global RNG).
 """
@@ -260,12 +261,12 @@ class AmongUsBot(ScriptedAgent):
         """Whom this seat would eject, if anyone."""
         alive = [p for p in living if p != self.seat and p not in (me.impostors or ())]
         if me.role is Role.IMPOSTOR:
-            accusers = self._accusers(pub, alive)
-            if accusers:
-                return accusers[0]
             leader = self._most_accused(pub, alive)
             if leader is not None:
                 return leader
+            accusers = self._accusers(pub, alive)
+            if accusers:
+                return accusers[0]
             return self.frame if self.frame in alive else None
         certain = [p for p in alive if p in self.certain]
         if certain:

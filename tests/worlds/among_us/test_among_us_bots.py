@@ -111,7 +111,7 @@ def test_a_hunting_impostor_walks_to_where_it_last_saw_a_crewmate() -> None:
     assert decide(imp, world, "p0").value == {"branch": "kill", "value": "p1"}
 
 
-def test_an_impostor_votes_with_the_most_accused_crewmate() -> None:
+def test_an_impostor_votes_with_the_most_accused_crewmate_rather_than_its_accuser() -> None:
     world = new_world(6, discussion_rounds=1)
     seated = bots(world)
     act(world, p1="button")
@@ -120,8 +120,10 @@ def test_an_impostor_votes_with_the_most_accused_crewmate() -> None:
         action = decide(seated[speaker], world, speaker)
         if speaker in ("p1", "p2"):
             action = Action(action.kind, "I suspect p4.")
+        if speaker == "p3":
+            action = Action(action.kind, "I suspect p0.")
         world.step({speaker: action})
-    assert decide(seated["p0"], world, "p0").value == "p4"
+    assert decide(seated["p0"], world, "p0").value == "p4"  # rather than its own accuser, p3
 
 
 def test_a_falsely_accused_crewmate_names_and_votes_its_accuser() -> None:
