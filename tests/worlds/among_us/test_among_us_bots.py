@@ -22,6 +22,19 @@ def decide(bot: AmongUsBot, world: AmongUsWorld, seat: str) -> Action:
     return bot.decide(world.observe(seat))
 
 
+def discuss(world: AmongUsWorld, seated: dict[str, AmongUsBot], scripted: dict[str, str]) -> dict[str, str]:
+    """Run the discussion: each speaker's bot speaks, unless ``scripted`` gives its text; what was said."""
+    said = {}
+    while world.phase is Phase.DISCUSS:
+        (speaker,) = world.to_act()
+        action = decide(seated[speaker], world, speaker)
+        if speaker in scripted:
+            action = Action(action.kind, scripted[speaker])
+        said[speaker] = action.value
+        world.step({speaker: action})
+    return said
+
+
 def test_a_crewmate_walks_the_shortest_path_to_its_task_and_does_it() -> None:
     world = new_world(4, common_tasks=0, long_tasks=1)  # Scan in Lab for everyone
     crew = bots(world)["p1"]
@@ -115,14 +128,7 @@ def test_an_impostor_votes_with_the_most_accused_crewmate_rather_than_its_accuse
     world = new_world(6, discussion_rounds=1)
     seated = bots(world)
     act(world, p1="button")
-    while world.phase is Phase.DISCUSS:
-        (speaker,) = world.to_act()
-        action = decide(seated[speaker], world, speaker)
-        if speaker in ("p1", "p2"):
-            action = Action(action.kind, "I suspect p4.")
-        if speaker == "p3":
-            action = Action(action.kind, "I suspect p0.")
-        world.step({speaker: action})
+    discuss(world, seated, {"p1": "I suspect p4.", "p2": "I suspect p4.", "p3": "I suspect p0."})
     assert decide(seated["p0"], world, "p0").value == "p4"  # rather than its own accuser, p3
 
 
@@ -130,14 +136,7 @@ def test_a_falsely_accused_crewmate_names_and_votes_its_accuser() -> None:
     world = new_world(5, discussion_rounds=1)
     seated = bots(world)
     act(world, p1="button")
-    said = {}
-    while world.phase is Phase.DISCUSS:
-        (speaker,) = world.to_act()
-        action = decide(seated[speaker], world, speaker)
-        if speaker == "p1":
-            action = Action(action.kind, "I suspect p3.")
-        said[speaker] = action.value
-        world.step({speaker: action})
+    said = discuss(world, seated, {"p1": "I suspect p3."})
     assert said["p3"] == "I am innocent: I suspect p1."
     assert decide(seated["p3"], world, "p3").value == "p1"
     assert decide(seated["p4"], world, "p4").value == "skip"  # one accusation each: no leader
@@ -164,14 +163,7 @@ def test_an_impostor_deflects_onto_its_accuser_and_never_votes_a_partner() -> No
     world = new_world(6, impostors=2, impostor_seats=[0, 1], discussion_rounds=1)
     seated = bots(world)
     act(world, p2="button")
-    said = {}
-    while world.phase is Phase.DISCUSS:
-        (speaker,) = world.to_act()
-        action = decide(seated[speaker], world, speaker)
-        if speaker == "p3":
-            action = Action(action.kind, "I suspect p0.")
-        said[speaker] = action.value
-        world.step({speaker: action})
+    said = discuss(world, seated, {"p3": "I suspect p0."})
     assert said["p0"] == "I was doing Wiring in Hall. I suspect p3."
     assert decide(seated["p0"], world, "p0").value == "p3"
     assert decide(seated["p1"], world, "p1").value not in ("p0", "p1")
