@@ -11,6 +11,7 @@
   a room of its fake list once per visit or walks at random. It
   claims a task, deflects onto whoever accused it (else the most accused crewmate) and votes that seat,
   else skip; it never votes a fellow impostor.
+- The survey ("who is most suspicious?", when the world asks): the seat it would vote for now, else skip.
 
 Every choice is deterministic under the seat's seed (its own ``rng``; no global RNG).
 """
@@ -57,6 +58,8 @@ class AmongUsBot(ScriptedAgent):
             return Action(ActionKind.TEXT, self._speech(pub, me)[: legal.max_chars or None])
         if pub.phase is Phase.VOTE:
             return Action(ActionKind.CHOICE, self._vote(pub, me, legal.options))
+        if pub.phase is Phase.SURVEY:
+            return Action(ActionKind.CHOICE, self._survey_answer(pub, me, legal.options))
         branches = dict(legal.branches)
         branch, value = (
             self._impostor(me, branches) if me.role is Role.IMPOSTOR else self._crew(pub, me, branches)
@@ -190,3 +193,9 @@ class AmongUsBot(ScriptedAgent):
         living = [o for o in options if o != SKIP]
         target = self._target(pub, me, living)
         return target if target is not None and target in options else SKIP
+
+    # the survey -----------------------------------------------------------------------------
+    def _survey_answer(self, pub: AmongUsPublic, me: AmongUsPrivate, options: Sequence[str]) -> str:
+        """The most suspicious seat: the one it would vote for now (certain, suspect, most accused in the
+        speeches so far), else skip. No randomness: answering does not change its later play."""
+        return self._vote(pub, me, options)
