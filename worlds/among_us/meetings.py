@@ -33,7 +33,8 @@ def start(world: AmongUsWorld, call: Call) -> Event:
         for p in rules.speaking_order(living, call.caller, params.discussion_order, world.rng)
     ]
     s.meeting = Meeting(s.meetings, call.caller, call.call, call.room, call.body, queue)
-    world.phase = Phase.SURVEY if params.survey else _after_survey(queue)
+    discussion = _after_survey(queue)  # the meeting's phase, after the first survey if any
+    world.phase = Phase.SURVEY if params.survey else discussion
     payload = {
         "number": s.meetings,
         "caller": call.caller,
@@ -44,7 +45,7 @@ def start(world: AmongUsWorld, call: Call) -> Event:
         "alive": living,
         "buttons_left": s.buttons if isinstance(s.buttons, int) else s.buttons[call.caller],
     }
-    return Event(world.steps, world.phase.value, "meeting", payload, actor=call.caller)
+    return Event(world.steps, discussion.value, "meeting", payload, actor=call.caller)
 
 
 def speak(world: AmongUsWorld, actions: Mapping[str, Action]) -> list[Event]:
