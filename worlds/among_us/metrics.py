@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 from sim.stats import mean, rate
@@ -59,11 +60,10 @@ def survey_steps(roles: Mapping[PlayerId, str], events: Iterable[Event]) -> list
 def speech_signals(steps: Sequence[Mapping[str, Any]]) -> list[tuple[PlayerId, float]]:
     """Per surveyed speech: its speaker and the suspicion accuracy after it minus before it."""
     out = []
-    for before, after in zip(steps, steps[1:], strict=False):
-        if after["after"] is not None and before["meeting"] == after["meeting"]:
-            if before["answers"] and after["answers"]:
-                change = _accuracy(after) - _accuracy(before)
-                out.append((after["after"], change))
+    for before, after in pairwise(steps):
+        same_meeting = after["after"] is not None and before["meeting"] == after["meeting"]
+        if same_meeting and before["answers"] and after["answers"]:
+            out.append((after["after"], _accuracy(after) - _accuracy(before)))
     return out
 
 
@@ -325,7 +325,9 @@ def _suspicion(episodes: Sequence[EpisodeRow]) -> Section:
         ["survey", "answers", "naming an impostor", "accuracy [95% CI]"],
     )
     for r, (n, named) in sorted(counts.items()):
-        section.add("before speeches" if r == 0 else f"after round {r}", n, named, rate_cell(rate(named, n)))
+        section.add(
+            "before speeches" if r == 0 else f"after round {r} speeches", n, named, rate_cell(rate(named, n))
+        )
     return section
 
 

@@ -33,7 +33,12 @@ class AmongUsFormatter(Formatter):
         if event.kind == "survey":  # visible to nobody: only the omniscient transcript shows it
             rows = tuple({"seat": v, "most suspicious": t} for v, t in p["answers"].items())
             return TranscriptEntry(
-                event.turn, None, event.kind, entry.title, event.visible_to, sections=(Section("answers", table=rows),)
+                event.turn,
+                None,
+                event.kind,
+                entry.title,
+                event.visible_to,
+                sections=(Section("answers", table=rows),),
             )
         if event.kind == "vote":
             rows = tuple({"voter": v, "vote": t} for v, t in p["votes"].items())

@@ -32,8 +32,9 @@ the buttons left, deaths announced at meetings and ejections, and the meetings (
 the ejection). The dead get nothing more: a dead seat's observation is frozen at its death (a ghost
 still sees its own room and tasks). Events: ``start`` (all), ``setup`` (the deal, nobody), ``role``
 (each seat), ``move``/``vent``/``appear``/``kill``/``kill_failed``/``task``/``fake_task``/``busy``
-(as above), ``meeting``, ``speech``, ``survey`` (nobody), ``vote``, ``eject``, ``end`` (all). Returns: 1 to each seat of the
-winning side, 0 otherwise (a timeout with ``timeout_winner=nobody`` is a draw).
+(as above), ``meeting``, ``speech``, ``survey`` (nobody), ``vote``, ``eject``, ``end`` (all).
+Returns: 1 to each seat of the winning side, 0 otherwise (a timeout with ``timeout_winner=nobody`` is
+a draw).
 
 Modules: ``maps``, ``params``, ``records``, ``rules`` (pure), ``state``, ``task_round``, ``meetings``,
 ``observations``, ``text``, ``transcript``, ``metrics``; this one is the glue.
@@ -95,7 +96,13 @@ class AmongUsWorld(WorldBase):
     #: whole history every step, so its cost grows with the square of a game's length.
     examples: ClassVar[tuple[dict[str, Any], ...]] = (
         {"max_turns": 30},
-        {"impostors": "auto", "long_tasks": 1, "discussion_order": "shuffled", "max_turns": 30, "survey": True},
+        {
+            "impostors": "auto",
+            "long_tasks": 1,
+            "discussion_order": "shuffled",
+            "max_turns": 30,
+            "survey": True,
+        },
         {
             "max_turns": 30,
             "map": "grid:2x2",

@@ -96,7 +96,9 @@ def test_no_seat_ever_sees_a_survey_answer(players: str) -> None:
 
 def _bots_game(seed: int, **params: Any) -> list[Event]:
     world = AmongUsWorld()
-    return drive(world, AmongUsParams.model_validate({**LONG, **params}), 5, seed, bot_chooser(world, 5, seed))
+    return drive(
+        world, AmongUsParams.model_validate({**LONG, **params}), 5, seed, bot_chooser(world, 5, seed)
+    )
 
 
 def test_the_same_seed_gives_the_same_log_with_surveys() -> None:
