@@ -58,6 +58,7 @@ def test_only_the_living_answer_a_choice_of_the_living_others_or_skip() -> None:
     assert spec is not None and spec.kind is ActionKind.CHOICE
     assert spec.options == ("p0", "p3", "skip") and spec.fallback == "skip"
     assert world.legal_actions("p1") is None  # the dead are not asked
+    assert "who is most suspicious? Name one of p0, p3, or skip." in world.render(world.observe("p2"))
     (event,) = answer_all(world)
     assert set(event.payload["answers"]) == {"p0", "p2", "p3"}
     assert event.visible_to == () and event.kind == "survey"
