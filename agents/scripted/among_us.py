@@ -15,6 +15,7 @@
   visits). In meetings it claims the room it faked in and joins the most accused crewmate, else
   deflects onto whoever accused it, else (after reporting its own kill) frames; it never votes a fellow
   impostor.
+- The survey ("who is most suspicious?", when the world asks): the seat it would vote for now, else skip.
 
 Every choice is deterministic under the seat's seed (its own ``rng``; no global RNG).
 """
@@ -76,6 +77,8 @@ class AmongUsBot(ScriptedAgent):
             return Action(ActionKind.TEXT, self._speech(pub, me)[: legal.max_chars or None])
         if pub.phase is Phase.VOTE:
             return Action(ActionKind.CHOICE, self._vote(pub, me, legal.options))
+        if pub.phase is Phase.SURVEY:
+            return Action(ActionKind.CHOICE, self._survey_answer(pub, me, legal.options))
         branches = dict(legal.branches)
         branch, value = (
             self._impostor(pub, me, branches) if me.role is Role.IMPOSTOR else self._crew(pub, me, branches)
@@ -299,6 +302,12 @@ class AmongUsBot(ScriptedAgent):
         living = [o for o in options if o != SKIP]
         target = self._target(pub, me, living)
         return target if target is not None and target in options else SKIP
+
+    # the survey -----------------------------------------------------------------------------
+    def _survey_answer(self, pub: AmongUsPublic, me: AmongUsPrivate, options: Sequence[str]) -> str:
+        """The most suspicious seat: the one it would vote for now (certain, suspect, most accused in the
+        speeches so far), else skip. No randomness: answering does not change its later play."""
+        return self._vote(pub, me, options)
 
 
 @lru_cache(maxsize=16)

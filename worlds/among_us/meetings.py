@@ -1,4 +1,5 @@
-"""Meetings: the call, the discussion rounds, the vote with SKIP as a candidate, and the return to tasks."""
+"""Meetings: the call, the discussion rounds (with the optional survey before the first speech and after
+each one), the vote with SKIP as a candidate, and the return to tasks."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ def start(world: AmongUsWorld, call: Call) -> Event:
         for p in rules.speaking_order(living, call.caller, params.discussion_order, world.rng)
     ]
     s.meeting = Meeting(s.meetings, call.caller, call.call, call.room, call.body, queue)
-    world.phase = Phase.DISCUSS if queue else Phase.VOTE
+    discussion = _after_survey(queue)  # the meeting's phase, after the first survey if any
+    world.phase = Phase.SURVEY if params.survey else discussion
     payload = {
         "number": s.meetings,
         "caller": call.caller,
@@ -43,7 +45,7 @@ def start(world: AmongUsWorld, call: Call) -> Event:
         "alive": living,
         "buttons_left": s.buttons if isinstance(s.buttons, int) else s.buttons[call.caller],
     }
-    return Event(world.steps, world.phase.value, "meeting", payload, actor=call.caller)
+    return Event(world.steps, discussion.value, "meeting", payload, actor=call.caller)
 
 
 def speak(world: AmongUsWorld, actions: Mapping[str, Action]) -> list[Event]:
@@ -59,9 +61,32 @@ def speak(world: AmongUsWorld, actions: Mapping[str, Action]) -> list[Event]:
     }
     meeting.speeches.append(speech)
     event = Event(world.steps, Phase.DISCUSS.value, "speech", speech, actor=speaker)
-    if not meeting.queue:
+    if world.params.survey:
+        world.phase = Phase.SURVEY
+    elif not meeting.queue:
         world.phase = Phase.VOTE
     return [event]
+
+
+def survey(world: AmongUsWorld, actions: Mapping[str, Action]) -> list[Event]:
+    """Every living seat's private answer to "who is most suspicious?" (an event nobody sees), after
+    the latest speech (or before the first); then the next speech, or the vote."""
+    meeting = world.state.meeting
+    assert meeting is not None
+    last = meeting.speeches[-1] if meeting.speeches else None
+    payload = {
+        "meeting": meeting.number,
+        "after": last["player"] if last else None,
+        "speech": len(meeting.speeches) - 1 if last else None,
+        "answers": {p: str(actions[p].value) for p in world.state.living()},
+    }
+    world.phase = _after_survey(meeting.queue)
+    return [Event(world.steps, Phase.SURVEY.value, "survey", payload, visible_to=())]
+
+
+def _after_survey(queue: list[tuple[int, str]]) -> Phase:
+    """The next speech while speakers are left, else the vote."""
+    return Phase.DISCUSS if queue else Phase.VOTE
 
 
 def vote(world: AmongUsWorld, actions: Mapping[str, Action]) -> list[Event]:

@@ -59,6 +59,11 @@ class AmongUsParams(BaseModel):
         "too and their ghosts keep moving and doing them, unseen",
     )
     busy_blind: bool = Field(False, description="a player doing a task does not witness a kill (Sarkar)")
+    survey: bool = Field(
+        False,
+        description="ask every living seat 'who is most suspicious?' before a meeting's first speech and "
+        "after each speech (answers seen by nobody; Sarkar's listening and speaking signals)",
+    )
     impostor_seats: list[int] | None = Field(
         None, description="seat indices (0 = p0) dealt the impostors (scripted games); default: a seeded deal"
     )

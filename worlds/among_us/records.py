@@ -9,10 +9,12 @@ SKIP = "skip"
 
 
 class Phase(enum.StrEnum):
-    """Task rounds (everyone alive acts at once), meeting discussion (one speaker at a time), the vote."""
+    """Task rounds (everyone alive acts at once), meeting discussion (one speaker at a time), the
+    optional survey between speeches (everyone alive answers at once), the vote."""
 
     TASKS = "tasks"
     DISCUSS = "discuss"
+    SURVEY = "survey"
     VOTE = "vote"
     END = "end"
 

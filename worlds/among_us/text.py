@@ -59,6 +59,10 @@ def describe_event(event: Event) -> str:
         return f"meeting {p['number']}: {p['caller']} {why}; dead: {dead}"
     if kind == "speech":
         return f"{p['player']} (round {p['round']}): {p['text']}"
+    if kind == "survey":
+        when = f"after {p['after']}'s speech" if p["after"] else "before the first speech"
+        answers = ", ".join(f"{v}->{t}" for v, t in p["answers"].items())
+        return f"survey, meeting {p['meeting']}, {when}: most suspicious ({answers})"
     if kind == "vote":
         votes = ", ".join(f"{v}->{t}" for v, t in p["votes"].items())
         tally = ", ".join(f"{t}: {c}" for t, c in p["tally"].items())
@@ -114,6 +118,11 @@ def render_observation(obs: Observation) -> str:
             for name, arg in legal.branches
         ]
         lines.append("Choose one action:\n" + "\n".join(options))
+    elif legal is not None and pub.phase is Phase.SURVEY:
+        lines.append(
+            "Survey (nobody sees your answer): who is most suspicious? "
+            f"Name one of {', '.join(o for o in legal.options if o != SKIP)}, or {SKIP}."
+        )
     elif legal is not None and pub.phase is Phase.VOTE:
         lines.append(f"Vote to eject one of {', '.join(o for o in legal.options if o != SKIP)}, or {SKIP}.")
     elif legal is not None:

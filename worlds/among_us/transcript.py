@@ -16,7 +16,7 @@ COLOUR_SIDE = {Role.IMPOSTOR.value: "evil", Role.CREWMATE.value: "good"}
 
 
 class AmongUsFormatter(Formatter):
-    """Speeches in the chat, votes as tables, kills with their witnesses."""
+    """Speeches in the chat, votes and survey answers as tables, kills with their witnesses."""
 
     def world_line(self, event: Event) -> str:
         """The world's own line for the event."""
@@ -29,6 +29,16 @@ class AmongUsFormatter(Formatter):
         if event.kind == "speech":
             return TranscriptEntry(
                 event.turn, p["player"], event.kind, entry.title, event.visible_to, str(p["text"])
+            )
+        if event.kind == "survey":  # visible to nobody: only the omniscient transcript shows it
+            rows = tuple({"seat": v, "most suspicious": t} for v, t in p["answers"].items())
+            return TranscriptEntry(
+                event.turn,
+                None,
+                event.kind,
+                entry.title,
+                event.visible_to,
+                sections=(Section("answers", table=rows),),
             )
         if event.kind == "vote":
             rows = tuple({"voter": v, "vote": t} for v, t in p["votes"].items())

@@ -16,7 +16,9 @@ round t blocks KILL in rounds t+1..t+K (``kill_cooldown``); the cooldown starts 
 A **meeting** marks every body reported, announces the caller, the kind, the room and every death so far,
 gathers the living at the meeting room and counts one unit of game time; then ``discussion_rounds``
 rounds in which each living player speaks once (seat order from the caller, or shuffled), then everyone
-living votes a living other player or ``skip`` at once. Only a strict plurality ejects: a tie at the top,
+living votes a living other player or ``skip`` at once. With ``survey`` on, before the first speech and
+after each speech every living seat answers "who is most suspicious?" at once (a living other seat or
+``skip``; the answers are an event nobody sees). Only a strict plurality ejects: a tie at the top,
 or skip at or tied for the top, ejects nobody. ``confirm_ejects`` announces the ejected role.
 **Win check** after every task round and every vote, first match wins: no impostor alive (crew,
 ``crew_vote_out``); impostors >= living crewmates (impostors, ``imp_parity``); every counted task done
@@ -30,11 +32,12 @@ the buttons left, deaths announced at meetings and ejections, and the meetings (
 the ejection). The dead get nothing more: a dead seat's observation is frozen at its death (a ghost
 still sees its own room and tasks). Events: ``start`` (all), ``setup`` (the deal, nobody), ``role``
 (each seat), ``move``/``vent``/``appear``/``kill``/``kill_failed``/``task``/``fake_task``/``busy``
-(as above), ``meeting``, ``speech``, ``vote``, ``eject``, ``end`` (all). Returns: 1 to each seat of the
-winning side, 0 otherwise (a timeout with ``timeout_winner=nobody`` is a draw).
+(as above), ``meeting``, ``speech``, ``survey`` (nobody), ``vote``, ``eject``, ``end`` (all).
+Returns: 1 to each seat of the winning side, 0 otherwise (a timeout with ``timeout_winner=nobody`` is
+a draw).
 
 Modules: ``maps``, ``params``, ``records``, ``rules`` (pure), ``state``, ``task_round``, ``meetings``,
-``observations``, ``text``, ``transcript``; this one is the glue.
+``observations``, ``text``, ``transcript``, ``metrics``; this one is the glue.
 """
 
 from __future__ import annotations
@@ -60,7 +63,7 @@ from sim.types import (
     WorldSpec,
 )
 from sim.world import GameRole, WorldBase, check_actions
-from worlds.among_us import meetings, rules, text
+from worlds.among_us import meetings, metrics, rules, text
 from worlds.among_us.maps import load_map
 from worlds.among_us.observations import AmongUsPrivate, AmongUsPublic, MeetingView, TaskView
 from worlds.among_us.params import MAX_PLAYERS, MIN_PLAYERS, AmongUsParams
@@ -81,7 +84,8 @@ class AmongUsWorld(WorldBase):
         max_players=MAX_PLAYERS,
         dynamics=Dynamics.MIXED,  # task rounds and votes at once, one speaker at a time
         hidden_info=True,
-        max_turns=60_000,  # 1000 game turns, each at most a meeting of 5 rounds x 10 speakers + a vote
+        # 1000 game turns, each at most a meeting of 5 rounds x 10 speakers, a survey around each, a vote
+        max_turns=105_000,
         params_model=AmongUsParams,
         phases=Phase,
         public_type=AmongUsPublic,
@@ -92,7 +96,13 @@ class AmongUsWorld(WorldBase):
     #: whole history every step, so its cost grows with the square of a game's length.
     examples: ClassVar[tuple[dict[str, Any], ...]] = (
         {"max_turns": 30},
-        {"impostors": "auto", "long_tasks": 1, "discussion_order": "shuffled", "max_turns": 30},
+        {
+            "impostors": "auto",
+            "long_tasks": 1,
+            "discussion_order": "shuffled",
+            "max_turns": 30,
+            "survey": True,
+        },
         {
             "max_turns": 30,
             "map": "grid:2x2",
@@ -117,6 +127,11 @@ class AmongUsWorld(WorldBase):
             "discussion_rounds": 0,
         },
     )
+
+    @classmethod
+    def run_report(cls, episodes: Sequence[Mapping[str, Any]]) -> dict[str, float]:
+        """World-level numbers over a run's episodes (``{"outcome": ..., "metrics": ...}`` each)."""
+        return metrics.aggregate(episodes)
 
     @classmethod
     def check_players(cls, params: BaseModel, n_players: int) -> str | None:
@@ -164,7 +179,8 @@ class AmongUsWorld(WorldBase):
         self._frozen: dict[PlayerId, AmongUsPublic] = {}  # a dead seat's last public view
         self._observations: dict[PlayerId, Observation] = {}
         self._public: AmongUsPublic | None = None
-        self._rules = MappingProxyType(params.model_dump(mode="json", exclude={"impostor_seats", "map"}))
+        hidden = {"impostor_seats", "map"} | ({"survey"} if not params.survey else set())  # off: as before
+        self._rules = MappingProxyType(params.model_dump(mode="json", exclude=hidden))
         self._speech_spec = ActionSpec(ActionKind.TEXT, max_chars=params.message_max_chars, fallback="")
         start = {
             "players": list(self.players),
@@ -176,6 +192,7 @@ class AmongUsWorld(WorldBase):
         self._start = Event(0, Phase.TASKS.value, "start", start)
         events = [self._start, self._setup_event(), *self._role_events()]
         self._remember(events, set(self.players))
+        self.log = list(events)  # every event, for the metrics
         return events
 
     def _setup_event(self) -> Event:
@@ -234,7 +251,8 @@ class AmongUsWorld(WorldBase):
 
     # protocol -------------------------------------------------------------------------------
     def to_act(self) -> tuple[PlayerId, ...]:
-        """Task rounds: the living (and ghosts); discussion: the speaker; the vote: the living."""
+        """Task rounds: the living (and ghosts); discussion: the speaker; the survey and the vote: the
+        living."""
         s = self.state
         if self.phase is Phase.TASKS:
             ghosts = self.params.dead_tasks == "ghosts"
@@ -242,19 +260,20 @@ class AmongUsWorld(WorldBase):
         if self.phase is Phase.DISCUSS:
             assert s.meeting is not None
             return (s.meeting.queue[0][1],)
-        if self.phase is Phase.VOTE:
+        if self.phase in (Phase.SURVEY, Phase.VOTE):
             return tuple(s.living())
         return ()
 
     def legal_actions(self, player: PlayerId) -> ActionSpec | None:
-        """The task-round ONE_OF, a speech, or a vote; None when ``player`` is not to act."""
+        """The task-round ONE_OF, a speech, a survey answer or a vote; None when ``player`` is not to
+        act."""
         if player not in self.state.roles:
             raise KeyError(f"{player!r} is not a seat of this game")
         if player not in self.to_act():
             return None
         if self.phase is Phase.DISCUSS:
             return self._speech_spec
-        if self.phase is Phase.VOTE:
+        if self.phase in (Phase.SURVEY, Phase.VOTE):
             targets = tuple(p for p in self.state.living() if p != player)
             return ActionSpec(ActionKind.CHOICE, (*targets, SKIP), fallback=SKIP)
         return ActionSpec(ActionKind.ONE_OF, branches=self._branches(player), fallback=WAIT)
@@ -369,9 +388,12 @@ class AmongUsWorld(WorldBase):
             events = self._task_round(actions)
         elif self.phase is Phase.DISCUSS:
             events = self._speak(actions)
+        elif self.phase is Phase.SURVEY:
+            events = meetings.survey(self, actions)
         else:
             events = self._vote(actions)
         self._remember(events, alive_before)
+        self.log += events
         for p in alive_before:
             if not self.state.alive[p]:
                 self._frozen[p] = self._public_view()
@@ -412,7 +434,7 @@ class AmongUsWorld(WorldBase):
     def _check_win(self, events: list[Event]) -> bool:
         """Run the win check; on a winner, end the game and append the ``end`` event."""
         s, params = self.state, self.params
-        counted = [p for p in s.tasks if s.alive[p] or params.dead_tasks == "ghosts"]
+        counted = self._counted()
         found = rules.winner(
             len(s.living(Role.IMPOSTOR)),
             len(s.living(Role.CREWMATE)),
@@ -431,6 +453,11 @@ class AmongUsWorld(WorldBase):
         s.meeting = None
         events.append(Event(self.steps, Phase.END.value, "end", self._outcome_details()))
         return True
+
+    def _counted(self) -> list[PlayerId]:
+        """The crewmates whose tasks the task win counts: the living, or all with ``dead_tasks=ghosts``."""
+        s = self.state
+        return [p for p in s.tasks if s.alive[p] or self.params.dead_tasks == "ghosts"]
 
     # results --------------------------------------------------------------------------------
     def is_terminal(self) -> bool:
@@ -453,9 +480,29 @@ class AmongUsWorld(WorldBase):
         return 0.0, 1.0
 
     def outcome(self) -> Outcome:
-        """The winning side's seats; a draw at a timeout nobody wins."""
+        """The winning side's seats; a draw at a timeout nobody wins. The details add the episode's
+        metrics (:func:`worlds.among_us.metrics.episode_numbers`)."""
         draw = self.is_terminal() and self.winner is None
-        return Outcome(self.winners(), self.reason, draw, self._outcome_details())
+        details = {**self._outcome_details(), **metrics.episode_numbers(self._roles(), self.log)}
+        details["task_rounds"] = self.state.clock - self.state.meetings
+        details["counted_task_progress"] = self._counted_task_progress()
+        return Outcome(self.winners(), self.reason, draw, details)
+
+    def _roles(self) -> dict[PlayerId, str]:
+        return {p: r.value for p, r in self.state.roles.items()}
+
+    def _counted_task_progress(self) -> float:
+        """The share of the task win's counted task turns done (living crewmates', or all with ghosts)."""
+        s = self.state
+        counted = self._counted()
+        total = sum(t.turns for p in counted for t in s.tasks[p])
+        done = sum(min(d, t.turns) for p in counted for t, d in s.tasks[p].items())
+        return done / total if total else 1.0
+
+    def episode_metrics(self) -> Mapping[PlayerId, Mapping[str, float]]:
+        """Per seat: side, kills, ballots and their accuracy, survey answers and the speaking signal
+        (:func:`worlds.among_us.metrics.seat_metrics`)."""
+        return metrics.seat_metrics(self._roles(), self.log)
 
     def _outcome_details(self) -> dict[str, Any]:
         s = self.state
