@@ -39,6 +39,7 @@ ROOM_FILL, ROOM_LINE, CORRIDOR, VENT = "#F2F2F2", "#888888", "#BBBBBB", "#666666
 KILL = OKABE_ITO["vermillion"]
 MARKERS = {"crewmate": "circle", "impostor": "diamond", "body": "cross", "ghost": "circle"}
 MAP_HEIGHT = 440
+PLAYER_LEGEND = alt.Legend(title="player", orient="right")  # every layer's: one legend, always all seats
 
 
 def render(view: EpisodeView) -> None:
@@ -55,6 +56,8 @@ def render(view: EpisodeView) -> None:
     roles = _roles(events)
     title = "Map" if view.seat is None else f"Map as {view.seat} saw it"
     st.subheader(f"{title} (turn {view.turn})")
+    if view.seat is not None:
+        st.caption(f"{view.seat}, the players it saw in its room, and the bodies it saw (until a meeting)")
     frame = positions(events, view.seat, game)
     st.altair_chart(map_chart(game, frame, events, view.turn, colours, roles), width="stretch")
     st.caption(
@@ -122,7 +125,7 @@ def map_chart(
                 y,
                 x2="x2",
                 y2="y2",
-                color=alt.Color("player:N", scale=seat, legend=None),
+                color=alt.Color("player:N", scale=seat, legend=PLAYER_LEGEND),
                 strokeDash=alt.StrokeDash(
                     "kind:N", scale=alt.Scale(domain=["move", "vent"], range=[[1, 0], [6, 4]]), legend=None
                 ),
@@ -157,9 +160,10 @@ def map_chart(
             .encode(
                 x,
                 y,
-                color=alt.Color("player:N", scale=seat, legend=alt.Legend(title="player", orient="right")),
+                color=alt.Color("player:N", scale=seat, legend=PLAYER_LEGEND),
                 shape=alt.Shape("marker:N", scale=markers, legend=None),
                 opacity=alt.condition(alt.datum.status == "ghost", alt.value(0.35), alt.value(1.0)),
+                angle=alt.condition(alt.datum.status == "body", alt.value(45), alt.value(0)),  # + as ✕
                 tooltip=["player", "room", "status"],
             ),
             alt.Chart(shown).mark_text(dy=15, fontSize=9, color="#333333").encode(x, y, text="player"),
@@ -171,14 +175,14 @@ def task_chart(bars: pd.DataFrame, game: Game, colours: Mapping[str, str]) -> al
     """One bar per crewmate: the share of its task turns done, in its colour."""
     seat = alt.Scale(domain=list(game.players), range=[colours[p] for p in game.players])
     rows = bars.assign(label=[f"{d}/{t}" for d, t in zip(bars["done"], bars["turns"], strict=True)])
-    base = alt.Chart(rows).encode(y=alt.Y("player:N", sort=list(game.players), title=None))
+    base = alt.Chart(rows).encode(y=alt.Y("player:N", sort=list(rows["player"]), title=None))
     done = base.mark_bar().encode(
         x=alt.X("progress:Q", scale=alt.Scale(domain=[0, 1]), axis=alt.Axis(format="%", title="tasks done")),
         color=alt.Color("player:N", scale=seat, legend=None),
         tooltip=["player", "done", "turns"],
     )
     text = base.mark_text(align="left", dx=4).encode(x="progress:Q", text="label:N")
-    return alt.LayerChart(layer=[done, text], height=22 * len(rows) + 30)
+    return alt.LayerChart(layer=[done, text], height=alt.Step(28))
 
 
 def _tasks(view: EpisodeView, game: Game, events: Sequence[Event], colours: Mapping[str, str]) -> None:
