@@ -289,3 +289,51 @@ def test_survey_table_per_step_and_absent_surveys() -> None:
     table = survey_table(surveyed, players)
     assert table["step"].tolist() == ["before the speeches", "after p1 (#0)"]
     assert table["p0"].tolist() == ["p1", "p2"]
+
+
+def _render_with_surveys(seat: str | None) -> None:  # an AppTest script: it imports what it uses
+    import random
+
+    from sim.engine import seat_ids
+    from sim.types import Action, ActionKind, Event
+    from sim.viewer.renderers import EpisodeView
+    from worlds.among_us.params import AmongUsParams
+    from worlds.among_us.view import render
+    from worlds.among_us.world import AmongUsWorld
+
+    world = AmongUsWorld()
+    params = {"impostor_seats": [0], "discussion_rounds": 1, "initial_kill_cooldown": 0, "buttons": 1}
+    events = world.reset(seat_ids(4), AmongUsParams.model_validate(params), random.Random(0))
+    wait = Action(ActionKind.ONE_OF, {"branch": "wait", "value": None})
+    events += world.step(
+        {p: wait for p in world.to_act()}
+        | {"p1": Action(ActionKind.ONE_OF, {"branch": "button", "value": None})}
+    )
+    answers = {"p0": "p1", "p1": "skip", "p2": "p0", "p3": "p0"}
+    events.append(
+        Event(
+            1,
+            "survey",
+            "survey",
+            {"meeting": 1, "after": None, "speech": None, "answers": answers},
+            visible_to=(),
+        )
+    )
+    shown = [e for e in events if seat is None or e.visible(seat)]
+    render(EpisodeView({"status": "running"}, None, shown, 1, 1, seat, lambda e: e.kind))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("seat", [None, "p2"])
+def test_surveys_only_in_the_omniscient_view(seat: str | None) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_render_with_surveys, args=(seat,), default_timeout=30)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    tables = [d.value for d in at.dataframe]
+    surveys = [t for t in tables if "step" in t.columns]
+    if seat is None:
+        assert len(surveys) == 1 and surveys[0]["p2"].tolist() == ["p0"]
+    else:
+        assert not surveys and not any("suspicious" in c.value for c in at.caption)
+    assert any(h.value.startswith("Meetings") for h in at.subheader)

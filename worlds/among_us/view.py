@@ -39,6 +39,7 @@ ROOM_FILL, ROOM_LINE, CORRIDOR, VENT = "#F2F2F2", "#888888", "#BBBBBB", "#666666
 KILL = OKABE_ITO["vermillion"]
 MARKERS = {"crewmate": "circle", "impostor": "diamond", "body": "cross", "ghost": "circle"}
 MAP_HEIGHT = 440
+TURN_KINDS = ("move", "vent", "appear", "kill", "meeting", "eject")  # listed under the map for its turn
 PLAYER_LEGEND = alt.Legend(title="player", orient="right")  # every layer's: one legend, always all seats
 
 
@@ -74,9 +75,6 @@ def render(view: EpisodeView) -> None:
     if end is not None:
         winner = {Role.IMPOSTOR.value: "the impostors", Role.CREWMATE.value: "the crew"}.get(end["winner"])
         st.success(f"{winner or 'nobody'} won ({end['reason'].replace('_', ' ')}) after {end['clock']} turns")
-
-
-TURN_KINDS = ("move", "vent", "appear", "kill", "meeting", "eject")
 
 
 def _roles(events: Sequence[Event]) -> dict[str, str]:
