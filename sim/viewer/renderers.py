@@ -50,6 +50,20 @@ SEAT_COLOURS = (
     OKABE_ITO["yellow"],
     OKABE_ITO["black"],
 )
+# one colour per player for worlds of up to 10 seats (Among Us): every Okabe-Ito colour, then two of Paul
+# Tol's (wine and grey), which stay apart from all eight for colour-blind readers too
+PLAYER_COLOURS = (
+    OKABE_ITO["blue"],
+    OKABE_ITO["orange"],
+    OKABE_ITO["bluish green"],
+    OKABE_ITO["reddish purple"],
+    OKABE_ITO["sky blue"],
+    OKABE_ITO["vermillion"],
+    OKABE_ITO["yellow"],
+    OKABE_ITO["black"],
+    "#882255",  # Tol's wine
+    "#999999",  # grey
+)
 # viridis, sampled: a sequential scale readable in greyscale and by colour-blind readers (dark to light)
 HEAT_COLOURS = ("#440154", "#3B528B", "#21918C", "#5EC962", "#FDE725")
 
@@ -57,6 +71,11 @@ HEAT_COLOURS = ("#440154", "#3B528B", "#21918C", "#5EC962", "#FDE725")
 def seat_colours(seats: Sequence[str]) -> list[str]:
     """One colour per seat, in seat order (cycling for more seats than colours)."""
     return [SEAT_COLOURS[i % len(SEAT_COLOURS)] for i in range(len(seats))]
+
+
+def player_colours(seats: Sequence[str]) -> dict[str, str]:
+    """Each seat's colour from :data:`PLAYER_COLOURS`, in seat order (distinct up to 10 seats)."""
+    return {seat: PLAYER_COLOURS[i % len(PLAYER_COLOURS)] for i, seat in enumerate(seats)}
 
 
 def _rgb(colour: str) -> tuple[float, float, float]:

@@ -6,13 +6,17 @@ import hashlib
 import sqlite3
 from pathlib import Path
 
+import pandas as pd
+import pyarrow as pa
 import pytest
 from apptest import app
 from live_store import round_event, running_episode
 from streamlit.testing.v1 import AppTest
+from viewer_stores import among_us_episode
 
 from sim.store.engine import open_engine
 from sim.store.reader import StoreReader
+from worlds.among_us.view_data import Game, positions
 from worlds.avalon.world import AvalonWorld
 from worlds.repeated.world import RepeatedGameWorld
 
@@ -210,3 +214,60 @@ def test_a_world_without_a_renderer_gets_the_generic_event_table(
     table = at.dataframe[0].value
     assert list(table.columns) == ["turn", "phase", "kind", "actor", "visible_to", "payload"]
     assert len(table) == len(list(StoreReader(stores["demo"]).event_objects(1)))
+
+
+def _chart_frames(at: AppTest) -> list[pd.DataFrame]:
+    """The data of every layer of every chart of the page."""
+    return [
+        pa.ipc.open_stream(d.data.data).read_pandas()
+        for chart in at.get("vega_lite_chart")
+        for d in chart.proto.datasets
+    ]
+
+
+def _drawn_players(at: AppTest) -> set[tuple[str, str, str]]:
+    """(player, room, status) of the map's player layer."""
+    frame = next(f for f in _chart_frames(at) if "marker" in f.columns)
+    return set(zip(frame["player"], frame["room"], frame["status"], strict=True))
+
+
+def test_among_us_page_map_tasks_and_meetings(
+    stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = stores["combined"]
+    episode = among_us_episode(db)
+    events = list(StoreReader(db).event_objects(episode))
+    game = Game.of(events)
+    assert game is not None
+    at = app(db, monkeypatch, episode=str(episode))
+    headers = [s.value for s in at.subheader]
+    assert {"Tasks", "Meetings", "Transcript"} <= set(headers) and any(
+        h.startswith("Map (turn") for h in headers
+    )
+    assert any("all crew tasks" in p.proto.text for p in at.get("progress"))  # omniscient only
+    ballots = next(d.value for d in at.dataframe if list(d.value.columns) == ["voter", "vote"])
+    vote = next(e.payload for e in events if e.kind == "vote")
+    assert ballots.to_dict("records") == [{"voter": v, "vote": t} for v, t in vote["votes"].items()]
+    expected = positions(events, None, game)
+    assert _drawn_players(at) == set(
+        zip(expected["player"], expected["room"], expected["status"], strict=True)
+    )
+
+    crew = [
+        p
+        for p, role in next(e.payload for e in events if e.kind == "setup")["roles"].items()
+        if role == "crewmate"
+    ]
+    seat = crew[0]
+    turn = next(e.turn for e in events if e.kind == "meeting") - 1  # a task round before the meeting
+    seen = [e for e in events if e.visible(seat) and e.turn <= turn]
+    at = app(db, monkeypatch, episode=str(episode), seat=seat, turn=str(turn))
+    headers = [s.value for s in at.subheader]
+    assert f"Map as {seat} saw it (turn {turn})" in headers and f"{seat}'s tasks" in headers
+    assert not any("all crew tasks" in p.proto.text for p in at.get("progress"))
+    expected = positions(seen, seat, game)
+    drawn = _drawn_players(at)
+    assert drawn == set(zip(expected["player"], expected["room"], expected["status"], strict=True))
+    truth = positions([e for e in events if e.turn <= turn], None, game)
+    assert drawn <= set(zip(truth["player"], truth["room"], truth["status"], strict=True))
+    assert not any("◆ impostor" in c.value for c in at.caption)  # mid-game, a seat knows no roles

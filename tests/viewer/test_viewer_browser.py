@@ -1,8 +1,9 @@
 """The viewer in a real browser: ``sim view`` serves a store from ``sim run``, headless chromium (driven
 through the DevTools protocol, see ``cdp.py``) opens every page (runs, a repeated-game episode, an Avalon
-episode omniscient and as a seat, the comparisons of both runs), and a full-height screenshot of each is
-kept as a test artifact: in ``$SIM_ARTIFACTS`` if set, else under pytest's base temporary directory
-(the path is printed at the end of the session). One server and one browser serve the whole session.
+episode and an Among Us game omniscient and as a seat, the comparisons of both runs), and a full-height
+screenshot of each is kept as a test artifact: in ``$SIM_ARTIFACTS`` if set, else under pytest's base
+temporary directory (the path is printed at the end of the session). One server and one browser serve the
+whole session.
 
 Without chromium the test is skipped, except under CI (``$CI`` set), where it fails: ``.ci/run`` installs
 chromium with apt-get.
@@ -23,7 +24,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO
 
@@ -32,7 +33,7 @@ from cdp import CDPConnection, CDPError, evaluate, page_url
 from live_store import round_event, running_episode
 from mixed_store import mixed_store
 from sim_cli import ROOT, sim_command, sim_env
-from viewer_stores import LABELS, SCREENSHOTS, avalon_episode
+from viewer_stores import LABELS, SCREENSHOTS, among_us_episode, among_us_kill_turn, avalon_episode
 
 from sim import registry
 from sim.rng import stream
@@ -307,6 +308,20 @@ PAGES = [
         charts=3,
     ),
     Page("compare-avalon", "?page=compare&run=2", ("Per agent", "Win rate per role"), charts=3),
+    Page(
+        "among-us-episode",
+        "?episode={among_us}",
+        ("Map (turn", "Tasks", "all crew tasks", "Meetings", "tally:", "Transcript"),
+        charts=2,
+    ),
+    Page(
+        "among-us-episode-seat-p0",
+        "?episode={among_us}&seat=p0",
+        ("Map as p0 saw it", "Meetings", "Transcript"),
+        hides=("all crew tasks", "No seat sees the total"),
+        charts=1,
+    ),
+    Page("among-us-kill", "?episode={among_us}&turn={kill}", ("Map (turn {kill})", " kills "), charts=2),
 ]
 
 
@@ -355,7 +370,10 @@ def screenshot(page: CDPConnection, path: Path) -> bytes:
 def test_every_page_renders_and_is_photographed(
     shown: Page, stores: dict[str, Path], viewer: str, tab: CDPConnection, artifacts: Path
 ) -> None:
-    url = f"{viewer}/{shown.query.format(avalon=avalon_episode(stores['combined']))}"
+    db = stores["combined"]
+    keys = {"avalon": avalon_episode(db), "among_us": among_us_episode(db), "kill": among_us_kill_turn(db)}
+    url = f"{viewer}/{shown.query.format(**keys)}"
+    shown = replace(shown, shows=tuple(s.format(**keys) for s in shown.shows))
     text = open_page(tab, url, lambda t: all(s in t for s in shown.shows))
     drawn = int(evaluate(tab, CHARTS) or 0)
     artifact = artifacts / f"viewer-{shown.name}.png"

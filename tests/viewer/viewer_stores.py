@@ -27,6 +27,16 @@ SCREENSHOTS = pytest.StashKey[Path]()
 """Set by the browser tests: the directory their screenshots were saved to (named in the summary)."""
 AVALON_RUN = 2
 """The labelled Avalon run of the combined store (run 1 is the demo tournament)."""
+AMONG_US_RUN = 3
+"""The Among Us bots' run of the combined store."""
+AMONG_US_SETS = (  # classic5 with more tasks and an early first kill: the bots kill, meet and vote
+    "episodes=2",
+    "params.short_tasks=3",
+    "params.long_tasks=2",
+    "params.initial_kill_cooldown=0",
+    "params.confirm_ejects=true",
+    "params.discussion_rounds=1",
+)
 
 
 def _run(*args: object) -> None:
@@ -36,7 +46,8 @@ def _run(*args: object) -> None:
 
 def write_stores(tmp: Path) -> dict[str, Path]:
     """``demo``: a repeated-games tournament; ``avalon``: ten players with discussion; ``llm``: an Akata run
-    against the test server; ``combined``: the demo tournament (run 1) and labelled Avalon bots (run 2)."""
+    against the test server; ``combined``: the demo tournament (run 1), labelled Avalon bots (run 2) and
+    Among Us bots (run 3)."""
     out = {name: tmp / f"{name}.db" for name in ("demo", "avalon", "llm", "combined")}
     demo = ROOT / "worlds/repeated/scenarios/demo.yaml"
     _run(demo, "--db", out["demo"])
@@ -49,6 +60,8 @@ def write_stores(tmp: Path) -> dict[str, Path]:
     labelled.write_text(yaml.safe_dump(LABELLED_AVALON))
     _run(demo, "--db", out["combined"])
     _run(labelled, "--db", out["combined"])
+    among_us = ROOT / "worlds/among_us/scenarios/classic5.yaml"
+    _run(among_us, "--db", out["combined"], *(arg for s in AMONG_US_SETS for arg in ("--set", s)))
     return out
 
 
@@ -56,3 +69,25 @@ def avalon_episode(db: Path) -> int:
     """The first episode of the combined store's Avalon run."""
     episodes = StoreReader(db).episodes()
     return int(episodes[episodes.run_id == AVALON_RUN].id.iloc[0])
+
+
+def among_us_episode(db: Path) -> int:
+    """The combined store's first Among Us game with a meeting (a kill, speeches, a vote)."""
+    reader = StoreReader(db)
+    try:
+        episodes = reader.episodes()
+        for episode in episodes[episodes.run_id == AMONG_US_RUN].id:
+            if any(e.kind == "meeting" for e in reader.event_objects(int(episode))):
+                return int(episode)
+    finally:
+        reader.engine.dispose()
+    raise AssertionError("the Among Us run has no game with a meeting")
+
+
+def among_us_kill_turn(db: Path) -> int:
+    """The turn of the first kill of :func:`among_us_episode`'s game."""
+    reader = StoreReader(db)
+    try:
+        return next(e.turn for e in reader.event_objects(among_us_episode(db)) if e.kind == "kill")
+    finally:
+        reader.engine.dispose()
