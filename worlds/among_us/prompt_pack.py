@@ -110,7 +110,8 @@ def situation(obs: Observation, settings: PromptSettings) -> dict[str, Any]:
         "room": me.room,
         "occupants": me.occupants,
         "bodies": me.bodies,
-        "tasks": [f"{t.name} in {t.room} {t.done}/{t.turns}" for t in me.tasks] if me.role is Role.CREWMATE
+        "tasks": [f"{t.name} in {t.room} {t.done}/{t.turns}" for t in me.tasks]
+        if me.role is Role.CREWMATE
         else [f"{t.name} in {t.room}" for t in me.tasks],
         "memory": memory(obs, window, summary),
         "meeting": meeting,

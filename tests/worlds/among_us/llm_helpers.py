@@ -17,8 +17,9 @@ PREFERRED = ("kill", "report", "task")
 
 def player_policy(seed: int = 0, prefer: tuple[str, ...] = PREFERRED, button: float = 0.0) -> Any:
     """Task rounds: the first branch of ``prefer`` offered (default: kill, report, do a task), else the
-    button with probability ``button`` when offered, else walk to a random neighbour; speeches, votes and surveys: a seeded random option. Drawn from
-    ``random.Random(f"{seed}/{index}")``, never the global RNG."""
+    button with probability ``button`` when offered, else walk to a random neighbour; speeches, votes
+    and surveys: a seeded random option. Drawn from ``random.Random(f"{seed}/{index}")``, never the
+    global RNG."""
 
     def reply(req: Request) -> str:
         rng = random.Random(f"{seed}/{req.index}")
@@ -30,7 +31,9 @@ def player_policy(seed: int = 0, prefer: tuple[str, ...] = PREFERRED, button: fl
         if name == "move" and "button" in branches and rng.random() < button:
             name = "button"
         value = branches[name]["properties"].get("value", {})
-        target = value["const"] if "const" in value else rng.choice(value["enum"]) if "enum" in value else None
+        target = (
+            value["const"] if "const" in value else rng.choice(value["enum"]) if "enum" in value else None
+        )
         return json.dumps({"action": {"branch": name, "value": target}})
 
     return reply
