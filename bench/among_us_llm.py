@@ -84,7 +84,9 @@ def main() -> None:
 
 def report(conn: sqlite3.Connection, elapsed: float, bucket: int) -> None:
     outcome = conn.execute("SELECT json_extract(outcome, '$.reason'), turns FROM episodes").fetchone()
-    calls = conn.execute("SELECT purpose, count(*) FROM llm_calls GROUP BY purpose ORDER BY purpose").fetchall()
+    calls = conn.execute(
+        "SELECT purpose, count(*) FROM llm_calls GROUP BY purpose ORDER BY purpose"
+    ).fetchall()
     rows = conn.execute("SELECT turn, purpose, prompt_tokens FROM llm_calls ORDER BY turn, id").fetchall()
     total = sum(n for _, n in calls)
     print(f"one 7-player Among Us game (4 LLM crewmates), test server, {elapsed:.1f} s: {total} calls")
