@@ -11,6 +11,7 @@ from collections import defaultdict
 from typing import Any
 
 from sim.llm.testserver import Request, answer
+from sim.llm.testserver.request import last_user_text
 
 PREFERRED = ("kill", "report", "task")
 
@@ -18,11 +19,11 @@ PREFERRED = ("kill", "report", "task")
 def player_policy(seed: int = 0, prefer: tuple[str, ...] = PREFERRED, button: float = 0.0) -> Any:
     """Task rounds: the first branch of ``prefer`` offered (default: kill, report, do a task), else the
     button with probability ``button`` when offered, else walk to a random neighbour; speeches, votes
-    and surveys: a seeded random option. Drawn from ``random.Random(f"{seed}/{index}")``, never the
-    global RNG."""
+    and surveys: a seeded random option. Drawn from an RNG seeded with ``seed`` and the prompt (not the
+    request number: seats ask at once, in any order), never the global RNG."""
 
     def reply(req: Request) -> str:
-        rng = random.Random(f"{seed}/{req.index}")
+        rng = random.Random(f"{seed}/{last_user_text(req)}")
         defs = (req.schema or {}).get("$defs", {})
         branches = {name.removeprefix("Branch_"): d for name, d in defs.items() if name.startswith("Branch_")}
         if not branches:

@@ -45,29 +45,35 @@ def run_preset(server: TestServer, db: Path, *overrides: str) -> sqlite3.Connect
 
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
-    """One episode of the preset (the LLM seats report, do tasks and kill when they can)."""
+    """Two episodes of the preset (the LLM seats report, do tasks, kill when they can and sometimes press
+    the button); with this seed p0 is a crewmate in the first and the impostor in the second, which has
+    a kill."""
     db = tmp_path_factory.mktemp("among_us_llm") / "llm_vs_bots5.db"
     with TestServer(player_policy(seed=1, button=0.5)) as server:
-        conn = run_preset(server, db, "episodes=1")
+        conn = run_preset(server, db, "episodes=2", "seed=3")
         assert server.count > 0
     return conn
 
 
+@pytest.mark.slow  # the module's game: about 6 s on an idle machine
 def test_an_llm_game_runs_end_to_end_and_every_call_is_valid(played: sqlite3.Connection) -> None:
     statuses = played.execute("SELECT DISTINCT status FROM episodes").fetchall()
     outcomes = [json.loads(o) for (o,) in played.execute("SELECT outcome FROM episodes")]
     calls, valid = played.execute("SELECT count(*), sum(valid) FROM llm_calls").fetchone()
     invalid = played.execute("SELECT sum(invalid_actions) FROM seats").fetchone()[0]
-    assert statuses == [("complete",)] and len(outcomes) == 1
+    assert statuses == [("complete",)] and len(outcomes) == 2
     assert all(o["reason"] for o in outcomes)
-    assert calls > 50 and valid == calls and invalid == 0
+    assert calls > 20 and valid == calls and invalid == 0
     seats = {p for (p,) in played.execute("SELECT DISTINCT player_id FROM llm_calls")}
     assert seats == {"p0", "p1"}  # only the LLM seats call the model
 
 
+@pytest.mark.slow  # the module's game: about 6 s on an idle machine
 def test_each_phase_is_asked_under_its_own_purpose_with_its_own_prompt(played: sqlite3.Connection) -> None:
     rows = played.execute("SELECT purpose, messages FROM llm_calls WHERE attempt = 1").fetchall()
     purposes = {p for p, _ in rows}
+    assert any("You are an impostor." in prompt_of(m) for _, m in rows)
+    assert any("You are a crewmate." in prompt_of(m) for _, m in rows)
     assert {"among_us.act", "among_us.speak", "among_us.vote"} <= purposes <= set(MUST)
     for purpose, messages in rows:
         text = prompt_of(messages)
@@ -79,9 +85,10 @@ def test_each_phase_is_asked_under_its_own_purpose_with_its_own_prompt(played: s
                 assert phrases[0] not in text, (purpose, other)
 
 
+@pytest.mark.slow  # the module's game: about 6 s on an idle machine
 def test_no_crewmate_prompt_names_the_impostor_without_a_sighting(played: sqlite3.Connection) -> None:
     checked, problems = crewmate_prompt_leaks(played)
-    assert checked > 20
+    assert checked > 100 and played.execute("SELECT count(*) FROM events WHERE kind = 'kill'").fetchone()[0]
     assert not problems, problems[:5]
 
 
