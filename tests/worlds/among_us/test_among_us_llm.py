@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from agents.llm.among_us import AmongUsLLMAgent, AmongUsLLMConfig
+from agents.reasoning.among_us import AmongUsLLMAgent, AmongUsLLMConfig
 from agents.scripted.among_us import AmongUsBot
 from sim.llm.client import LLMClient
 from sim.llm.settings import ModelSettings

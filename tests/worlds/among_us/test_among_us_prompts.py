@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from agents.llm import parsing
-from agents.llm.among_us import AmongUsLLMAgent, AmongUsLLMConfig
+from agents.reasoning.among_us import AmongUsLLMAgent, AmongUsLLMConfig
 from sim import registry
 from sim.llm.settings import ModelSettings
 from sim.prompts import Prompt, PromptSettings, prompt_pack

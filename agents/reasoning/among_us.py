@@ -1,4 +1,5 @@
-"""The LLM agent for Among Us: the generic LLM agent with the memory of its prompts in its config.
+"""The LLM agent for Among Us: the generic LLM agent with the memory of its prompts in its config
+(beside ReCon, the other world-specific LLM agent: ``agents/llm`` knows no world).
 
 Every prompt comes from the world's pack (:mod:`worlds.among_us.prompt_pack`); this agent only adds the
 config fields of the pack's bounded memory (records shown verbatim, and how older ones are summarised).
