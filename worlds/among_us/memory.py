@@ -24,8 +24,6 @@ STATED_ELSEWHERE = frozenset({"start", "role"})
 #: Records that place a player in a room, by the payload key naming the player.
 SIGHTINGS = {"move": "player", "vent": "player", "appear": "player", "task": "player"}
 SIGHTINGS |= {"fake_task": "player", "busy": "player", "kill": "killer"}
-#: Records that tell a seat something about a player's role.
-REVEALING = frozenset({"kill", "vent", "appear"})
 MEETING_KINDS = frozenset({"meeting", "speech", "vote", "eject"})
 
 

@@ -13,6 +13,8 @@ from typing import Any
 from sim.llm.testserver import Request, answer
 from sim.llm.testserver.request import last_user_text
 
+from .test_among_us_leaks import REVEALING
+
 PREFERRED = ("kill", "report", "task")
 
 
@@ -52,9 +54,9 @@ def crewmate_prompt_leaks(conn: sqlite3.Connection) -> tuple[int, list[str]]:
     problems)."""
     roles: dict[int, dict[str, str]] = {}
     revealing: dict[tuple[int, str], list[tuple[int, str]]] = defaultdict(list)
+    kinds = ("setup", "eject", *REVEALING)
     for episode, kind, turn, visible, payload in conn.execute(
-        "SELECT episode_id, kind, turn, visible_to, payload FROM events "
-        "WHERE kind IN ('setup', 'kill', 'vent', 'appear', 'eject')"
+        f"SELECT episode_id, kind, turn, visible_to, payload FROM events WHERE kind IN {kinds!r}"
     ):
         data = json.loads(payload)
         if kind == "setup":
