@@ -25,7 +25,7 @@ from sim.prompts import PromptPack, PromptSettings, prompt_pack
 from sim.rng import stream
 from sim.runner import run_scenario
 from sim.scenario import ScenarioError, validate_scenario
-from sim.types import Action, ActionKind, Observation
+from sim.types import Action, ActionKind, ActionSpec, Observation
 from worlds.avalon.prompt_pack import AvalonPromptPack
 from worlds.repeated.params import RepeatedParams
 from worlds.repeated.prompt_pack import RepeatedPromptPack
@@ -93,10 +93,24 @@ def render_repeated_extras(pack: PromptPack, obs: Observation) -> list[str]:
     return [pack.world_text(obs), prompt.correction("'Z' is not an option")]
 
 
+def render_among_us_phases(pack: PromptPack, obs: Observation) -> list[str]:
+    """The speech, vote and survey prompts, for the seat's observation in those phases."""
+    others = tuple(p for p in obs.public.players if p != obs.player)
+    legal = {
+        "discuss": ActionSpec(ActionKind.TEXT, max_chars=500, fallback=""),
+        "vote": ActionSpec(ActionKind.CHOICE, (*others, "skip"), fallback="skip"),
+        "survey": ActionSpec(ActionKind.CHOICE, (*others, "skip"), fallback="skip"),
+    }
+    settings = PromptSettings("json")
+    asked = [obs._replace(phase=phase, legal=spec) for phase, spec in legal.items()]
+    return [pack.act_prompt(pack.decision(o, settings, random.Random(0))).text for o in asked]
+
+
 #: The templates of a pack beyond the LLM agent's prompts, rendered as their users render them.
 EXTRA_RENDERS: dict[str, Callable[[PromptPack, Observation], list[str]]] = {
     "social/avalon-v1": render_recon_stages,
     REPEATED: render_repeated_extras,
+    "social/among_us-v1": render_among_us_phases,
 }
 
 
