@@ -103,11 +103,16 @@ def bot_game(
     return len(world.state.kills)
 
 
+def sighted(events: list[Event], seat: PlayerId) -> set[PlayerId]:
+    """The bodies ``seat`` found in a room it entered."""
+    return {v for e in events if e.kind == "sight" and e.actor == seat for v in e.payload["bodies"]}
+
+
 @pytest.mark.parametrize("setup", SETUPS, ids=["kills", "confirm", "ghosts", "busy_blind"])
 def test_a_seat_view_draws_only_what_its_observation_showed(setup: dict[str, Any]) -> None:
-    """At every step, a living seat's view draws itself and players its observation listed in its room,
-    never anyone else; bodies only where there is one and whose kill it saw; nothing new after its
-    death. The omniscient view is the true state."""
+    """At every step, a living seat's view draws itself and exactly the players and bodies its
+    observation listed in its room, never anyone else; bodies only where there is one and which it saw
+    (the kill, or a sight); nothing new after its death. The omniscient view is the true state."""
     frozen: dict[PlayerId, set[Row]] = {}
     seen = {"others": 0, "kills": 0}
 
@@ -127,7 +132,9 @@ def test_a_seat_view_draws_only_what_its_observation_showed(setup: dict[str, Any
             if s.alive[seat]:
                 allowed = {(q, obs.private.room, "alive") for q in (seat, *obs.private.occupants)}
                 living = {r for r in drawn if r[2] == "alive"}
-                assert living <= allowed, f"{seat} is shown {living - allowed}"
+                assert living == allowed, f"{seat} is shown {living ^ allowed} wrongly"
+                here = {q for q, r, status in drawn if status == "body" and r == obs.private.room}
+                assert here == set(obs.private.bodies), f"{seat} misses or invents a body in its room"
                 seen["others"] += len(living) - 1
             else:
                 frozen[seat] = drawn
@@ -136,7 +143,7 @@ def test_a_seat_view_draws_only_what_its_observation_showed(setup: dict[str, Any
             for player, room, status in drawn:
                 assert status != "ghost"
                 if status == "body":
-                    assert player in witnessed and s.bodies.get(player, room) == room
+                    assert player in witnessed | sighted(events, seat) and s.bodies.get(player, room) == room
 
     for seed in range(3):
         frozen.clear()
@@ -177,13 +184,15 @@ def test_a_seat_view_of_a_stored_game_draws_nobody_it_did_not_see(stores: dict[s
 
 def test_a_seat_busy_with_a_task_under_busy_blind_does_not_keep_the_victim_alive() -> None:
     """busy_blind: p2 does its task while p0 kills p1 beside it; p2 never saw the kill, so its view must
-    not keep drawing p1 alive (a stale sighting) nor draw the body."""
+    not keep drawing p1 alive (a stale sighting): it draws what p2 finds on looking up (its sight, as
+    its observation shows it): the body and who is still there."""
     world, events = fresh(4, busy_blind=True)
     events += act(world, p2=("task", "Wiring"), p0=("kill", "p1"))
     assert not any(e.kind == "kill" and e.visible("p2") for e in events)
     drawn = rows(events, "p2")
-    assert ("p1", "Hall", "alive") not in drawn and ("p1", "Hall", "body") not in drawn
-    assert ("p2", "Hall", "alive") in drawn
+    assert ("p1", "Hall", "alive") not in drawn and ("p1", "Hall", "body") in drawn
+    obs = world.observe("p2").private
+    assert {q for q, _, status in drawn if status == "alive"} == {"p2", *obs.occupants}
 
 
 def test_moves_out_of_and_into_the_seats_room() -> None:

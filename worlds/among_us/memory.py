@@ -81,6 +81,8 @@ def summarise(records: Sequence[Mapping[str, Any]], me: str) -> tuple[tuple[str,
         who = r.get(SIGHTINGS.get(kind, ""))
         if who is not None and who != me:
             last_seen[who] = r
+        if kind == "sight":  # everyone found in the room the seat entered
+            last_seen |= dict.fromkeys(r["occupants"], r)
         if kind == "kill":
             kills.append(line(r))
         elif kind in ("vent", "appear") and r["player"] != me:

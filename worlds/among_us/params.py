@@ -1,4 +1,5 @@
-"""Parameters of ``social/among_us-v1`` (defaults: the ``classic5`` setup on the Skeld)."""
+"""Parameters of ``social/among_us-v1`` (defaults: AmongAgents' 5-player game on the Skeld, 1 common + 1
+short task; the ``classic5`` preset deals more tasks and a shorter cooldown so bot games are contested)."""
 
 from __future__ import annotations
 

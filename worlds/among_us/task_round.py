@@ -9,7 +9,10 @@ Who sees what: a corridor move is seen by the living in the room left (at the st
 in the room entered (after moves); a vent by the living in the room left, while the destination sees
 only an ``appear``; a kill by the killer, the victim and the witnesses (the living in the room after
 moves but the killer and the victims; with ``busy_blind`` not those doing a task); a task by its doer,
-and as ``busy`` (real and fake tasks alike) by the others in the room. Ghosts are seen by nobody.
+and as ``busy`` (real and fake tasks alike) by the others in the room. Ghosts are seen by nobody. A
+living seat that entered a room (or, with ``busy_blind``, spent the round on a task) gets a ``sight``
+of the living and the bodies there after the round, for itself alone: what its observation shows, so
+a stored log says what each seat saw.
 """
 
 from __future__ import annotations
@@ -113,6 +116,11 @@ def resolve_round(
             onlookers = set(state.in_room(room)) - {p}
             if onlookers:
                 events.append(_event(turn, "busy", {"player": p, "room": room}, p, onlookers))
+    # what each seat that entered a room (or, with busy_blind, worked blind) finds there after the round
+    for p, (branch, _) in choices.items():
+        looked = branch in (Branch.MOVE, Branch.VENT) or (params.busy_blind and p in busy)
+        if looked and state.alive[p]:
+            events.append(_sight(turn, state, p))
     # 4) the first valid report or button press, in seat order
     call = None
     for p, (branch, _) in choices.items():
@@ -127,6 +135,15 @@ def resolve_round(
             call = Call(p, "button", room, None)
         break
     return events, call, killers
+
+
+def _sight(turn: int, state: GameState, p: PlayerId) -> Event:
+    """The living others and the bodies in ``p``'s room, for ``p`` alone (what its observation shows)."""
+    room = state.room[p]
+    occupants = [q for q in state.in_room(room) if q != p]
+    bodies = sorted(v for v, r in state.bodies.items() if r == room)
+    payload = {"player": p, "room": room, "occupants": occupants, "bodies": bodies}
+    return _event(turn, "sight", payload, p, {p})
 
 
 def offered_kill_targets(state: GameState, player: PlayerId) -> tuple[PlayerId, ...]:

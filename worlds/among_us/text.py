@@ -42,6 +42,10 @@ def describe_event(event: Event) -> str:
         return f"{p['player']} vents from {p['from']} to {p['to']}"
     if kind == "appear":
         return f"{p['player']} appears in {p['room']}"
+    if kind == "sight":
+        here = ", ".join(p["occupants"]) or "nobody"
+        bodies = f"; bodies: {', '.join(p['bodies'])}" if p["bodies"] else ""
+        return f"{p['player']} sees in {p['room']}: {here}{bodies}"
     if kind == "kill":
         seen = ", ".join(p["witnesses"]) or "nobody"
         return f"{p['killer']} kills {p['victim']} in {p['room']} (witnesses: {seen})"

@@ -174,10 +174,10 @@ def omniscient_sight(events: Sequence[Event], meeting_room: str, ghosts: bool) -
     )
 
 
-def seat_sight(events: Sequence[Event], seat: PlayerId, meeting_room: str, busy_blind: bool) -> Sight:
+def seat_sight(events: Sequence[Event], seat: PlayerId, meeting_room: str) -> Sight:
     """What ``seat`` knows of positions after ``events`` (those it saw, up to its death): itself,
-    the players it knows are in its room, the bodies it saw. With ``busy_blind`` a round the seat spent
-    on a task may hide a kill in its room, so it then keeps only those it saw busy."""
+    the players it knows are in its room, the bodies it saw. A ``sight`` (the seat entered a room, or
+    worked blind under ``busy_blind``) says exactly who and which bodies are there."""
     start = next(e.payload for e in events if e.kind == "start")
     here: str = start["spawn"]
     with_me = {q for q in start["players"] if q != seat}
@@ -205,6 +205,9 @@ def seat_sight(events: Sequence[Event], seat: PlayerId, meeting_room: str, busy_
                 with_me.discard(p["victim"])
                 with_me |= {p["killer"], *p["witnesses"]} - {seat}
                 dead = dead or p["victim"] == seat
+            elif e.kind == "sight" and e.actor == seat:  # who and what is in its room: the whole truth
+                here, with_me = p["room"], set(p["occupants"])
+                bodies = {v: r for v, r in bodies.items() if r != here} | dict.fromkeys(p["bodies"], here)
             elif e.kind == "busy" and p["room"] == here:
                 with_me.add(p["player"])
             elif e.kind == "meeting":
@@ -213,8 +216,6 @@ def seat_sight(events: Sequence[Event], seat: PlayerId, meeting_room: str, busy_
             elif e.kind == "eject":
                 with_me.discard(p["player"])
                 dead = dead or p["player"] == seat
-        if busy_blind and any(e.kind in ("task", "fake_task") and e.actor == seat for e in turn_events):
-            with_me = {e.payload["player"] for e in turn_events if e.kind == "busy"}
     living = {} if dead else {seat: here, **{q: here for q in sorted(with_me)}}
     return Sight(living, bodies)
 
@@ -227,7 +228,7 @@ def positions(events: Sequence[Event], seat: PlayerId | None, game: Game) -> pd.
     sight = (
         omniscient_sight(shown, meeting_room, game.rules.get("dead_tasks") == "ghosts")
         if seat is None
-        else seat_sight(shown, seat, meeting_room, bool(game.rules.get("busy_blind")))
+        else seat_sight(shown, seat, meeting_room)
     )
     order = {p: i for i, p in enumerate(game.players)}
     rows = sorted(sight.rows(), key=lambda row: (row[1], order[row[0]], row[2]))

@@ -31,7 +31,7 @@ in its room (see :mod:`worlds.among_us.task_round`). Public: the table, the rule
 the buttons left, deaths announced at meetings and ejections, and the meetings (speeches, every vote,
 the ejection). The dead get nothing more: a dead seat's observation is frozen at its death (a ghost
 still sees its own room and tasks). Events: ``start`` (all), ``setup`` (the deal, nobody), ``role``
-(each seat), ``move``/``vent``/``appear``/``kill``/``kill_failed``/``task``/``fake_task``/``busy``
+(each seat), ``move``/``vent``/``appear``/``kill``/``kill_failed``/``task``/``fake_task``/``busy``/``sight``
 (as above), ``meeting``, ``speech``, ``survey`` (nobody), ``vote``, ``eject``, ``end`` (all).
 Returns: 1 to each seat of the winning side, 0 otherwise (a timeout with ``timeout_winner=nobody`` is
 a draw).
@@ -47,6 +47,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, ClassVar
 
+import networkx as nx
 from pydantic import BaseModel
 
 from sim.types import (
@@ -178,7 +179,9 @@ class AmongUsWorld(WorldBase):
         self.seen: dict[PlayerId, list[Mapping[str, Any]]] = {p: [] for p in self.players}
         self._frozen: dict[PlayerId, AmongUsPublic] = {}  # a dead seat's last public view
         self._observations: dict[PlayerId, Observation] = {}
+        self._legal: dict[PlayerId, ActionSpec | None] = {}  # this step's, built once per seat
         self._public: AmongUsPublic | None = None
+        self._edges = (_sorted_edges(self.map.corridors), _sorted_edges(self.map.vents))
         hidden = {"impostor_seats", "map"} | ({"survey"} if not params.survey else set())  # off: as before
         self._rules = MappingProxyType(params.model_dump(mode="json", exclude=hidden))
         self._speech_spec = ActionSpec(ActionKind.TEXT, max_chars=params.message_max_chars, fallback="")
@@ -246,7 +249,7 @@ class AmongUsWorld(WorldBase):
             s.tasks[a], s.tasks[b] = s.tasks[b], s.tasks[a]
         self.seen = {p: [] for p in self.players}
         self._remember([self._start, *self._role_events()], set(self.players))
-        self._observations, self._public = {}, None
+        self._observations, self._legal, self._public = {}, {}, None
         return True
 
     # protocol -------------------------------------------------------------------------------
@@ -266,7 +269,13 @@ class AmongUsWorld(WorldBase):
 
     def legal_actions(self, player: PlayerId) -> ActionSpec | None:
         """The task-round ONE_OF, a speech, a survey answer or a vote; None when ``player`` is not to
-        act."""
+        act. Built once per seat and step (the observation and the action check both ask)."""
+        if player in self._legal:
+            return self._legal[player]
+        spec = self._legal[player] = self._legal_now(player)
+        return spec
+
+    def _legal_now(self, player: PlayerId) -> ActionSpec | None:
         if player not in self.state.roles:
             raise KeyError(f"{player!r} is not a seat of this game")
         if player not in self.to_act():
@@ -360,8 +369,8 @@ class AmongUsWorld(WorldBase):
                 rules=self._rules,
                 map_name=m.name,
                 rooms=m.rooms,
-                corridors=tuple(tuple(sorted(e)) for e in m.corridors.edges),  # type: ignore[misc]
-                vents=tuple(tuple(sorted(e)) for e in m.vents.edges),  # type: ignore[misc]
+                corridors=self._edges[0],
+                vents=self._edges[1],
                 phase=self.phase,
                 clock=s.clock,
                 max_turns=self.params.max_turns,
@@ -382,7 +391,7 @@ class AmongUsWorld(WorldBase):
         """Apply the actions of every seat in ``to_act()``; illegal actions change nothing."""
         check_actions(self, actions, self.phase)
         self.steps += 1
-        self._observations, self._public = {}, None
+        self._observations, self._legal, self._public = {}, {}, None
         alive_before = {p for p in self.players if self.state.alive[p]}
         if self.phase is Phase.TASKS:
             events = self._task_round(actions)
@@ -538,6 +547,11 @@ class AmongUsWorld(WorldBase):
     def describe_event(self, event: Event) -> str:
         """One transcript line."""
         return text.describe_event(event)
+
+
+def _sorted_edges(graph: nx.Graph) -> tuple[tuple[str, str], ...]:
+    """A graph's edges, each as a sorted pair (the public map's form)."""
+    return tuple((a, b) if a <= b else (b, a) for a, b in graph.edges)
 
 
 def _choice(options: Sequence[str]) -> ActionSpec:

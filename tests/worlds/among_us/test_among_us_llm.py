@@ -46,11 +46,11 @@ def run_preset(server: TestServer, db: Path, *overrides: str) -> sqlite3.Connect
 @pytest.fixture(scope="module")
 def played(tmp_path_factory: pytest.TempPathFactory) -> sqlite3.Connection:
     """Two episodes of the preset (the LLM seats report, do tasks, kill when they can and sometimes press
-    the button); with this seed p0 is a crewmate in the first and the impostor in the second, which has
-    a kill."""
+    the button); with this seed p0 is a crewmate in the first and the impostor in the second, and two
+    long tasks each keep the games long enough for a kill."""
     db = tmp_path_factory.mktemp("among_us_llm") / "llm_vs_bots5.db"
     with TestServer(player_policy(seed=1, button=0.5)) as server:
-        conn = run_preset(server, db, "episodes=2", "seed=3")
+        conn = run_preset(server, db, "episodes=2", "seed=3", "params.long_tasks=2")
         assert server.count > 0
     return conn
 

@@ -170,6 +170,7 @@ def test_the_memory_keeps_the_window_verbatim_and_summarises_the_rest() -> None:
         for line in kept.meetings
     )
     assert {line.split(":")[0] for line in kept.sightings} <= {"p0", "p1", "p3", "p4"}
+    assert any(line.startswith("p1: ") and "p2 sees in Lab: p1" in line for line in kept.sightings)
     dropped = memory(obs, window=4, summary="none")
     assert dropped.recent == kept.recent and not dropped.summarised
     assert memory(obs, window=0).recent == ()
