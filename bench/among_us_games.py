@@ -18,7 +18,6 @@ import argparse
 import cProfile
 import io
 import pstats
-import sqlite3
 import sys
 import tempfile
 import time
@@ -30,12 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agents.scripted.among_us_selfplay import bots_game  # noqa: E402
+from bench.timing import timed_run  # noqa: E402
 from sim.rng import derive_seed  # noqa: E402
-from sim.runner import run_scenario  # noqa: E402
-from sim.scenario import read_yaml, validate_scenario  # noqa: E402
+from sim.scenario import read_yaml  # noqa: E402
 from sim.stats import rate  # noqa: E402
 from worlds.among_us.params import AmongUsParams  # noqa: E402
-from worlds.among_us.world import AmongUsWorld  # noqa: E402
 
 PRESETS = ROOT / "worlds" / "among_us" / "scenarios"
 REASONS = ("crew_vote_out", "crew_tasks", "imp_parity", "imp_timeout", "timeout")
@@ -50,30 +48,23 @@ def engine_run(games: int, db: Path, name: str = "classic7") -> tuple[float, int
     """``games`` episodes of a preset through ``run_scenario``: seconds and events stored."""
     data = {**preset(name), "episodes": games}
     data.pop("db", None)  # the store is ``db``
-    loaded = validate_scenario(data, "bench")
-    started = time.perf_counter()
-    run_scenario(loaded, db)
-    elapsed = time.perf_counter() - started
-    with sqlite3.connect(db) as conn:
-        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
-        done = conn.execute("SELECT count(*) FROM episodes WHERE status = 'complete'").fetchone()[0]
-    assert done == games, f"only {done} of {games} games complete"
-    return elapsed, events
+    return timed_run(data, db)
 
 
-def bare_run(games: int, name: str = "classic7", seed: int = 7) -> tuple[float, int, list[AmongUsWorld]]:
-    """The same kind of games on the bare world: seconds, events and the finished worlds."""
+def bare_run(games: int, name: str = "classic7", seed: int = 7) -> tuple[float, int, list[tuple[str, int]]]:
+    """The same kind of games on the bare world: seconds, events, and each game's end reason and length
+    (the finished worlds are dropped: keeping a thousand of them alive slows the collector)."""
     data = preset(name)
     params = AmongUsParams.model_validate(data["params"])
     n_players = len(data["seats"])
     events = 0
-    worlds = []
+    ends = []
     started = time.perf_counter()
     for g in range(games):
         world, n = bots_game(params, n_players, derive_seed(seed, g))
         events += n
-        worlds.append(world)
-    return time.perf_counter() - started, events, worlds
+        ends.append((world.reason, world.state.clock))
+    return time.perf_counter() - started, events, ends
 
 
 def profile(label: str, run: Any, top: int = 15) -> None:
@@ -92,12 +83,12 @@ def balance(games: int, names: tuple[str, ...]) -> None:
     header = "    preset       impostors win        " + "  ".join(f"{r:>13s}" for r in REASONS)
     print(header + "   turns")
     for name in names:
-        _, _, worlds = bare_run(games, name, seed=2024)
-        reasons = Counter(w.reason for w in worlds)
+        _, _, ends = bare_run(games, name, seed=2024)
+        reasons = Counter(reason for reason, _ in ends)
         imp = reasons["imp_parity"] + reasons["imp_timeout"]
         won = rate(imp, games)
         cells = "  ".join(f"{reasons[r] / games:13.0%}" for r in REASONS)
-        turns = sum(w.state.clock for w in worlds) / games
+        turns = sum(clock for _, clock in ends) / games
         interval = f"{won.value:4.0%} [{won.low:.0%}, {won.high:.0%}]"
         print(f"    {name:12s} {interval:22s}{cells}   {turns:5.1f}")
 

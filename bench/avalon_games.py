@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from agents.scripted.avalon import AvalonNaiveAgent  # noqa: E402
+from bench.timing import timed_run  # noqa: E402
 from sim.rng import derive_seed, stream  # noqa: E402
 from sim.runner import run_scenario  # noqa: E402
 from sim.scenario import validate_scenario  # noqa: E402
@@ -52,15 +53,7 @@ def bots_scenario(games: int, seed: int = 7) -> dict:
 
 
 def engine_run(games: int, db: Path) -> tuple[float, int]:
-    loaded = validate_scenario(bots_scenario(games), "bench")
-    started = time.perf_counter()
-    run_scenario(loaded, db)
-    elapsed = time.perf_counter() - started
-    with sqlite3.connect(db) as conn:
-        events = conn.execute("SELECT count(*) FROM events").fetchone()[0]
-        done = conn.execute("SELECT count(*) FROM episodes WHERE status = 'complete'").fetchone()[0]
-    assert done == games, f"only {done} of {games} games complete"
-    return elapsed, events
+    return timed_run(bots_scenario(games), db)
 
 
 def bare_run(games: int) -> tuple[float, int]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -172,4 +172,17 @@ def win_rates(
         rated = [r for r in results if r is not None]
         wins, draws = rated.count("win"), rated.count("draw")
         section.add(*labels, len(rated), wins, draws, rate_cell(rate(wins, len(rated), draws=draws)))
+    return section
+
+
+def endings(episodes: Sequence[Any]) -> Section:
+    """How the games ended (team worlds): winner and reason, with the share of games (Wilson interval)."""
+    counts: dict[tuple[str, str], int] = defaultdict(int)
+    for episode in episodes:
+        counts[str(episode.outcome.get("winner") or "draw"), str(episode.outcome.get("reason") or "-")] += 1
+    section = Section(
+        "endings", "how games ended", ["winner", "reason", "games", "share [95% CI]"], label_columns=2
+    )
+    for (winner, reason), k in sorted(counts.items(), key=lambda kv: -kv[1]):
+        section.add(winner, reason, k, rate_cell(rate(k, len(episodes))))
     return section

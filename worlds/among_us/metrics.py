@@ -209,8 +209,7 @@ def summary_sections(run: RunData) -> list[Section]:
     """The run summary's Among Us sections (each distinct trajectory once): win rate per side and per
     side and agent, how games ended, game length and tasks, the crew's ballots, ejections, invalid
     actions, the surveys (when they ran), and the Deception and Detection Elo per agent."""
-    from sim.summaries.build import win_rates
-    from worlds.avalon.metrics import _endings as endings  # generic: winner and reason of each game
+    from sim.summaries.build import endings, win_rates
 
     episodes = run.distinct()
     sides: dict[tuple[str, ...], list[str | None]] = {(side,): [] for side in SIDES}

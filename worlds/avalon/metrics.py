@@ -109,7 +109,7 @@ def summary_sections(run: RunData) -> list[Section]:
     """The run summary's Avalon sections (each distinct trajectory once): win rate per side and per
     role (with the agent that played it), how games ended, assassination accuracy and quest results.
     A game without a winner (stopped by a step limit) is a draw, counted in n and shown."""
-    from sim.summaries.build import win_rates
+    from sim.summaries.build import endings, win_rates
 
     episodes = run.distinct()
     sides: dict[tuple[str, ...], list[str | None]] = {("good",): [], ("evil",): []}
@@ -129,7 +129,7 @@ def summary_sections(run: RunData) -> list[Section]:
     sections = [
         win_rates("win rate per side", "sides", sides, ["side"]),
         win_rates("win rate per role", "roles", by_role, ["role", "agent"]),
-        _endings(episodes),
+        endings(episodes),
     ]
     tried = [e.outcome["assassination"] for e in episodes if e.outcome.get("assassination")]
     if tried:
@@ -141,19 +141,6 @@ def summary_sections(run: RunData) -> list[Section]:
         sections.append(shots)
     sections.append(_quests(episodes))
     return sections
-
-
-def _endings(episodes: Sequence[Any]) -> Section:
-    """How the games ended: winner and reason, with the share of games (Wilson interval)."""
-    counts: dict[tuple[str, str], int] = defaultdict(int)
-    for episode in episodes:
-        counts[str(episode.outcome.get("winner") or "draw"), str(episode.outcome.get("reason") or "-")] += 1
-    section = Section(
-        "endings", "how games ended", ["winner", "reason", "games", "share [95% CI]"], label_columns=2
-    )
-    for (winner, reason), k in sorted(counts.items(), key=lambda kv: -kv[1]):
-        section.add(winner, reason, k, rate_cell(rate(k, len(episodes))))
-    return section
 
 
 def _quests(episodes: Sequence[Any]) -> Section:
