@@ -210,6 +210,10 @@ class CharacterBoxWorld(WorldBase):
     def _present(self) -> list[str]:
         return [n for n in self.scene.participants if self._able(n)]
 
+    def _here(self) -> list[str]:
+        """In the scene and not left, alive or dead."""
+        return [n for n in self.scene.participants if n not in self.left]
+
     def _eligible_targets(self, actor: str) -> list[str]:
         return [n for n in self._present() if n != actor and n not in self.acted]
 
@@ -258,11 +262,7 @@ class CharacterBoxWorld(WorldBase):
             round=self.round,
             rounds=self.scene.rounds,
             phase=self.phase,
-            present=tuple(
-                Present(n, self.positions[n], bool(self.states[n]["alive"]))
-                for n in self.scene.participants
-                if n not in self.left
-            ),
+            present=tuple(Present(n, self.positions[n], bool(self.states[n]["alive"])) for n in self._here()),
             acting=acting,
             reason=self.scene_reasons[-1] if self.phase is Phase.END else None,
         )
@@ -364,7 +364,7 @@ class CharacterBoxWorld(WorldBase):
         assert self.actor is not None
         target = value.get("target")
         alive = {n: bool(s["alive"]) for n, s in self.states.items()}
-        problem = rules.influence_problem(target, self.actor, self._present(), alive, self.acted)
+        problem = rules.influence_problem(target, self.actor, self._here(), alive, self.acted)
         payload = {"actor": self.actor, "target": target, "impact": value.get("impact", ""), "valid": problem is None}
         if problem is not None:
             self.counts["invalid_targets"] += 1
@@ -392,7 +392,7 @@ class CharacterBoxWorld(WorldBase):
 
     def _rule(self, value: dict[str, Any]) -> list[Event]:
         alive = {n: bool(s["alive"]) for n, s in self.states.items()}
-        problems, dead = rules.verdict_problems(value, self._present(), alive)
+        problems, dead = rules.verdict_problems(value, self._here(), alive)
         changes = [] if problems else rules.effective_changes(value["changes"], self.positions, self.states)
         payload: dict[str, Any] = {
             "outcome": value["outcome"],
