@@ -103,7 +103,9 @@ class _CharacterBoxBot(ScriptedAgent):
                 continue
             self.applied.add(key)
             state = dict(change.get("state") or {})
-            changes.append({"character": change["character"], "position": change.get("position"), "state": state})
+            changes.append(
+                {"character": change["character"], "position": change.get("position"), "state": state}
+            )
             outcome += " " + (change.get("outcome") or "")
         perceivers = [n for n in living if n in (act.get("actor"), target)] or living
         return {"outcome": outcome.strip()[:OUTCOME_MAX], "changes": changes, "perceived_by": perceivers}

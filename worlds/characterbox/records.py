@@ -39,7 +39,9 @@ class CharacterAction(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     action: str = Field(min_length=1, max_length=ACTION_MAX, description="one observable physical action")
-    speech: str = Field("", max_length=SPEECH_MAX, description="what the character says aloud ('' for nothing)")
+    speech: str = Field(
+        "", max_length=SPEECH_MAX, description="what the character says aloud ('' for nothing)"
+    )
     leave: bool = Field(False, description="true if the character leaves the scene with this action")
 
 
@@ -53,7 +55,9 @@ def answer_schemas(cast: tuple[str, ...], state_keys: tuple[tuple[str, str], ...
     (``(key, "bool" | "str")``), built once per scene file."""
     name: Any = Literal[cast]  # type: ignore[valid-type]
     fields: dict[str, Any] = {
-        key: (bool | None, Field(None)) if kind == "bool" else (str | None, Field(None, max_length=STATE_TEXT_MAX))
+        key: (bool | None, Field(None))
+        if kind == "bool"
+        else (str | None, Field(None, max_length=STATE_TEXT_MAX))
         for key, kind in state_keys
     }
     state = create_model("StateChange", __base__=_Answer, **fields)
@@ -61,13 +65,19 @@ def answer_schemas(cast: tuple[str, ...], state_keys: tuple[tuple[str, str], ...
         "Change",
         __base__=_Answer,
         character=(name, Field(description="a character present and alive")),
-        position=(str | None, Field(None, max_length=POSITION_MAX, description="new position, null: unchanged")),
+        position=(
+            str | None,
+            Field(None, max_length=POSITION_MAX, description="new position, null: unchanged"),
+        ),
         state=(state | None, Field(None, description="changed state keys only, null: unchanged")),
     )
     influence = create_model(
         "Influence",
         __base__=_Answer,
-        target=(name | None, Field(description="the one character affected who has not acted this round, or null")),
+        target=(
+            name | None,
+            Field(description="the one character affected who has not acted this round, or null"),
+        ),
         impact=(str, Field("", max_length=IMPACT_MAX, description="the physical impact on the target")),
     )
     verdict = create_model(

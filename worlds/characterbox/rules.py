@@ -10,7 +10,11 @@ from worlds.characterbox.scene import StateValue
 
 
 def influence_problem(
-    target: str | None, actor: str, present: Collection[str], alive: Mapping[str, bool], acted: Collection[str]
+    target: str | None,
+    actor: str,
+    present: Collection[str],
+    alive: Mapping[str, bool],
+    acted: Collection[str],
 ) -> str | None:
     """Why ``target`` cannot react to ``actor`` now (None: it can, or there is no target)."""
     if target is None:

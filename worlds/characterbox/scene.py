@@ -105,7 +105,9 @@ class SceneFile(_Strict):
         for c in self.characters:
             for key, value in c.state.items():
                 if kinds.setdefault(key, type(value)) is not type(value):
-                    raise ValueError(f"state key {key!r} is true/false for one character and text for another")
+                    raise ValueError(
+                        f"state key {key!r} is true/false for one character and text for another"
+                    )
         for r in self.relationships:
             for end in (r.a, r.b):
                 if end not in declared:
@@ -119,10 +121,14 @@ class SceneFile(_Strict):
             for change in scene.changes:
                 _check_names([change.character], set(scene.participants), f"{where}.changes (a participant)")
                 if change.round > scene.rounds:
-                    raise ValueError(f"{where}.changes: round {change.round} is after the last ({scene.rounds})")
+                    raise ValueError(
+                        f"{where}.changes: round {change.round} is after the last ({scene.rounds})"
+                    )
                 for key, value in change.state.items():
                     if key not in kinds or type(value) is not kinds[key]:
-                        raise ValueError(f"{where}.changes: {key}={value!r} is not a declared state key and type")
+                        raise ValueError(
+                            f"{where}.changes: {key}={value!r} is not a declared state key and type"
+                        )
         return self
 
     def character(self, name: str) -> Character:

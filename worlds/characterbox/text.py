@@ -43,8 +43,7 @@ def render_observation(obs: Observation) -> str:
         f"World: {pub.world}",
         f"Scene {pub.scene}/{pub.scenes}: {pub.title} ({pub.time}, {pub.location}). {pub.description}",
         f"Round {pub.round} of {pub.rounds}.",
-        "Present: "
-        + ", ".join(f"{p.name} ({p.position}{'' if p.alive else ', dead'})" for p in pub.present),
+        "Present: " + ", ".join(f"{p.name} ({p.position}{'' if p.alive else ', dead'})" for p in pub.present),
     ]
     if priv.seat_role == "narrator":
         lines += ["You are the narrator: you see everything and keep the world consistent.", "Characters:"]
@@ -63,7 +62,9 @@ def render_observation(obs: Observation) -> str:
             lines.append(f"Relationship: {r['a']} and {r['b']}: {r['type']} {r.get('note', '')}".rstrip())
         if priv.reacting_to:
             r = priv.reacting_to
-            lines.append(f"{r['actor']} did: {r['action']} said: {r['speech']!r}; impact on you: {r['impact']}")
+            lines.append(
+                f"{r['actor']} did: {r['action']} said: {r['speech']!r}; impact on you: {r['impact']}"
+            )
     if obs.history:
         lines.append("What you perceived:")
         lines += [f"- {describe_record(r)}" for r in list(obs.history)[-30:]]

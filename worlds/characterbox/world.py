@@ -36,7 +36,7 @@ narrator naming a dead character as the one affected, changing it, or having it 
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 from pydantic import BaseModel
@@ -135,10 +135,14 @@ class CharacterBoxWorld(WorldBase):
         self.influence_spec = ActionSpec(
             ActionKind.STRUCTURED, schema=schemas["influence"], fallback={"target": None, "impact": ""}
         )
-        self.verdict_spec = ActionSpec(ActionKind.STRUCTURED, schema=schemas["verdict"], fallback=no_change_verdict())
+        self.verdict_spec = ActionSpec(
+            ActionKind.STRUCTURED, schema=schemas["verdict"], fallback=no_change_verdict()
+        )
         self.steps = 0
         self.memory: dict[PlayerId, list[dict[str, Any]]] = {p: [] for p in self.players}
-        self.counts = {k: 0 for k in ("invalid_targets", "invalid_verdicts", "dead_as_alive", "state_changes")}
+        self.counts = {
+            k: 0 for k in ("invalid_targets", "invalid_verdicts", "dead_as_alive", "state_changes")
+        }
         self.acts = {n: {"actions": 0, "reactions": 0, "speeches": 0} for n in self.cast}
         self.scene_index = -1
         self.scene_reasons: list[str] = []
@@ -294,7 +298,9 @@ class CharacterBoxWorld(WorldBase):
                 relationships=tuple(r.model_dump(mode="json") for r in self.file.relationships),
                 interaction=dict(self.interaction),
                 acted=tuple(self.acted),
-                scripted=tuple(c.model_dump(mode="json") for c in self.scene.changes if c.round == self.round),
+                scripted=tuple(
+                    c.model_dump(mode="json") for c in self.scene.changes if c.round == self.round
+                ),
             )
         name = self.character_of.get(player)
         if name is None:
@@ -322,14 +328,14 @@ class CharacterBoxWorld(WorldBase):
         (player,) = self.to_act()
         value = actions[player].value
         self.steps += 1
-        handler = {
+        handler: dict[Phase, Callable[[Any], list[Event]]] = {
             Phase.ACT: self._act,
             Phase.INFLUENCE: self._influence,
             Phase.REACT: self._react,
             Phase.RULE: self._rule,
             Phase.SUMMARY: self._summarise,
-        }[self.phase]
-        return handler(dict(value) if isinstance(value, Mapping) else value)
+        }
+        return handler[self.phase](dict(value) if isinstance(value, Mapping) else value)
 
     # phases ---------------------------------------------------------------------------------
     def _act(self, value: dict[str, Any]) -> list[Event]:
@@ -365,7 +371,12 @@ class CharacterBoxWorld(WorldBase):
         target = value.get("target")
         alive = {n: bool(s["alive"]) for n, s in self.states.items()}
         problem = rules.influence_problem(target, self.actor, self._here(), alive, self.acted)
-        payload = {"actor": self.actor, "target": target, "impact": value.get("impact", ""), "valid": problem is None}
+        payload = {
+            "actor": self.actor,
+            "target": target,
+            "impact": value.get("impact", ""),
+            "valid": problem is None,
+        }
         if problem is not None:
             self.counts["invalid_targets"] += 1
             self.counts["dead_as_alive"] += target in alive and not alive[target]
@@ -411,7 +422,9 @@ class CharacterBoxWorld(WorldBase):
         else:
             events.append(self._event("verdict", payload, actor=self.narrator, visible_to=(self.narrator,)))
             if value["outcome"] and value["perceived_by"]:
-                seats = tuple(dict.fromkeys([self.seat_of[n] for n in value["perceived_by"]] + [self.narrator]))
+                seats = tuple(
+                    dict.fromkeys([self.seat_of[n] for n in value["perceived_by"]] + [self.narrator])
+                )
                 events.append(self._event("outcome", {"text": value["outcome"]}, visible_to=seats))
             events += self._apply(changes)
         for name in self.leaving:
@@ -438,8 +451,14 @@ class CharacterBoxWorld(WorldBase):
         return events
 
     def _summarise(self, value: str) -> list[Event]:
-        events = [self._event("round_summary", {"text": value, "round": self.round}, actor=self.narrator,
-                              visible_to=(self.narrator,))]
+        events = [
+            self._event(
+                "round_summary",
+                {"text": value, "round": self.round},
+                actor=self.narrator,
+                visible_to=(self.narrator,),
+            )
+        ]
         self.stale = 0 if self.changed else self.stale + 1
         reason = None
         if not self._present():
@@ -466,7 +485,11 @@ class CharacterBoxWorld(WorldBase):
         return tuple(dict.fromkeys([*(self.seat_of[n] for n in names), self.narrator]))
 
     def _event(
-        self, kind: str, payload: Mapping[str, Any], actor: PlayerId | None = None, visible_to: Visibility = ALL
+        self,
+        kind: str,
+        payload: Mapping[str, Any],
+        actor: PlayerId | None = None,
+        visible_to: Visibility = ALL,
     ) -> Event:
         """An event, remembered by every seat that sees it (its observation history)."""
         event = Event(self.steps, self.phase.value, kind, payload, actor=actor, visible_to=visible_to)
@@ -524,7 +547,10 @@ class CharacterBoxWorld(WorldBase):
         """Per character seat: actions, reactions, speeches, alive at the end; the narrator's seat:
         invalid targets and verdicts, state changes, and ``dead_as_alive``."""
         out: dict[PlayerId, dict[str, float]] = {
-            seat: {**{k: float(v) for k, v in self.acts[n].items()}, "alive": float(bool(self.states[n]["alive"]))}
+            seat: {
+                **{k: float(v) for k, v in self.acts[n].items()},
+                "alive": float(bool(self.states[n]["alive"])),
+            }
             for n, seat in self.seat_of.items()
         }
         out[self.narrator] = {k: float(v) for k, v in self.counts.items()}

@@ -60,7 +60,9 @@ def new_world(data: dict[str, Any] | None = None, stale_rounds: int = 5) -> Char
     return world
 
 
-def act(world: CharacterBoxWorld, action: str = "waits", speech: str = "", leave: bool = False) -> list[Event]:
+def act(
+    world: CharacterBoxWorld, action: str = "waits", speech: str = "", leave: bool = False
+) -> list[Event]:
     """The seat to act (or react) answers."""
     (seat,) = world.to_act()
     value = {"action": action, "speech": speech, "leave": leave}

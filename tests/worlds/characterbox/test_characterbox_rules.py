@@ -31,7 +31,11 @@ def test_a_reaction_uses_up_the_targets_turn_and_the_order_carries() -> None:
     events += summary(world)
     assert world.order == ["Ann", "Ben", "Cal"] and world.to_act() == (SEATS["Ann"],)  # carried
     events += quiet_round(world) + quiet_round(world)
-    rows = [(e.payload["round"], e.payload["character"], e.payload["reaction"]) for e in events if e.kind == "action"]
+    rows = [
+        (e.payload["round"], e.payload["character"], e.payload["reaction"])
+        for e in events
+        if e.kind == "action"
+    ]
     assert rows[:3] == [(1, "Ann", False), (1, "Ben", True), (1, "Cal", False)]
     assert len(rows) == 3 * 3  # rounds x participants = act + react rows
     assert world.is_terminal()
@@ -167,7 +171,9 @@ def test_the_dead_are_never_asked_again_and_naming_them_counts() -> None:
     world = new_world()
     act(world, "strikes Ben")
     influence(world, None)
-    events = verdict(world, "Ben dies.", [{"character": "Ben", "state": {"alive": False}}], ["Ann", "Ben", "Cal"])
+    events = verdict(
+        world, "Ben dies.", [{"character": "Ben", "state": {"alive": False}}], ["Ann", "Ben", "Cal"]
+    )
     assert "death" in kinds(events) and world.states["Ben"]["alive"] is False
     assert world.to_act() == (SEATS["Cal"],)  # Ben's turn is skipped
     quiet_turn(world)

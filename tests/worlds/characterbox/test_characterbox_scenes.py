@@ -83,7 +83,7 @@ def test_duplicate_names_and_mixed_state_types_are_rejected(tmp_path: Path) -> N
 
 
 def test_missing_files_and_bad_yaml_are_errors(tmp_path: Path) -> None:
-    with pytest.raises(SceneFileError, match="no such scene file.*glasshouse"):
+    with pytest.raises(SceneFileError, match=r"no such scene file.*glasshouse"):
         load_scene("nowhere")
     with pytest.raises(SceneFileError, match="not valid YAML"):
         load_scene(_write(tmp_path, "id: [unclosed"))
@@ -95,7 +95,7 @@ def test_the_scenario_loader_reports_scene_errors_with_the_scenario_key(tmp_path
         validate_scenario(_scenario({"scene": path}), "cb.yaml")
     assert "cb.yaml: params" in str(raised.value) and "scenes.0.participants" in str(raised.value)
     inline = scene(participants=["Ann", "Zed"])
-    with pytest.raises(ScenarioError, match="cb.yaml: params.scene"):
+    with pytest.raises(ScenarioError, match=r"cb\.yaml: params\.scene"):
         validate_scenario(_scenario({"scene": inline}), "cb.yaml")
     with pytest.raises(ScenarioError, match="needs 5 seats"):
         validate_scenario(_scenario({"scene": scene()}, seats=4), "cb.yaml")
