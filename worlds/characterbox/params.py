@@ -3,9 +3,19 @@ scene inline) and the SOTOPIA-style stale rule."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from typing import Any
 
-from worlds.characterbox.scene import SceneFile, load_scene
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from worlds.characterbox.scene import SceneFile, SceneFileError, load_scene, problems
 
 
 class CharacterBoxParams(BaseModel):
@@ -13,18 +23,37 @@ class CharacterBoxParams(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    scene: str | SceneFile = Field(
+    scene: str | dict[str, Any] = Field(
         "lighthouse", description="a built-in scene name, the path of a scene .yaml file, or the scene inline"
     )
     stale_rounds: int = Field(
         2, ge=1, le=20, description="end a scene after this many rounds in a row with no state change"
     )
+    _file: SceneFile | None = PrivateAttr(None)
+
+    @field_validator("scene", mode="before")
+    @classmethod
+    def _shape(cls, value: Any) -> Any:
+        if not isinstance(value, str | dict):
+            raise ValueError(
+                "expected a scene name, the path of a .yaml scene file, or the scene inline (a mapping)"
+            )
+        return value
 
     @model_validator(mode="after")
     def _loads(self) -> CharacterBoxParams:
-        self.scene_file()  # a bad file is a parameter error naming the file, the key and the expectation
+        """A bad scene is a parameter error naming the file (or inline scene), the key and the expectation."""
+        if isinstance(self.scene, str):
+            self._file = load_scene(self.scene)
+            return self
+        try:
+            self._file = SceneFile.model_validate(self.scene)
+        except ValidationError as exc:
+            found = (f"{w}: {m}" if w else m for w, m in problems(exc))
+            raise SceneFileError("; ".join(f"inline scene: {line}" for line in found)) from None
         return self
 
     def scene_file(self) -> SceneFile:
         """The validated scene file."""
-        return self.scene if isinstance(self.scene, SceneFile) else load_scene(self.scene)
+        assert self._file is not None
+        return self._file

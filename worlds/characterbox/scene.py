@@ -99,19 +99,19 @@ class SceneFile(_Strict):
     def _consistent(self) -> SceneFile:
         names = [c.name for c in self.characters]
         if len(set(names)) != len(names):
-            raise ValueError(f"character names must be unique, got {names}")
+            raise ValueError(f"characters: names must be unique, got {names}")
         declared = set(names)
         kinds: dict[str, type] = {}
         for c in self.characters:
             for key, value in c.state.items():
                 if kinds.setdefault(key, type(value)) is not type(value):
                     raise ValueError(
-                        f"state key {key!r} is true/false for one character and text for another"
+                        f"characters: state key {key!r} is true/false for one character, text for another"
                     )
         for r in self.relationships:
             for end in (r.a, r.b):
                 if end not in declared:
-                    raise ValueError(f"relationship names {end!r}, who is not a declared character")
+                    raise ValueError(f"relationships: {end!r} is not a declared character")
         for i, scene in enumerate(self.scenes):
             where = f"scenes.{i}"
             _check_names(scene.participants, declared, f"{where}.participants")
@@ -179,14 +179,15 @@ def _load(path: Path) -> SceneFile:
     try:
         return SceneFile.model_validate(raw)
     except ValidationError as exc:
-        raise SceneFileError("\n".join(f"{path}: {where}: {msg}" for where, msg in problems(exc))) from None
+        lines = (f"{path}: {where}: {msg}" if where else f"{path}: {msg}" for where, msg in problems(exc))
+        raise SceneFileError("\n".join(lines)) from None
 
 
 def problems(exc: ValidationError) -> list[tuple[str, str]]:
-    """``(key.path, expectation)`` for each error of a scene file."""
+    """``(key.path, expectation)`` for each error of a scene file (an empty path: the file as a whole)."""
     found = []
     for err in exc.errors(include_url=False):
-        where = ".".join(str(p) for p in err["loc"]) or "(file)"
+        where = ".".join(str(p) for p in err["loc"])
         message = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             message = "unknown key"

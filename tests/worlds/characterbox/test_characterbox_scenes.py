@@ -59,7 +59,11 @@ def _with(**changes: Any) -> dict[str, Any]:
         (scene(rounds=0), "scenes.0.rounds", "greater than or equal to 1"),
         (scene(changes=[{"round": 9, "character": "Ann"}]), "scenes.0.changes", "after the last"),
         (scene(changes=[{"round": 1, "character": "Ann", "state": {"hunger": "x"}}]), "changes", "state key"),
-        (_with(relationships=[{"a": "Ann", "b": "Zed", "type": "friend"}]), "relationship", "'Zed'"),
+        (
+            _with(relationships=[{"a": "Ann", "b": "Zed", "type": "friend"}]),
+            "relationships",
+            "'Zed' is not a declared character",
+        ),
     ],
 )
 def test_a_bad_scene_file_names_the_file_the_key_and_the_expectation(
@@ -74,11 +78,13 @@ def test_a_bad_scene_file_names_the_file_the_key_and_the_expectation(
 
 def test_duplicate_names_and_mixed_state_types_are_rejected(tmp_path: Path) -> None:
     twice = _with(characters=[SCENE["characters"][0], SCENE["characters"][0]])
-    with pytest.raises(SceneFileError, match="unique"):
+    with pytest.raises(SceneFileError, match="characters: names must be unique"):
         load_scene(_write(tmp_path, twice))
     mixed = scene()
     mixed["characters"][1]["state"] = {"mood": True}
-    with pytest.raises(SceneFileError, match="'mood' is true/false for one character and text"):
+    with pytest.raises(
+        SceneFileError, match="characters: state key 'mood' is true/false for one character, text"
+    ):
         load_scene(_write(tmp_path, mixed))
 
 
@@ -95,8 +101,16 @@ def test_the_scenario_loader_reports_scene_errors_with_the_scenario_key(tmp_path
         validate_scenario(_scenario({"scene": path}), "cb.yaml")
     assert "cb.yaml: params" in str(raised.value) and "scenes.0.participants" in str(raised.value)
     inline = scene(participants=["Ann", "Zed"])
-    with pytest.raises(ScenarioError, match=r"cb\.yaml: params\.scene"):
+    with pytest.raises(
+        ScenarioError, match=r"cb\.yaml: params: inline scene: scenes\.0\.participants: 'Zed'"
+    ):
         validate_scenario(_scenario({"scene": inline}), "cb.yaml")
+    missing = scene()
+    del missing["characters"][0]["profile"]
+    with pytest.raises(ScenarioError, match=r"inline scene: characters\.0\.profile: required key is missing"):
+        validate_scenario(_scenario({"scene": missing}), "cb.yaml")
+    with pytest.raises(ScenarioError, match=r"cb\.yaml: params\.scene: expected a scene name"):
+        validate_scenario(_scenario({"scene": 5}), "cb.yaml")
     with pytest.raises(ScenarioError, match="needs 5 seats"):
         validate_scenario(_scenario({"scene": scene()}, seats=4), "cb.yaml")
 
