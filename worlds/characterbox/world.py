@@ -25,8 +25,9 @@ Who sees what. The ``setup`` event (every character in full) is visible to nobod
 world and scene, its own profile, goal, secret, state and premise, who is present (positions, alive), the
 actions and speech of the characters present when they happen, the impact of an action only when it is
 the target, the outcome of a verdict only when it perceives it, and its own state changes; never another
-character's goal, secret or state (but ``alive``). The narrator sees everything. Round summaries and
-verdicts in full are the narrator's.
+character's goal, secret or state (only its position and whether it lives). The narrator sees
+everything; round summaries and verdicts in full are the narrator's alone. A character's ``controller``
+in the scene file is informational: the scenario's seat agent plays it.
 
 Metric ``dead_as_alive`` (narrator seat): model outputs that treat a dead character as alive where a
 model is still asked after a death (the dead themselves are never offered an action, so this counts the
