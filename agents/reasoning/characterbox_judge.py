@@ -117,7 +117,10 @@ class CharacterBoxJudge(Evaluator):
         try:
             return Rubric.of(RubricSpec.model_validate(declared))
         except ValidationError as exc:
-            raise EvaluationError(f"episode {episode.id}: the scenario's rubric is invalid: {exc}") from None
+            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            raise EvaluationError(
+                f"episode {episode.id}: the scenario's rubric is invalid: {problems}"
+            ) from None
 
     async def _judge(
         self,
