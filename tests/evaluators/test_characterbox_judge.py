@@ -266,6 +266,17 @@ def test_sim_evaluate_scores_a_stored_scene_with_its_own_model(server: TestServe
         "p2": "The narrator is terse.",
     }
 
+    before = rows(db, "SELECT player_id, name, value FROM metrics ORDER BY player_id, name")
+    code, out = evaluate_in_process(db, *model_sets(server))
+    assert code == 0, out
+    assert (
+        rows(db, "SELECT player_id, name, value FROM metrics ORDER BY player_id, name") == before
+    )  # replaced
+    # accepted answers come from the cache; refused ones are never cached, so they are asked again
+    assert server.count == 6 + 1 + 3
+    hits = rows(db, "SELECT player_id, attempt FROM llm_calls WHERE cache_hit ORDER BY id")
+    assert hits == [("p0", 1), ("p1", 2)]
+
 
 def test_the_judge_sees_the_profile_the_omniscient_transcript_and_the_anchored_rubric(
     server: TestServer, tmp_path: Path
