@@ -12,17 +12,20 @@ evaluator keeps the dimensions the last answer scored validly and stores NULL fo
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, RootModel
 
+from agents.llm.parsing import parse_json_answer
 from agents.reasoning.characterbox_rubric import HIGH, LOW, Dimension, slug
 
-_FENCED = re.compile(r"^```(?:json)?\s*(.*?)\s*```$", re.DOTALL)
-_WRITTEN = re.compile(rf"^\[?\s*(\d+)\s*\]?(?:\s*/\s*{HIGH})?$")
+_WRITTEN = re.compile(rf"^(?:\[\s*(\d+)\s*\]|(\d+)(?:\s*/\s*{HIGH})?)$")
+
+
+class _Object(RootModel[dict[str, Any]]):
+    """Any JSON object, its keys in the order written."""
 
 
 class Judgement(BaseModel):
@@ -39,14 +42,12 @@ class Judgement(BaseModel):
 def read_judgement(text: str, dimensions: Sequence[Dimension]) -> Judgement:
     """The critique and every valid score in ``text``, with a problem for everything else."""
     empty = dict.fromkeys((d.key for d in dimensions), None)
-    stripped = text.strip()
-    fenced = _FENCED.match(stripped)
     try:
-        data = json.loads(fenced.group(1) if fenced else stripped)
-    except ValueError:
+        parsed = parse_json_answer(text, _Object)
+    except ValueError:  # pydantic's ValidationError included: not JSON, or not an object
         return Judgement(critique=None, scores=empty, problems=("the answer is not one JSON object",))
-    if not isinstance(data, dict):
-        return Judgement(critique=None, scores=empty, problems=("the answer is not one JSON object",))
+    assert isinstance(parsed, _Object)
+    data = parsed.root
     problems: list[str] = []
     critique = data.get("critique")
     if not isinstance(critique, str) or not critique.strip():
@@ -83,7 +84,7 @@ def score_value(value: Any) -> int:
     elif isinstance(value, float) and value.is_integer():
         number = int(value)
     elif isinstance(value, str) and (match := _WRITTEN.match(value.strip())):
-        number = int(match.group(1))
+        number = int(match.group(1) or match.group(2))
     if number is None:
         raise ValueError(f"{value!r} is not an integer from {LOW} to {HIGH}")
     if not LOW <= number <= HIGH:

@@ -93,7 +93,7 @@ def test_written_forms_of_an_integer_score_are_pinned(written: Any, score: int) 
     assert score_value(written) == score
 
 
-@pytest.mark.parametrize("written", ["4/10", "4 out of 5", "", None, [4], "-1", "+4"])
+@pytest.mark.parametrize("written", ["4/10", "4 out of 5", "", None, [4], "-1", "+4", "[4", "4]", "[4]/5"])
 def test_other_forms_are_not_scores(written: Any) -> None:
     with pytest.raises(ValueError):
         score_value(written)
