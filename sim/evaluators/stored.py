@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from functools import cache
 from typing import Any
 
 from sim import registry
-from sim.evaluators.base import StoredEpisode, StoredSeat
+from sim.evaluators.base import ENGINE_KINDS, StoredEpisode, StoredSeat
 from sim.store.reader import StoreReader
 from sim.transcript import describe
 from sim.types import Outcome, PlayerId
@@ -75,6 +75,14 @@ def seen_text(episode: StoredEpisode, player: PlayerId, before: int | None = Non
     as the world describes it in transcripts (``sim replay --seat``)."""
     world = _world(episode.world_id)
     return "\n".join(describe(world, event) for event in episode.seen_by(player, before))
+
+
+def omniscient_text(episode: StoredEpisode, leave_out: Collection[str] = ()) -> str:
+    """Every game event of the episode, one line each as the world describes it (a plain line if the
+    world is not registered); engine events and the kinds in ``leave_out`` are left out."""
+    world = _world(episode.world_id)
+    kept = (e for e in episode.events if e.kind not in ENGINE_KINDS and e.kind not in leave_out)
+    return "\n".join(describe(world, event) for event in kept)
 
 
 @cache

@@ -228,7 +228,7 @@ def test_a_model_that_stays_down_is_a_model_error(bots: Path, tmp_path: Path) ->
         (["episode:99"], "no episode 99"),
         (["ep:1"], "must be run:N or episode:N"),
         (["run:1", "--set", "model.model=x"], "name it with --evaluator"),
-        (["run:1"], "configures no evaluator; name one with --evaluator (registered: recon_judge"),
+        (["run:1"], "name one with --evaluator (registered: characterbox_judge, recon_judge)"),
         (["run:1", "--evaluator", "recon_judge"], "recon_judge config: model: Field required"),
         (
             ["run:1", "--evaluator", "recon_judge", "--set", "model.model=x", "--set", "colour=red"],
