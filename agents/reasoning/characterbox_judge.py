@@ -1,7 +1,7 @@
 """CharacterBox's judge as an evaluator (``characterbox_judge``): characters and narrator scored 1-5.
 
 Wang et al. (2025) score each character of a role-play scene on seven dimensions after a critique,
-and the narrator on four (spec 1.6, 5.3; :mod:`agents.reasoning.characterbox_rubric`). This
+and the narrator on four (spec 1.6, 5.3; :mod:`worlds.characterbox.rubric`). This
 evaluator reads a stored ``roleplay/characterbox-v1`` episode: its ``setup`` event (world,
 characters with their profiles, seats, scenes) and the omniscient transcript (every game event in
 order, as the world describes it). It asks the judge model once per seated character (purpose
@@ -14,6 +14,11 @@ Rows per judged seat: ``judge.<dimension>`` (1-5 or NULL), ``judge.overall`` (th
 dimensions; NULL when none is) and ``judge.valid_dimensions``. The critique is stored with its
 scores in the ``parsed`` column of the judge's ``llm_calls`` row (:func:`stored_critiques`).
 
+Per scene (config ``per_scene: true``): each scene is judged on its own transcript (from its
+``scene_start`` to its ``scene_end``), for the characters taking part in it and the narrator, with
+rows ``judge.scene<N>.<dimension>``, ``judge.scene<N>.overall`` and ``judge.scene<N>.valid_dimensions``
+(N from 1) instead of the whole-episode rows.
+
 Rubric: the evaluator config's ``rubric``, else the scenario's ``evaluation.rubric`` (in the setup
 event or the episode params), else the defaults; a declared rubric is validated before any call.
 """
@@ -21,6 +26,7 @@ event or the episode params), else the defaults; a declared rubric is validated 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -28,7 +34,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, ValidationError
 
-from agents.reasoning.characterbox_rubric import Dimension, Rubric, RubricSpec
+from worlds.characterbox.rubric import DEFAULT, Dimension, Rubric, RubricSpec
 from agents.reasoning.characterbox_scores import Judgement, read_judgement, strict_judgement
 from sim.evaluators.base import EvaluationError, Evaluator, EvaluatorConfig, MetricRow, StoredEpisode
 from sim.llm.settings import ModelSettings
@@ -54,6 +60,7 @@ class CharacterBoxJudgeConfig(EvaluatorConfig):
     )
     narrator: bool = Field(True, description="whether to judge the narrator seat")
     rubric: RubricSpec | None = Field(None, description="dimensions replacing or extending the defaults")
+    per_scene: bool = Field(False, description="judge each scene on its own (rows judge.scene<N>.*)")
 
 
 class _Templates(PromptPack):
@@ -91,20 +98,27 @@ class CharacterBoxJudge(Evaluator):
         unknown = sorted(set(wanted or ()) - set(characters))
         if unknown:
             raise EvaluationError(f"episode {episode.id}: no character {', '.join(unknown)} to judge")
-        transcript = omniscient_text(episode, leave_out={"setup"})
-        jobs: list[tuple[PlayerId, str, tuple[Dimension, ...]]] = []
-        for seat, who in seats.items():
-            if who == NARRATOR:
-                if self.settings.narrator:
-                    jobs.append((seat, NARRATOR, rubric.narrator))
-            elif who in characters and (wanted is None or who in wanted):
-                jobs.append((seat, who, rubric.character))
+        parts = scene_parts(episode, setup) if self.settings.per_scene else [(None, episode, None)]
+        jobs: list[tuple[PlayerId, str, tuple[Dimension, ...], int | None, str]] = []
+        for number, part, cast in parts:
+            transcript = omniscient_text(part, leave_out={"setup"})
+            for seat, who in seats.items():
+                if who == NARRATOR:
+                    if self.settings.narrator:
+                        jobs.append((seat, NARRATOR, rubric.narrator, number, transcript))
+                elif (
+                    who in characters and (wanted is None or who in wanted) and (cast is None or who in cast)
+                ):
+                    jobs.append((seat, who, rubric.character, number, transcript))
         judged = await asyncio.gather(
-            *(self._judge(llm, episode, seat, who, dims, setup, transcript) for seat, who, dims in jobs)
+            *(
+                self._judge(llm, episode, seat, who, dims, setup, transcript, number)
+                for seat, who, dims, number, transcript in jobs
+            )
         )
         rows: list[MetricRow] = []
-        for (seat, _, dims), judgement in zip(jobs, judged, strict=True):
-            rows += score_rows(seat, dims, judgement)
+        for (seat, _, dims, number, _), judgement in zip(jobs, judged, strict=True):
+            rows += score_rows(seat, dims, judgement, "judge" if number is None else f"judge.scene{number}")
         return rows
 
     def rubric(self, episode: StoredEpisode, setup: Mapping[str, Any]) -> Rubric:
@@ -112,7 +126,7 @@ class CharacterBoxJudge(Evaluator):
         if self.settings.rubric is not None:
             return Rubric.of(self.settings.rubric)
         declared = _scenario_rubric(setup) or _scenario_rubric(episode.params)
-        if declared is None or declared == "characterbox7":
+        if declared is None or declared == DEFAULT:
             return Rubric.of(None)
         try:
             return Rubric.of(RubricSpec.model_validate(declared))
@@ -131,9 +145,11 @@ class CharacterBoxJudge(Evaluator):
         dimensions: tuple[Dimension, ...],
         setup: Mapping[str, Any],
         transcript: str,
+        scene: int | None = None,
     ) -> Judgement:
-        """The judge's answer about ``who`` (the narrator or a character) on ``seat``: its valid scores
-        (the last answer's valid ones, others None, when no answer was valid after the re-asks)."""
+        """The judge's answer about ``who`` (the narrator or a character) on ``seat``, over the whole
+        episode or its ``scene``: its valid scores (the last answer's valid ones, others None, when no
+        answer was valid after the re-asks)."""
         prompt = judge_prompt(who, dimensions, setup, transcript)
         names = [d.name for d in dimensions]
         answer = await llm.ask(
@@ -141,7 +157,7 @@ class CharacterBoxJudge(Evaluator):
             [{"role": "user", "content": prompt}],
             lambda text: strict_judgement(text, dimensions),
             purpose=NARRATOR_PURPOSE if who == NARRATOR else PURPOSE,
-            context=self.call_context(episode, seat, None),
+            context=self.call_context(episode, seat, scene),
             correction=lambda error: _Templates().render(
                 "characterbox_judge_correction.j2", error=error, names=names
             ),
@@ -152,17 +168,41 @@ class CharacterBoxJudge(Evaluator):
         return read_judgement(answer.text or "", dimensions)
 
 
-def score_rows(seat: PlayerId, dimensions: Sequence[Dimension], judgement: Judgement) -> list[MetricRow]:
-    """A seat's rows: each dimension's score (None: NULL), the overall mean of the valid ones, their count."""
+def score_rows(
+    seat: PlayerId, dimensions: Sequence[Dimension], judgement: Judgement, prefix: str = "judge"
+) -> list[MetricRow]:
+    """A seat's rows: each dimension's score (None: NULL), the overall mean of the valid ones, their count
+    (named ``<prefix>.<dimension>``, ``<prefix>.overall``, ``<prefix>.valid_dimensions``)."""
     scores = [judgement.scores.get(d.key) for d in dimensions]
     valid = [s for s in scores if s is not None]
     rows = [
-        MetricRow(seat, f"judge.{d.key}", None if s is None else float(s))
+        MetricRow(seat, f"{prefix}.{d.key}", None if s is None else float(s))
         for d, s in zip(dimensions, scores, strict=True)
     ]
-    rows.append(MetricRow(seat, "judge.overall", sum(valid) / len(valid) if valid else None))
-    rows.append(MetricRow(seat, "judge.valid_dimensions", float(len(valid))))
+    rows.append(MetricRow(seat, f"{prefix}.overall", sum(valid) / len(valid) if valid else None))
+    rows.append(MetricRow(seat, f"{prefix}.valid_dimensions", float(len(valid))))
     return rows
+
+
+def scene_parts(
+    episode: StoredEpisode, setup: Mapping[str, Any]
+) -> list[tuple[int, StoredEpisode, frozenset[str]]]:
+    """Each scene played: its number (from 1), the episode cut to its events (``scene_start`` to
+    ``scene_end``) and its participants (from the setup's scenes)."""
+    scenes: Sequence[Mapping[str, Any]] = setup.get("scenes", [])
+    parts: list[tuple[int, StoredEpisode, frozenset[str]]] = []
+    current: list[Event] | None = None
+    for event in episode.events:
+        if event.kind == "scene_start":
+            current, number = [], int(event.payload.get("scene", len(parts) + 1))
+        if current is None:
+            continue
+        current.append(event)
+        if event.kind == "scene_end":
+            cast = scenes[number - 1].get("participants", ()) if 0 < number <= len(scenes) else ()
+            parts.append((number, dataclasses.replace(episode, events=tuple(current)), frozenset(cast)))
+            current = None
+    return parts
 
 
 def judge_prompt(who: str, dimensions: Sequence[Dimension], setup: Mapping[str, Any], transcript: str) -> str:

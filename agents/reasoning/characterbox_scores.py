@@ -2,7 +2,7 @@
 
 The judge answers one JSON object: ``{"critique": "...", "scores": {"<dimension>": <1-5>, ...}}``
 with the critique first (a ```json fence is allowed). Dimensions are matched by their key
-(:func:`~agents.reasoning.characterbox_rubric.slug`: case, spaces and ``_`` do not matter).
+(:func:`~worlds.characterbox.rubric.slug`: case, spaces and ``_`` do not matter).
 A score is an integer 1-5, also written ``"4"``, ``"[4]"`` or ``"4/5"``; ``4.0`` is 4. Anything
 else (``0``, ``6``, ``4.5``, ``"four"``, ``true``), a missing dimension or one the rubric lacks is a
 problem. :func:`read_judgement` reads what it can and lists the problems; :func:`strict_judgement`
@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, RootModel
 
 from agents.llm.parsing import parse_json_answer
-from agents.reasoning.characterbox_rubric import HIGH, LOW, Dimension, slug
+from worlds.characterbox.rubric import HIGH, LOW, Dimension, slug
 
 _WRITTEN = re.compile(rf"^(?:\[\s*(\d+)\s*\]|(\d+)(?:\s*/\s*{HIGH})?)$")
 

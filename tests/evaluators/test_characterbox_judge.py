@@ -27,7 +27,7 @@ from rich.console import Console
 from sim_cli import run_sim
 
 from agents.reasoning.characterbox_judge import stored_critiques
-from agents.reasoning.characterbox_rubric import CHARACTERBOX7, NARRATOR4, Rubric, RubricSpec
+from worlds.characterbox.rubric import CHARACTERBOX7, NARRATOR4, Rubric, RubricSpec
 from agents.reasoning.characterbox_scores import read_judgement, score_value, strict_judgement
 from sim.cli_evaluate import evaluate_command
 from sim.llm.testserver import Request, TestServer

@@ -1,5 +1,5 @@
 """Parameters of ``roleplay/characterbox-v1``: the scene file (a built-in name, a ``.yaml`` path, or the
-scene inline) and the SOTOPIA-style stale rule."""
+scene inline), the SOTOPIA-style stale rule, and the ``evaluation`` block (overriding the scene file's)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from pydantic import (
     model_validator,
 )
 
+from worlds.characterbox.rubric import Evaluation
 from worlds.characterbox.scene import SceneFile, SceneFileError, load_scene, problems
 
 
@@ -28,6 +29,9 @@ class CharacterBoxParams(BaseModel):
     )
     stale_rounds: int = Field(
         2, ge=1, le=20, description="end a scene after this many rounds in a row with no state change"
+    )
+    evaluation: Evaluation | None = Field(
+        None, description="the rubric the judge scores (overrides the scene file's evaluation block)"
     )
     _file: SceneFile | None = PrivateAttr(None)
 
@@ -57,3 +61,7 @@ class CharacterBoxParams(BaseModel):
         """The validated scene file."""
         assert self._file is not None
         return self._file
+
+    def effective_evaluation(self) -> Evaluation | None:
+        """The params' ``evaluation`` block, else the scene file's (None: neither declares one)."""
+        return self.evaluation or self.scene_file().evaluation

@@ -5,6 +5,7 @@ errors naming the file, the key and what was expected).
 A character's ``state`` is a flat mapping of keys to text or true/false (``mood: tense``); ``alive``
 (default true) is always there. A scene may declare scripted state changes (``changes``) that the
 rule-based narrator applies in the round they name (``alive: false`` there is a death mid-scene).
+An optional ``evaluation:`` block declares the rubric the judge scores (:mod:`worlds.characterbox.rubric`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.safe_yaml import YamlProblem, load_text, read_limited
+from worlds.characterbox.rubric import Evaluation
 
 #: Built-in scene files, by bare name (``scene: lighthouse``).
 SCENES_DIR = Path(__file__).parent / "scenes"
@@ -94,6 +96,9 @@ class SceneFile(_Strict):
     characters: tuple[Character, ...] = Field(min_length=1, max_length=8)
     relationships: tuple[Relationship, ...] = ()
     scenes: tuple[Scene, ...] = Field(min_length=1, max_length=10)
+    evaluation: Evaluation | None = Field(
+        None, description="the rubric the judge scores (default: characterbox7)"
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> SceneFile:

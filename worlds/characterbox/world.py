@@ -156,6 +156,8 @@ class CharacterBoxWorld(WorldBase):
             "seats": {**{s: n for s, n in self.character_of.items()}, self.narrator: NARRATOR},
             "scenes": [s.model_dump(mode="json", exclude={"changes"}) for s in self.file.scenes],
         }
+        if (evaluation := params.effective_evaluation()) is not None:
+            setup["evaluation"] = evaluation.payload()  # the judge scores the declared rubric
         events = [Event(0, Phase.ACT, "setup", setup, visible_to=())]
         return events + self._open_scene(0)
 

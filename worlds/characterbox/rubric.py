@@ -1,20 +1,24 @@
-"""The CharacterBox judge's rubrics: dimensions scored 1-5 with anchors at 1, 3 and 5.
+"""The rubrics of ``roleplay/characterbox-v1``: dimensions scored 1-5 with anchors at 1, 3 and 5 (the
+data model the ``characterbox_judge`` evaluator scores with, and a scenario's ``evaluation`` block).
 
 Defaults (spec 1.6 and 5.3): ``characterbox7`` for characters (Knowledge Accuracy, Emotional
 Expression, Personality Traits, Behavioral Accuracy, Immersion, Adaptability, Behavioral Coherence)
 and ``narrator4`` for the narrator (Grice's maxims: Quantity Appropriateness, Quality Accuracy,
 Relevance to Context, Clarity and Order). A scenario (``evaluation.rubric``) or the evaluator's
 config (``rubric``) may declare its own dimensions, replacing or extending a default
-(:class:`RubricSpec`); every declaration is validated here.
+(:class:`RubricSpec`); every declaration is validated here. :class:`Evaluation` is a scenario's
+``evaluation:`` block (scene file or params).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+#: A declared rubric's name for the defaults (``evaluation: {rubric: characterbox7}``).
+DEFAULT = "characterbox7"
 LOW, HIGH = 1, 5
 ANCHORS = (1, 3, 5)
 #: Metric names the evaluator writes besides the dimensions (a dimension may not take them).
@@ -200,3 +204,28 @@ NARRATOR4: tuple[Dimension, ...] = (
         "Always clear, unambiguous and well ordered.",
     ),
 )
+
+
+class Evaluation(BaseModel):
+    """A scenario's ``evaluation:`` block (in the scene file or the params): the rubric the judge scores,
+    ``characterbox7`` (the defaults) or a declared one (:class:`RubricSpec`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    rubric: RubricSpec | None = Field(None, description=f"{DEFAULT!r} (the defaults) or a declared rubric")
+
+    @field_validator("rubric", mode="before")
+    @classmethod
+    def _named(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            if value != DEFAULT:
+                raise ValueError(
+                    f"expected {DEFAULT!r} or a rubric (mode, character, narrator), got {value!r}"
+                )
+            return None
+        return value
+
+    def payload(self) -> dict[str, Any]:
+        """The block as the ``setup`` event carries it (the judge reads ``evaluation.rubric`` there)."""
+        rubric = DEFAULT if self.rubric is None else self.rubric.model_dump(mode="json", exclude_none=True)
+        return {"rubric": rubric}
