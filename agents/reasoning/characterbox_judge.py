@@ -34,12 +34,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from pydantic import Field, ValidationError
 
-from worlds.characterbox.rubric import DEFAULT, Dimension, Rubric, RubricSpec
 from agents.reasoning.characterbox_scores import Judgement, read_judgement, strict_judgement
 from sim.evaluators.base import EvaluationError, Evaluator, EvaluatorConfig, MetricRow, StoredEpisode
 from sim.llm.settings import ModelSettings
 from sim.prompts import PromptPack
 from sim.types import Event, PlayerId
+from worlds.characterbox.rubric import DEFAULT, Dimension, Rubric, RubricSpec
 
 if TYPE_CHECKING:
     from sim.llm.client import LLMClient

@@ -7,11 +7,13 @@ talks to the offline test server over HTTP; every attempt must be an ``llm_calls
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from characterbox_store import (
     SPEECH,
     answer,
@@ -27,12 +29,14 @@ from rich.console import Console
 from sim_cli import run_sim
 
 from agents.reasoning.characterbox_judge import stored_critiques
-from worlds.characterbox.rubric import CHARACTERBOX7, NARRATOR4, Rubric, RubricSpec
 from agents.reasoning.characterbox_scores import read_judgement, score_value, strict_judgement
 from sim.cli_evaluate import evaluate_command
 from sim.llm.testserver import Request, TestServer
 from sim.store.reader import StoreReader
+from worlds.characterbox.rubric import CHARACTERBOX7, NARRATOR4, Rubric, RubricSpec
+from worlds.characterbox.scene import SCENES_DIR
 
+CHARACTERBOX_SCENARIOS = SCENES_DIR.parent / "scenarios"
 KEYS = [d.key for d in CHARACTERBOX7]
 NAMES = [d.name for d in CHARACTERBOX7]
 ALL_FOURS = dict.fromkeys(NAMES, 4)
@@ -355,3 +359,92 @@ def test_a_bad_rubric_or_a_missing_model_fails_before_any_call(tmp_path: Path) -
         code, out = evaluate_in_process(good, *model_sets(server), "characters=[Nobody]")
         assert code == 2 and "no character Nobody to judge" in out
         assert server.count == 0
+
+
+# a scenario's own rubric, through a real run -------------------------------------------------
+WIT = {"name": "Wit", "description": "Is the character quick?", "anchors": {1: "slow", 3: "able", 5: "quick"}}
+CANDOUR = {"name": "Candour", "anchors": {1: "hides rulings", 3: "mostly plain", 5: "plain"}}
+CHARACTER_DIMENSIONS = ["Secret Keeping", "Wit"]
+#: Glasshouse seats: p0 Ilse, p1 Corvin (dies in scene 1), p2 Marta, p3 the narrator.
+GLASSHOUSE = {"p0": "Ilse", "p1": "Corvin", "p2": "Marta"}
+
+
+def declared_reply(req: Request) -> str:
+    """Every declared dimension scored, from which the judge's prompt names (narrator or character)."""
+    prompt = str(req.messages[0]["content"])
+    names = [d["name"] for d in (CANDOUR, SECRECY, WIT) if f'"{d["name"]}": 3' in prompt]  # the example
+    return answer({name: 1 + len(prompt) % 5 for name in names}, "Declared dimensions only.")
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """A consistent copy of a store (its WAL included), through SQLite's backup."""
+    with sqlite3.connect(source) as src, sqlite3.connect(target) as dst:
+        src.backup(dst)
+    return target
+
+
+@pytest.fixture(scope="module")
+def custom_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One bots episode of a two-scene glasshouse whose scene file declares its own rubric, stored by
+    ``sim run`` (scene 2: Ilse and Marta only, after Corvin's death)."""
+    folder = tmp_path_factory.mktemp("custom_rubric")
+    data = yaml.safe_load((SCENES_DIR / "glasshouse.yaml").read_text())
+    first = data["scenes"][0]
+    second = {**first, "title": "After", "participants": ["Ilse", "Marta"], "rounds": 1, "changes": []}
+    second["premise"] = {k: v for k, v in first["premise"].items() if k != "Corvin"}
+    data["scenes"].append(second)
+    data["evaluation"] = {"rubric": {"character": [SECRECY, WIT], "narrator": [CANDOUR]}}
+    (folder / "scene.yaml").write_text(yaml.safe_dump(data))
+    scenario = yaml.safe_load((CHARACTERBOX_SCENARIOS / "glasshouse_bots.yaml").read_text())
+    scenario.update(params={"scene": str(folder / "scene.yaml")}, episodes=1)
+    (folder / "cb.yaml").write_text(yaml.safe_dump(scenario))
+    result = run_sim("run", folder / "cb.yaml", "--db", folder / "run.db", "--quiet")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return folder / "run.db"
+
+
+def test_a_rubric_declared_in_the_scene_file_is_exactly_what_sim_evaluate_scores(
+    custom_run: Path, tmp_path: Path
+) -> None:
+    db = copy_store(custom_run, tmp_path / "run.db")
+    with TestServer(declared_reply) as server:
+        result = run_sim(
+            "evaluate",
+            "--db",
+            db,
+            "run:1",
+            "--evaluator",
+            "characterbox_judge",
+            *(f"--set={s}" for s in model_sets(server)),
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        prompts = [str(r.messages[0]["content"]) for r in server.requests]
+    assert server.count == 4 and all(r.messages[-1]["role"] == "user" for r in server.requests)
+    assert not any(f'"{d.name}"' in p for p in prompts for d in (*CHARACTERBOX7, *NARRATOR4))
+    for seat in GLASSHOUSE:
+        got = scores_of(db, seat)
+        assert set(got) == {"judge.secret_keeping", "judge.wit", "judge.overall", "judge.valid_dimensions"}
+        assert got["judge.valid_dimensions"] == 2.0 and 1 <= (got["judge.wit"] or 0) <= 5
+    assert set(scores_of(db, "p3")) == {"judge.candour", "judge.overall", "judge.valid_dimensions"}
+
+
+def test_per_scene_judging_scores_each_scene_of_its_participants_apart(
+    custom_run: Path, tmp_path: Path
+) -> None:
+    db = copy_store(custom_run, tmp_path / "run.db")
+    with TestServer(declared_reply) as server:
+        code, out = evaluate_in_process(db, *model_sets(server), "per_scene=true")
+        assert code == 0, out
+        prompts = [str(r.messages[0]["content"]) for r in server.requests]
+    assert server.count == 4 + 3  # scene 1: three characters and the narrator; scene 2: two and the narrator
+    scene2 = [p for p in prompts if "scene 2: After" in p]
+    assert len(scene2) == 3 and not any("scene 1: " in p for p in scene2)  # its own transcript only
+    assert not any("Judge the character Corvin" in p for p in scene2)  # he is not in scene 2
+    names = {seat: set(scores_of(db, seat)) for seat in ("p0", "p1", "p2", "p3")}
+    per_scene = {"judge.scene{n}.secret_keeping", "judge.scene{n}.wit", "judge.scene{n}.overall"}
+    per_scene |= {"judge.scene{n}.valid_dimensions"}
+    both = {name.format(n=n) for name in per_scene for n in (1, 2)}
+    assert names["p0"] == names["p2"] == both
+    assert names["p1"] == {name.format(n=1) for name in per_scene}
+    narrated = {"judge.scene{n}.candour", "judge.scene{n}.overall", "judge.scene{n}.valid_dimensions"}
+    assert names["p3"] == {name.format(n=n) for name in narrated for n in (1, 2)}

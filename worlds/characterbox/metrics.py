@@ -20,7 +20,7 @@ from sqlalchemy import text
 
 from sim.stats import mean, rate
 from sim.store.reader import StoreReader
-from sim.summaries.model import Section, mean_cell, rate_cell
+from sim.summaries.model import Section, mean_cell, number, rate_cell
 
 if TYPE_CHECKING:
     from sim.summaries.store import EpisodeRow, RunData, SeatRow
@@ -88,14 +88,14 @@ def scene_endings(episodes: Sequence[EpisodeRow]) -> Section:
     counts: dict[tuple[int, str], int] = defaultdict(int)
     plays: dict[int, int] = defaultdict(int)
     for episode in episodes:
-        for number, reason in enumerate(episode.outcome.get("scene_reasons") or (), start=1):
-            counts[number, str(reason)] += 1
-            plays[number] += 1
+        for scene, reason in enumerate(episode.outcome.get("scene_reasons") or (), start=1):
+            counts[scene, str(reason)] += 1
+            plays[scene] += 1
     section = Section(
         "scene_endings", "how scenes ended", ["scene", "reason", "plays", "share [95% CI]"], label_columns=2
     )
-    for (number, reason), k in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
-        section.add(str(number), reason, k, rate_cell(rate(k, plays[number])))
+    for (scene, reason), k in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1], kv[0][1])):
+        section.add(str(scene), reason, k, rate_cell(rate(k, plays[scene])))
     return section
 
 
@@ -118,20 +118,20 @@ def _character_seats(
 
 
 def characters(episodes: Sequence[EpisodeRow], facts: StoreFacts, who: str = "agent") -> Section:
-    """Per character and its seat or agent (``who``): episodes, mean actions, reactions and speeches per episode, and the
-    share alive at the end (Wilson interval)."""
+    """Per character and its seat or agent (``who``): episodes, mean actions, reactions and speeches
+    per episode, and the share alive at the end (Wilson interval)."""
     columns = ["character", who, "n", *ACTS.values(), "alive [95% CI]"]
     section = Section(
         "characters", "characters (means per episode; alive: at the end)", columns, label_columns=2
     )
     for (name, label), seats in _character_seats(episodes, facts, who).items():
-        means = [mean(s.metrics.get(key, 0.0) for s in seats).value for key in ACTS]
+        means = [number(mean(s.metrics.get(key, 0.0) for s in seats).value) for key in ACTS]
         alive = sum(s.metrics.get("alive", 0.0) > 0 for s in seats)
         section.add(
             name,
             label,
             len(seats),
-            *(f"{m:.2f}" for m in means if m is not None),
+            *means,
             rate_cell(rate(alive, len(seats))),
         )
     return section
@@ -148,8 +148,8 @@ def _narrator_seats(episodes: Sequence[EpisodeRow], who: str) -> dict[str, list[
 
 
 def narrator_sections(episodes: Sequence[EpisodeRow], facts: StoreFacts, who: str = "agent") -> list[Section]:
-    """Per narrator seat or agent (``who``): its invalid rulings as rates per ruling (Wilson intervals), and its state
-    changes and ``dead_as_alive`` counts per episode (bootstrap intervals)."""
+    """Per narrator seat or agent (``who``): its invalid rulings as rates per ruling (Wilson
+    intervals), and its state changes and ``dead_as_alive`` counts per episode (bootstrap intervals)."""
     rulings = Section(
         "narrator",
         "narrator rulings",
@@ -181,8 +181,8 @@ def narrator_sections(episodes: Sequence[EpisodeRow], facts: StoreFacts, who: st
 
 
 def judge_scores(episodes: Sequence[EpisodeRow], facts: StoreFacts, who: str = "agent") -> Section:
-    """Per character (or the narrator), seat or agent (``who``) and dimension: the judge's valid scores and their mean
-    (bootstrap interval); NULL scores are left out of the mean, not counted as any value."""
+    """Per character (or the narrator), seat or agent (``who``) and dimension: the judge's valid scores
+    and their mean (bootstrap interval); NULL scores are left out of the mean, not counted as any value."""
     scores: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     for episode in episodes:
         for seat in episode.seats:

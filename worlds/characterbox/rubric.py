@@ -219,9 +219,7 @@ class Evaluation(BaseModel):
     def _named(cls, value: Any) -> Any:
         if isinstance(value, str):
             if value != DEFAULT:
-                raise ValueError(
-                    f"expected {DEFAULT!r} or a rubric (mode, character, narrator), got {value!r}"
-                )
+                raise ValueError(f"expected {DEFAULT!r} or a rubric (mode, character, narrator)")
             return None
         return value
 

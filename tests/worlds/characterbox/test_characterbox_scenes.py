@@ -12,13 +12,17 @@ import yaml
 
 from agents.scripted.base import ScriptedAgent
 from agents.scripted.characterbox import CharacterBoxCharacterBot, CharacterBoxNarratorBot
+from sim.engine import seat_ids
+from sim.rng import stream
 from sim.runner import run_scenario
 from sim.scenario import ScenarioError, load_scenario, validate_scenario
 from sim.store.reader import StoreReader
 from sim.testing import play
 from sim.types import Action, ActionKind, Observation, dumps
+from tests.test_scenario_errors import assert_clean_failure, run_sim
 from tests.worlds.characterbox.helpers import SCENE, scene
 from worlds.characterbox.params import CharacterBoxParams
+from worlds.characterbox.rubric import Rubric, RubricSpec
 from worlds.characterbox.scene import SCENES_DIR, SceneFileError, load_scene
 from worlds.characterbox.world import CharacterBoxWorld
 
@@ -197,3 +201,71 @@ def test_a_verdict_failing_the_schema_is_re_asked_then_replaced_by_no_change() -
     assert verdicts and all(v.payload["changes"] == [] for v in verdicts)
     assert world.states["Ann"] == {"mood": "calm", "alive": True}
     assert result.invalid["p4"] == len(verdicts)
+
+
+# the evaluation block ------------------------------------------------------------------------
+SECRECY = {"name": "Secret Keeping", "anchors": {1: "tells it", 3: "hints at it", 5: "keeps it"}}
+
+
+def _setup(params: dict[str, Any]) -> dict[str, Any]:
+    """The payload of the setup event of a world reset with ``params``."""
+    world = CharacterBoxWorld()
+    events = world.reset(seat_ids(5), CharacterBoxParams.model_validate(params), stream(0, "world"))
+    assert events[0].kind == "setup"
+    return dict(events[0].payload)
+
+
+def test_the_setup_carries_the_effective_evaluation_params_over_the_scene_file() -> None:
+    assert "evaluation" not in _setup({"scene": SCENE})  # nothing declared: the judge's defaults
+    declared = {**scene(), "evaluation": {"rubric": {"mode": "extend", "character": [SECRECY]}}}
+    carried = _setup({"scene": declared})["evaluation"]
+    rubric = Rubric.of(RubricSpec.model_validate(carried["rubric"]))  # as the judge reads it back
+    assert [d.key for d in rubric.character][-1] == "secret_keeping" and len(rubric.character) == 8
+    overridden = _setup({"scene": declared, "evaluation": {"rubric": "characterbox7"}})
+    assert overridden["evaluation"] == {"rubric": "characterbox7"}
+    narrator_only = {"rubric": {"narrator": [SECRECY]}}
+    carried = _setup({"scene": SCENE, "evaluation": narrator_only})["evaluation"]
+    assert Rubric.of(RubricSpec.model_validate(carried["rubric"])).narrator[0].name == "Secret Keeping"
+    preset = CharacterBoxParams(scene="orchard_bargain").effective_evaluation()
+    assert preset is not None and preset.rubric is not None and preset.rubric.mode == "extend"
+
+
+BAD_RUBRICS = [
+    (
+        {"character": [{**SECRECY, "anchors": {1: "a", 5: "b"}}]},
+        "character[0].anchors",
+        "anchors must be given for exactly (1, 3, 5), got [1, 5]",
+    ),
+    ({"mode": "extend", "character": [{**SECRECY, "name": "Immersion"}]}, "", "named twice: immersion"),
+    ({"character": [{**SECRECY, "weight": 2}]}, "character[0].weight", "unknown key"),
+    ("sotopia7", "", "expected 'characterbox7' or a rubric"),
+]
+
+
+def _bad_scenario(tmp_path: Path, params: dict[str, Any]) -> Path:
+    path = tmp_path / "cb.yaml"
+    data = {**_scenario(params, seats=4), "episodes": 1}
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+@pytest.mark.parametrize(("rubric", "key", "expect"), BAD_RUBRICS, ids=["anchors", "twice", "extra", "name"])
+def test_a_bad_rubric_in_the_params_is_a_scenario_error_and_writes_no_db(
+    rubric: Any, key: str, expect: str, tmp_path: Path
+) -> None:
+    path = _bad_scenario(tmp_path, {"scene": "glasshouse", "evaluation": {"rubric": rubric}})
+    result = run_sim("run", path, "--db", tmp_path / "x.db")
+    assert_clean_failure(result, str(path), f"params.evaluation.rubric{'.' * bool(key)}{key}", expect)
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_bad_rubric_in_the_scene_file_names_the_scene_file_and_the_key(tmp_path: Path) -> None:
+    data = yaml.safe_load((SCENES_DIR / "glasshouse.yaml").read_text())
+    data["evaluation"] = {"rubric": {"character": [{**SECRECY, "anchors": {1: "a", 3: "b"}}]}}
+    scene_file = tmp_path / "scene.yaml"
+    scene_file.write_text(yaml.safe_dump(data))
+    path = _bad_scenario(tmp_path, {"scene": str(scene_file)})
+    result = run_sim("run", path, "--db", tmp_path / "x.db")
+    key = f"{scene_file}: evaluation.rubric.character.0.anchors"
+    assert_clean_failure(result, str(path), "params", f"{key}: anchors must be given for exactly (1, 3, 5)")
+    assert not (tmp_path / "x.db").exists()
