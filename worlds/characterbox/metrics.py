@@ -182,7 +182,8 @@ def narrator_sections(episodes: Sequence[EpisodeRow], facts: StoreFacts, who: st
 
 def judge_scores(episodes: Sequence[EpisodeRow], facts: StoreFacts, who: str = "agent") -> Section:
     """Per character (or the narrator), seat or agent (``who``) and dimension: the judge's valid scores
-    and their mean (bootstrap interval); NULL scores are left out of the mean, not counted as any value."""
+    and their mean (bootstrap interval), dimensions in the rubric's order; NULL scores are left out of
+    the mean, not counted as any value."""
     scores: dict[tuple[str, str, str], list[float]] = defaultdict(list)
     for episode in episodes:
         for seat in episode.seats:
@@ -202,6 +203,6 @@ def judge_scores(episodes: Sequence[EpisodeRow], facts: StoreFacts, who: str = "
         ["character", who, "dimension", "n", "mean [95% CI]"],
         label_columns=3,
     )
-    for (subject, label, dimension), values in sorted(scores.items()):
+    for (subject, label, dimension), values in sorted(scores.items(), key=lambda kv: kv[0][:2]):
         section.add(subject, label, dimension, len(values), mean_cell(mean(values)))
     return section
