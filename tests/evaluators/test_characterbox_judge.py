@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -218,18 +219,16 @@ def model_sets(server: TestServer, model: str = "openai/judge") -> list[str]:
     return [f"model.model={model}", f"model.api_base={server.openai_base}"]
 
 
+def evaluate_with_sim(db: Path, server: TestServer) -> subprocess.CompletedProcess[str]:
+    """``sim evaluate --db db run:1 --evaluator characterbox_judge`` with the test server's judge model."""
+    sets = (f"--set={s}" for s in model_sets(server))
+    return run_sim("evaluate", "--db", db, "run:1", "--evaluator", "characterbox_judge", *sets)
+
+
 def test_sim_evaluate_scores_a_stored_scene_with_its_own_model(server: TestServer, tmp_path: Path) -> None:
     db = characterbox_store(tmp_path / "scene.db")
     server.reset()
-    result = run_sim(
-        "evaluate",
-        "--db",
-        db,
-        "run:1",
-        "--evaluator",
-        "characterbox_judge",
-        *(f"--set={s}" for s in model_sets(server)),
-    )
+    result = evaluate_with_sim(db, server)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "wrote 24 metric rows for 1 of 1 episodes" in result.stdout  # (7 + 2) * 2 characters + 4 + 2
     mara = scores_of(db, "p0")
@@ -408,15 +407,7 @@ def test_a_rubric_declared_in_the_scene_file_is_exactly_what_sim_evaluate_scores
 ) -> None:
     db = copy_store(custom_run, tmp_path / "run.db")
     with TestServer(declared_reply) as server:
-        result = run_sim(
-            "evaluate",
-            "--db",
-            db,
-            "run:1",
-            "--evaluator",
-            "characterbox_judge",
-            *(f"--set={s}" for s in model_sets(server)),
-        )
+        result = evaluate_with_sim(db, server)
         assert result.returncode == 0, result.stdout + result.stderr
         prompts = [str(r.messages[0]["content"]) for r in server.requests]
     assert server.count == 4 and all(r.messages[-1]["role"] == "user" for r in server.requests)

@@ -73,15 +73,27 @@ def render_observation(obs: Observation) -> str:
     return "\n".join(lines)
 
 
+#: One line per event kind that needs no more than its payload's fields (``str.format``).
+LINES = {
+    "scene_start": "scene {scene}: {title} ({time}, {location}): {description}",
+    "premise": "premise for {character}: {text}",
+    "outcome": "outcome: {text}",
+    "state_update": "{character} is now {position}, {state}",
+    "death": "{character} dies",
+    "leave": "{character} leaves the scene",
+    "round_summary": "round {round} summary: {text}",
+    "scene_end": "scene {scene} ends after {rounds_played} round(s): {reason}",
+    "end": "the story ends; alive: {alive}",
+}
+
+
 def describe_record(r: Mapping[str, Any]) -> str:
     """One line for an event's payload (with its ``kind``)."""
     kind = r["kind"]
+    if kind in LINES:
+        return LINES[kind].format_map(r)
     if kind == "setup":
         return f"setup: {len(r['characters'])} characters, {len(r['scenes'])} scenes; seats {r['seats']}"
-    if kind == "scene_start":
-        return f"scene {r['scene']}: {r['title']} ({r['time']}, {r['location']}): {r['description']}"
-    if kind == "premise":
-        return f"premise for {r['character']}: {r['text']}"
     if kind == "action":
         verb = "reacts" if r["reaction"] else "acts"
         said = f' and says "{r["speech"]}"' if r["speech"] else ""
@@ -97,18 +109,6 @@ def describe_record(r: Mapping[str, Any]) -> str:
             return f"narrator's verdict is invalid ({'; '.join(r['errors'])}); nothing changes"
         seen = ", ".join(r["perceived_by"]) or "nobody"
         return f"narrator rules: {r['outcome']} (changes {r['changes']}; perceived by {seen})"
-    if kind == "outcome":
-        return f"outcome: {r['text']}"
-    if kind == "state_update":
-        return f"{r['character']} is now {r['position']}, {r['state']}"
-    if kind in ("death", "leave"):
-        return f"{r['character']} {'dies' if kind == 'death' else 'leaves the scene'}"
-    if kind == "round_summary":
-        return f"round {r['round']} summary: {r['text']}"
-    if kind == "scene_end":
-        return f"scene {r['scene']} ends after {r['rounds_played']} round(s): {r['reason']}"
-    if kind == "end":
-        return f"the story ends; alive: {r['alive']}"
     return f"{kind}: {dict(r)}"
 
 
