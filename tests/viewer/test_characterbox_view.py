@@ -29,6 +29,7 @@ from worlds.characterbox.view_data import (
     screenplay,
     screenplay_table,
     state_table,
+    stored_profiles,
 )
 
 CHARACTERS = ("Ilse", "Corvin", "Marta")  # the glasshouse file's order: seats p0, p1, p2; p3 narrates
@@ -185,23 +186,27 @@ def test_the_state_table_per_round_equals_the_worlds_state_updates(
 def test_a_character_seat_sees_only_its_own_state_and_no_other_goal_or_secret(
     stored: tuple[Path, int, list[Event], Cast], seat: str
 ) -> None:
-    _, _, events, cast = stored
+    db, episode, events, cast = stored
     mine = seen(events, seat)
     own = cast.character_of[seat]
-    table = state_table(mine, cast, seat)
+    reader = StoreReader(db)
+    profiles = stored_profiles(reader, episode)
+    reader.engine.dispose()
+    table = state_table(mine, cast, seat, profiles)
     others = table[table["character"] != own]
     assert others.drop(columns=["scene", "round", "character", "alive"]).isna().all().all()
+    ours = table[table["character"] == own].set_index("round")
+    assert ours.loc[0, "position"] == profiles[own]["position"]  # its own profile, as observed
+    assert ours.loc[0, "mood"] == profiles[own]["state"]["mood"]
     final = table[table["round"] == table["round"].max()].set_index("character")
     assert not final.loc["Corvin", "alive"] and final.loc["Ilse", "alive"]  # the death it saw
-    setup = next(e.payload for e in events if e.kind == "setup")
     text = screenplay_table(screenplay(mine)).to_string() + table.to_string()
-    for name, c in setup["characters"].items():
+    for name, c in profiles.items():
         if name != own:
             assert c["goal"] not in text and c["secret"] not in text
     assert not any(line.kind in ("verdict", "summary") for line in screenplay(mine))  # the narrator's alone
-    narrator = state_table(seen(events, "p3"), cast, "p3")
-    assert narrator[narrator["round"] == 3]["alive"].tolist() == [True, False, True]
-    assert narrator["position"].notna().sum() > others["position"].notna().sum()
+    narrator = state_table(seen(events, "p3"), cast, "p3", profiles)
+    assert narrator.equals(state_table(events, cast, None))  # the narrator's view is the full one
 
 
 # the judge -------------------------------------------------------------------------------------------

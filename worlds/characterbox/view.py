@@ -12,6 +12,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from itertools import groupby
+from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -28,6 +29,7 @@ from worlds.characterbox.view_data import (
     judge_scores,
     screenplay,
     state_table,
+    stored_profiles,
     viewer_store,
 )
 
@@ -58,8 +60,14 @@ def render(view: EpisodeView) -> None:
     lines = screenplay(view.events)
     with st.container(height=640):
         st.markdown(screenplay_html(lines, colours), unsafe_allow_html=True)
-    _states(view, cast, colours)
-    _judge(view, cast, colours)
+    db = viewer_store()
+    reader = StoreReader(db, read_only=True) if db.exists() else None
+    try:
+        _states(view, cast, colours, reader)
+        _judge(view, cast, colours, reader, db)
+    finally:
+        if reader is not None:
+            reader.engine.dispose()
 
 
 def legend_html(cast: Cast, colours: Mapping[str, str]) -> str:
@@ -108,8 +116,11 @@ def _line_html(line: Line, colours: Mapping[str, str], scene: int) -> str:
     )
 
 
-def _states(view: EpisodeView, cast: Cast, colours: Mapping[str, str]) -> None:
-    table = state_table(view.events, cast, view.seat)
+def _states(view: EpisodeView, cast: Cast, colours: Mapping[str, str], reader: StoreReader | None) -> None:
+    profiles = None
+    if view.seat is not None and reader is not None:  # a seat's observation showed its own profile
+        profiles = stored_profiles(reader, int(view.episode["id"]))
+    table = state_table(view.events, cast, view.seat, profiles)
     if table.empty:
         return
     st.subheader("Characters over rounds")
@@ -142,19 +153,16 @@ def alive_chart(table: pd.DataFrame, cast: Cast, colours: Mapping[str, str]) -> 
     )
 
 
-def _judge(view: EpisodeView, cast: Cast, colours: Mapping[str, str]) -> None:
+def _judge(
+    view: EpisodeView, cast: Cast, colours: Mapping[str, str], reader: StoreReader | None, db: Path
+) -> None:
     st.subheader("Evaluation")
     episode_id = int(view.episode["id"])
-    db = viewer_store()
     scores = pd.DataFrame()
     critiques: dict[str, str | None] = {}
-    if db.exists():
-        reader = StoreReader(db, read_only=True)
-        try:
-            scores = judge_scores(reader, episode_id, cast)
-            critiques = judge_critiques(reader, episode_id) if len(scores) else {}
-        finally:
-            reader.engine.dispose()
+    if reader is not None:
+        scores = judge_scores(reader, episode_id, cast)
+        critiques = judge_critiques(reader, episode_id) if len(scores) else {}
     if view.seat is not None and view.seat != cast.narrator:
         scores = scores[scores["seat"] == view.seat] if len(scores) else scores
         critiques = {s: c for s, c in critiques.items() if s == view.seat}
@@ -183,7 +191,12 @@ def score_chart(scores: pd.DataFrame, cast: Cast, colours: Mapping[str, str]) ->
         alt.Chart(scores.dropna(subset=["score"]))
         .mark_bar()
         .encode(
-            x=alt.X("dimension:N", sort=list(dict.fromkeys(scores["dimension"])), title=None),
+            x=alt.X(
+                "dimension:N",
+                sort=list(dict.fromkeys(scores["dimension"])),
+                title=None,
+                axis=alt.Axis(labelAngle=-35, labelLimit=180),
+            ),
             xOffset=alt.XOffset("who:N", sort=order),
             y=alt.Y("score:Q", scale=alt.Scale(domain=[0, 5]), title="score"),
             color=alt.Color("who:N", scale=scale, sort=order, title="judged"),

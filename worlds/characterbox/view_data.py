@@ -9,6 +9,7 @@ saw, so a character's view holds its own state updates and never another's goal,
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
@@ -166,17 +167,26 @@ def screenplay_table(lines: Sequence[Line]) -> pd.DataFrame:
 
 
 # state over rounds ------------------------------------------------------------------------------------
-def state_table(events: Sequence[Event], cast: Cast, seat: PlayerId | None) -> pd.DataFrame:
+def state_table(
+    events: Sequence[Event],
+    cast: Cast,
+    seat: PlayerId | None,
+    profiles: Mapping[str, Mapping[str, Any]] | None = None,
+) -> pd.DataFrame:
     """One row per (scene, round, character) the view knows: position, alive and each state key after
-    that round (round 0: the scene's start). The omniscient view starts from the setup's profiles; a
-    seat's view holds its own character's updates and only whether the others live."""
+    that round (round 0: the scene's start), starting from ``profiles`` (the setup's characters; by
+    default the ``setup`` event's, which only the omniscient view has). The narrator's seat knows every
+    character (its observation is the whole cast); a character's seat its own position and state (its
+    observation's profile, then its updates) and only whether the others live."""
     own = None if seat is None else cast.character_of.get(seat)
     everyone = seat is None or seat == cast.narrator
-    setup = next((e.payload for e in events if e.kind == "setup"), None)
+    if profiles is None:
+        setup = next((e.payload for e in events if e.kind == "setup"), None)
+        profiles = setup["characters"] if setup is not None else {}
     position: dict[str, Any] = {n: None for n in cast.characters}
     state: dict[str, dict[str, Any]] = {n: {} for n in cast.characters}
-    if setup is not None:
-        for name, c in setup["characters"].items():
+    for name, c in profiles.items():
+        if name in position:
             position[name], state[name] = c["position"], dict(c["state"])
     alive = {n: state[n].get("alive", True) for n in cast.characters}
     snapshots: dict[tuple[int, int], dict[str, tuple[Any, dict[str, Any], bool]]] = {}
@@ -236,6 +246,15 @@ def judge_scores(reader: StoreReader, episode_id: int, cast: Cast) -> pd.DataFra
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 
+def stored_profiles(reader: StoreReader, episode_id: int) -> dict[str, Mapping[str, Any]]:
+    """The characters of the episode's ``setup`` event (visible to no seat: a seat's view takes only
+    what its own observation showed from it); empty before the setup is written."""
+    sql = "SELECT payload FROM events WHERE episode_id = ? AND kind = 'setup' LIMIT 1"
+    with reader.engine.connect() as conn:
+        found = conn.exec_driver_sql(sql, (episode_id,)).scalar()
+    return dict(json.loads(found)["characters"]) if found else {}
+
+
 def judge_critiques(reader: StoreReader, episode_id: int) -> dict[PlayerId, str | None]:
     """Each judged seat's critique (see :func:`~agents.reasoning.characterbox_judge.stored_critiques`)."""
     return stored_critiques(reader, episode_id)
@@ -258,6 +277,5 @@ def viewer_store() -> Path:
 def evaluate_hint(episode_id: int, db: Path) -> str:
     """The command that scores the episode with the judge."""
     return (
-        f"sim evaluate --db {db} episode:{episode_id} --evaluator characterbox_judge"
-        " --set model.model=MODEL"
+        f"sim evaluate --db {db} episode:{episode_id} --evaluator characterbox_judge --set model.model=MODEL"
     )
