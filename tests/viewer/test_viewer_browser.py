@@ -2,8 +2,8 @@
 through the DevTools protocol, see ``cdp.py``) opens every page (runs, a repeated-game episode, an Avalon
 episode, an Among Us game and a judged CharacterBox scene omniscient and as a seat, the comparisons of
 both runs), and a full-height screenshot of each is kept as a test artifact: in ``$SIM_ARTIFACTS`` if
-set, else under pytest's base temporary directory (the path is printed at the end of the session). One server and one browser serve the
-whole session.
+set, else under pytest's base temporary directory (the path is printed at the end of the session). One
+server and one browser serve the whole session.
 
 Without chromium the test is skipped, except under CI (``$CI`` set), where it fails: ``.ci/run`` installs
 chromium with apt-get.
