@@ -1,9 +1,9 @@
 """The viewer in a real browser: ``sim view`` serves a store from ``sim run``, headless chromium (driven
 through the DevTools protocol, see ``cdp.py``) opens every page (runs, a repeated-game episode, an Avalon
-episode and an Among Us game omniscient and as a seat, the comparisons of both runs), and a full-height
-screenshot of each is kept as a test artifact: in ``$SIM_ARTIFACTS`` if set, else under pytest's base
-temporary directory (the path is printed at the end of the session). One server and one browser serve the
-whole session.
+episode, an Among Us game and a judged CharacterBox scene omniscient and as a seat, the comparisons of
+both runs), and a full-height screenshot of each is kept as a test artifact: in ``$SIM_ARTIFACTS`` if
+set, else under pytest's base temporary directory (the path is printed at the end of the session). One
+server and one browser serve the whole session.
 
 Without chromium the test is skipped, except under CI (``$CI`` set), where it fails: ``.ci/run`` installs
 chromium with apt-get.
@@ -33,7 +33,15 @@ from cdp import CDPConnection, CDPError, evaluate, page_url
 from live_store import round_event, running_episode
 from mixed_store import mixed_store
 from sim_cli import ROOT, sim_command, sim_env
-from viewer_stores import LABELS, SCREENSHOTS, among_us_episode, among_us_kill_turn, avalon_episode
+from viewer_stores import (
+    LABELS,
+    SCREENSHOTS,
+    among_us_episode,
+    among_us_kill_turn,
+    avalon_episode,
+    characterbox_episode,
+    judge_critique,
+)
 
 from sim import registry
 from sim.rng import stream
@@ -322,6 +330,33 @@ PAGES = [
         charts=1,
     ),
     Page("among-us-kill", "?episode={among_us}&turn={kill}", ("Map (turn {kill})", " kills "), charts=2),
+    Page(
+        "characterbox-episode",
+        "?episode={characterbox}",
+        (
+            "Screenplay",
+            "SCENE 1: The reading of the will",
+            "Corvin clutches his chest",
+            "Characters over rounds",
+            "Evaluation",
+            judge_critique("Corvin"),
+            judge_critique("narrator"),
+            "Transcript",
+        ),
+        charts=2,
+    ),
+    Page(
+        "characterbox-episode-seat-p0",
+        "?episode={characterbox}&seat=p0",
+        ("Screenplay", "As p0 (Ilse) saw it", "Characters over rounds", judge_critique("Ilse")),
+        hides=(
+            judge_critique("Corvin"),
+            "he owes the buyer",
+            "she read the new will",
+            "rules:",
+        ),
+        charts=2,
+    ),
 ]
 
 
@@ -371,7 +406,12 @@ def test_every_page_renders_and_is_photographed(
     shown: Page, stores: dict[str, Path], viewer: str, tab: CDPConnection, artifacts: Path
 ) -> None:
     db = stores["combined"]
-    keys = {"avalon": avalon_episode(db), "among_us": among_us_episode(db), "kill": among_us_kill_turn(db)}
+    keys = {
+        "avalon": avalon_episode(db),
+        "among_us": among_us_episode(db),
+        "kill": among_us_kill_turn(db),
+        "characterbox": characterbox_episode(db),
+    }
     url = f"{viewer}/{shown.query.format(**keys)}"
     shown = replace(shown, shows=tuple(s.format(**keys) for s in shown.shows))
     text = open_page(tab, url, lambda t: all(s in t for s in shown.shows))

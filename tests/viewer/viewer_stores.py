@@ -3,13 +3,15 @@ browser tests' screenshots go."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 import yaml
 from sim_cli import ROOT, run_sim
 
-from sim.llm.testserver import TestServer
+from agents.reasoning.characterbox_rubric import CHARACTERBOX7, NARRATOR4
+from sim.llm.testserver import Request, TestServer
 from sim.store.reader import StoreReader
 
 ROLES = ("merlin", "percival", "servant", "morgana", "assassin")
@@ -29,6 +31,13 @@ AVALON_RUN = 2
 """The labelled Avalon run of the combined store (run 1 is the demo tournament)."""
 AMONG_US_RUN = 3
 """The Among Us bots' run of the combined store."""
+CHARACTERBOX_RUN = 4
+"""The CharacterBox bots' run of the combined store (glasshouse: Corvin dies in round 2), judged."""
+CHARACTERBOX_SCENARIO = ROOT / "worlds/characterbox/scenarios/glasshouse_bots.yaml"
+JUDGE_BASE = {"Ilse": 5, "Corvin": 2, "Marta": 4, "narrator": 3}
+"""The test judge's first score per subject; each next dimension one lower, wrapping from 1 to 5."""
+NULL_DIMENSION = "Clarity and Order"
+"""The narrator dimension the test judge never scores validly (stored NULL)."""
 AMONG_US_SETS = (  # classic5 with more tasks and an early first kill: the bots kill, meet and vote
     "episodes=2",
     "params.short_tasks=3",
@@ -46,8 +55,8 @@ def _run(*args: object) -> None:
 
 def write_stores(tmp: Path) -> dict[str, Path]:
     """``demo``: a repeated-games tournament; ``avalon``: ten players with discussion; ``llm``: an Akata run
-    against the test server; ``combined``: the demo tournament (run 1), labelled Avalon bots (run 2) and
-    Among Us bots (run 3)."""
+    against the test server; ``combined``: the demo tournament (run 1), labelled Avalon bots (run 2),
+    Among Us bots (run 3) and a CharacterBox scene (run 4) scored by the judge against the test server."""
     out = {name: tmp / f"{name}.db" for name in ("demo", "avalon", "llm", "combined")}
     demo = ROOT / "worlds/repeated/scenarios/demo.yaml"
     _run(demo, "--db", out["demo"])
@@ -62,7 +71,57 @@ def write_stores(tmp: Path) -> dict[str, Path]:
     _run(labelled, "--db", out["combined"])
     among_us = ROOT / "worlds/among_us/scenarios/classic5.yaml"
     _run(among_us, "--db", out["combined"], *(arg for s in AMONG_US_SETS for arg in ("--set", s)))
+    _run(CHARACTERBOX_SCENARIO, "--db", out["combined"], "--set", "episodes=1")
+    judge(out["combined"], f"run:{CHARACTERBOX_RUN}")
     return out
+
+
+def judge_score(subject: str, index: int) -> int:
+    """The test judge's score of ``subject`` on the rubric's ``index``-th dimension."""
+    return (JUDGE_BASE[subject] - 1 - index) % 5 + 1
+
+
+def judge_critique(subject: str) -> str:
+    """The test judge's critique of ``subject``."""
+    return f"Critique of {subject}: keeps to the part, mostly."
+
+
+def judge_answer(request: Request) -> str:
+    """The test judge: a critique, then a score per dimension of the prompt's rubric (the narrator's
+    :data:`NULL_DIMENSION` scored 9, out of range, at every ask)."""
+    prompt = str(request.messages[0]["content"])
+    subject = (
+        "narrator"
+        if "Judge the NARRATOR" in prompt
+        else prompt.split("Judge the character ", 1)[1].split(":", 1)[0]
+    )
+    dimensions = NARRATOR4 if subject == "narrator" else CHARACTERBOX7
+    scores = {d.name: judge_score(subject, i) for i, d in enumerate(dimensions)}
+    if NULL_DIMENSION in scores:
+        scores[NULL_DIMENSION] = 9
+    return json.dumps({"critique": judge_critique(subject), "scores": scores})
+
+
+def judge(db: Path, selector: str) -> None:
+    """``sim evaluate --evaluator characterbox_judge`` on ``selector`` with the test judge."""
+    with TestServer(judge_answer) as server:
+        sets = ["model.model=openai/judge", f"model.api_base={server.openai_base}", "model.reasks=0"]
+        result = run_sim(
+            "evaluate",
+            "--db",
+            db,
+            selector,
+            "--evaluator",
+            "characterbox_judge",
+            *(f"--set={s}" for s in sets),
+        )
+    assert result.returncode == 0, f"sim evaluate failed:\n{result.stdout}\n{result.stderr}"
+
+
+def characterbox_episode(db: Path) -> int:
+    """The combined store's CharacterBox episode."""
+    episodes = StoreReader(db).episodes()
+    return int(episodes[episodes.run_id == CHARACTERBOX_RUN].id.iloc[0])
 
 
 def avalon_episode(db: Path) -> int:
