@@ -252,7 +252,9 @@ def _game_tab(
     st.query_params["turn"] = str(turn)
     shown = [e for _, e in events if e.turn <= turn]
     world = world_of(data.reader, episode)
-    view = EpisodeView(episode, seats, shown, turn, last_turn, seat, lambda e: describe(world, e))
+    view = EpisodeView(
+        episode, seats, shown, turn, last_turn, seat, lambda e: describe(world, e), reader=data.reader
+    )
     render = renderer_for(str(episode["world_id"]))
     if render is not None:
         render(view)

@@ -16,11 +16,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import entry_points
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from sim.types import Event, PlayerId
+
+if TYPE_CHECKING:
+    from sim.store.reader import StoreReader
 
 GROUP = "sim.viewers"
 
@@ -121,6 +124,9 @@ class EpisodeView:
     last_turn: int
     seat: PlayerId | None
     describe: Callable[[Event], str]
+    #: The store the episode is read from (for a renderer that shows more than events, e.g. evaluator
+    #: scores); None when drawn without one.
+    reader: StoreReader | None = None
 
     @property
     def finished(self) -> bool:

@@ -16,10 +16,10 @@ from viewer_stores import (
     judge_score,
 )
 
-from agents.reasoning.characterbox_rubric import CHARACTERBOX7, NARRATOR4
 from sim.store.reader import StoreReader
 from sim.types import Event
 from sim.viewer.renderers import PLAYER_COLOURS
+from worlds.characterbox.rubric import CHARACTERBOX7, NARRATOR4
 from worlds.characterbox.view import screenplay_html
 from worlds.characterbox.view_data import (
     NARRATOR,

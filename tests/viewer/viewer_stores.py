@@ -10,9 +10,9 @@ import pytest
 import yaml
 from sim_cli import ROOT, run_sim
 
-from agents.reasoning.characterbox_rubric import CHARACTERBOX7, NARRATOR4
 from sim.llm.testserver import Request, TestServer
 from sim.store.reader import StoreReader
+from worlds.characterbox.rubric import CHARACTERBOX7, NARRATOR4
 
 ROLES = ("merlin", "percival", "servant", "morgana", "assassin")
 LABELS = [f"naive-{role}" for role in ROLES]

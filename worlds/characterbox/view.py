@@ -12,7 +12,6 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from itertools import groupby
-from pathlib import Path
 
 import altair as alt
 import pandas as pd
@@ -30,7 +29,6 @@ from worlds.characterbox.view_data import (
     screenplay,
     state_table,
     stored_profiles,
-    viewer_store,
 )
 
 REJECTED = "#D55E00"  # Okabe-Ito vermillion: a rejected ruling
@@ -60,14 +58,8 @@ def render(view: EpisodeView) -> None:
     lines = screenplay(view.events)
     with st.container(height=640):
         st.markdown(screenplay_html(lines, colours), unsafe_allow_html=True)
-    db = viewer_store()
-    reader = StoreReader(db, read_only=True) if db.exists() else None
-    try:
-        _states(view, cast, colours, reader)
-        _judge(view, cast, colours, reader, db)
-    finally:
-        if reader is not None:
-            reader.engine.dispose()
+    _states(view, cast, colours, view.reader)
+    _judge(view, cast, colours, view.reader)
 
 
 def legend_html(cast: Cast, colours: Mapping[str, str]) -> str:
@@ -153,9 +145,7 @@ def alive_chart(table: pd.DataFrame, cast: Cast, colours: Mapping[str, str]) -> 
     )
 
 
-def _judge(
-    view: EpisodeView, cast: Cast, colours: Mapping[str, str], reader: StoreReader | None, db: Path
-) -> None:
+def _judge(view: EpisodeView, cast: Cast, colours: Mapping[str, str], reader: StoreReader | None) -> None:
     st.subheader("Evaluation")
     episode_id = int(view.episode["id"])
     scores = pd.DataFrame()
@@ -168,7 +158,7 @@ def _judge(
         critiques = {s: c for s, c in critiques.items() if s == view.seat}
     if scores.empty:
         st.info("No judge scores for this episode. Score it with the CharacterBox judge:")
-        st.code(evaluate_hint(episode_id, db), language="bash")
+        st.code(evaluate_hint(episode_id, reader.path if reader else None), language="bash")
         return
     left, right = st.columns([3, 2])
     with left:

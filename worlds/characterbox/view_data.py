@@ -8,10 +8,7 @@ saw, so a character's view holds its own state updates and never another's goal,
 
 from __future__ import annotations
 
-import argparse
 import json
-import os
-import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,15 +17,14 @@ from typing import Any
 import pandas as pd
 
 from agents.reasoning.characterbox_judge import stored_critiques
-from agents.reasoning.characterbox_rubric import CHARACTERBOX7, NARRATOR4
 from sim.store.reader import StoreReader
 from sim.types import Event, PlayerId
 from sim.viewer.renderers import player_colours
+from worlds.characterbox.rubric import CHARACTERBOX7, NARRATOR4
 
 NARRATOR = "narrator"
 NARRATOR_COLOUR = "#555555"  # dark grey: apart from every character's colour
 JUDGE = "characterbox_judge"
-DEFAULT_DB = Path("runs/demo.db")  # app.py's default store
 LINE_COLUMNS = ["scene", "round", "kind", "who", "text", "valid"]
 SCORE_COLUMNS = ["seat", "who", "dimension", "score"]
 DIMENSION_NAMES = {d.key: d.name for d in (*CHARACTERBOX7, *NARRATOR4)}
@@ -264,18 +260,9 @@ def _title(key: str) -> str:
     return key.replace("_", " ").title()
 
 
-def viewer_store() -> Path:
-    """The store the viewer shows, found as ``app.py`` finds it (``--db`` after ``--``, else
-    ``SIM_VIEW_DB``, else ``runs/demo.db``): renderers are given events, not the store, and the scores
-    live in its tables."""
-    parser = argparse.ArgumentParser(add_help=False)
-    parser.add_argument("--db")
-    known, _ = parser.parse_known_args(sys.argv[1:])
-    return Path(known.db or os.environ.get("SIM_VIEW_DB") or DEFAULT_DB)
-
-
-def evaluate_hint(episode_id: int, db: Path) -> str:
+def evaluate_hint(episode_id: int, db: Path | None) -> str:
     """The command that scores the episode with the judge."""
     return (
-        f"sim evaluate --db {db} episode:{episode_id} --evaluator characterbox_judge --set model.model=MODEL"
+        f"sim evaluate --db {db or 'DB'} episode:{episode_id} "
+        "--evaluator characterbox_judge --set model.model=MODEL"
     )
