@@ -28,7 +28,7 @@ from sim.redact import is_secret_key
 from sim.rng import derive_seed
 from sim.safe_yaml import MAX_DEPTH, YamlProblem, load_text, read_limited
 from sim.settings import EngineSettings  # also imported from here (sim.scenario.EngineSettings)
-from sim.types import to_jsonable
+from sim.types import WorldSpec, to_jsonable
 from sim.world import World, WorldBase
 
 #: The key path shown for problems with the file as a whole (no single key to blame).
@@ -411,30 +411,45 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
     agent_classes: dict[str, type[Any]] = {}
     engine = scenario.engine if scenario is not None else EngineSettings()
     for where, seat in seat_list:
-        try:
-            cls = _load(registry.agent_entry, seat.agent)
-        except registry.RegistryError as exc:
-            problems.append((f"{where}.agent", str(exc)))
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, AgentBase)):
-            message = f"{seat.agent!r} is not an agent class (a sim.agent.AgentBase subclass)"
-            problems.append((f"{where}.agent", message))
-            continue
-        if not cls.plays(spec.id):
-            plays = ", ".join(cls.worlds or ())
-            problems.append((f"{where}.agent", f"{seat.agent!r} plays {plays}, not {spec.id}"))
-            continue
-        try:
-            config = cls.Config.model_validate(seat.config)
-        except ValidationError as exc:
-            problems.extend(_problems(exc, f"{where}.config"))
-            continue
-        problems.extend((f"{where}.config.{key}", message) for key, message in cls.check_config(config, spec))
-        agent_classes[seat.agent] = cls
-        _warn_slow_models(source, engine, where, config)
+        cls = check_agent(source, where, seat, spec, engine, problems)
+        if cls is not None:
+            agent_classes[seat.agent] = cls
     if problems or scenario is None or params is None:
         raise ScenarioError(source, problems)
     return LoadedScenario(scenario, source, world_cls, params, agent_classes)
+
+
+def check_agent(
+    source: str,
+    where: str,
+    seat: SeatSpec,
+    spec: WorldSpec,
+    engine: EngineSettings,
+    problems: list[tuple[str, str]],
+) -> type[Any] | None:
+    """The agent class of ``seat`` (at key path ``where``) if it loads, plays ``spec``'s world and its
+    config validates; else None, with the problems added to ``problems``."""
+    try:
+        cls = _load(registry.agent_entry, seat.agent)
+    except registry.RegistryError as exc:
+        problems.append((f"{where}.agent", str(exc)))
+        return None
+    if not (isinstance(cls, type) and issubclass(cls, AgentBase)):
+        message = f"{seat.agent!r} is not an agent class (a sim.agent.AgentBase subclass)"
+        problems.append((f"{where}.agent", message))
+        return None
+    if not cls.plays(spec.id):
+        plays = ", ".join(cls.worlds or ())
+        problems.append((f"{where}.agent", f"{seat.agent!r} plays {plays}, not {spec.id}"))
+        return None
+    try:
+        config = cls.Config.model_validate(seat.config)
+    except ValidationError as exc:
+        problems.extend(_problems(exc, f"{where}.config"))
+        return None
+    problems.extend((f"{where}.config.{key}", message) for key, message in cls.check_config(config, spec))
+    _warn_slow_models(source, engine, where, config)
+    return cls
 
 
 def _tournament_episodes(data: dict[str, Any], override: str) -> str:
