@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import statistics
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -70,13 +70,18 @@ class Standing:
 
 
 def standings(results: Iterable[MatchResult]) -> list[Standing]:
-    """One row per agent, best win rate first (then mean score, then name)."""
+    """One row per agent, best win rate first (then mean score, then name); self-play left out."""
     by_agent: dict[str, list[SeatResult]] = defaultdict(list)
-    for match in results:
+    for match in _against_others(results):
         for seat in match.rated:
             by_agent[seat.agent].append(seat)
     rows = [_standing(agent, seats) for agent, seats in by_agent.items()]
     return sorted(rows, key=lambda r: (-(r.win.value or 0.0), -(r.score.value or 0.0), r.agent))
+
+
+def _against_others(results: Iterable[MatchResult]) -> Iterator[MatchResult]:
+    """The matches that are not an agent against itself (those always score 1/2 a seat: left out)."""
+    return (match for match in results if not match.self_play)
 
 
 def _standing(agent: str, seats: Sequence[SeatResult]) -> Standing:
@@ -101,7 +106,7 @@ class RoleStanding:
 def role_table(results: Iterable[MatchResult]) -> list[RoleStanding]:
     """One row per (agent, game role), ordered by role then agent; seats without a role are left out."""
     groups: dict[tuple[str, str, str | None], list[SeatResult]] = defaultdict(list)
-    for match in results:
+    for match in _against_others(results):
         for seat in match.rated:
             if seat.game_role is not None:
                 groups[seat.game_role, seat.agent, seat.side].append(seat)
