@@ -10,6 +10,8 @@ seat), a ``schedule`` (a two-seat ``round_robin``, or ``seatings`` for n-player 
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +38,7 @@ from sim.settings import EngineSettings
 from sim.tournament.balance import role_dealer
 from sim.world import World
 
-_NAME = r"^[A-Za-z0-9_.-]+$"
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
 class PoolAgent(_Strict):
@@ -147,9 +149,7 @@ class TournamentFile(_Strict):
     @field_validator("pool")
     @classmethod
     def _pool_names(cls, pool: dict[str, PoolAgent]) -> dict[str, PoolAgent]:
-        import re
-
-        bad = [name for name in pool if not re.match(_NAME, name)]
+        bad = [name for name in pool if not _NAME.match(name)]
         if bad:
             raise ValueError(f"pool names are letters, digits, '_', '.' and '-' (not {', '.join(bad)})")
         return pool
@@ -296,6 +296,23 @@ def _schedule_problems(
         problems.append(("schedule", "a round robin without self-play needs at least 2 agents in 'pool'"))
     if open_seats < 1:
         problems.append(("schedule.fixed", "every seat is fixed: no seat left for the pool"))
-    if not problems and not file.pool:
-        problems.append((TOP_LEVEL, "an empty pool"))
+    elif match_count(file, open_seats) > MAX_EPISODES:
+        message = (
+            f"plans {match_count(file, open_seats):,} matches; at most {MAX_EPISODES:,} "
+            "(fewer pool agents, repetitions, or seatings: sample)"
+        )
+        problems.append((TOP_LEVEL, message))
     return problems
+
+
+def match_count(file: TournamentFile, open_seats: int) -> int:
+    """How many matches the schedule plans, computed without listing them."""
+    schedule, n = file.schedule, len(file.pool)
+    if schedule.format == "round_robin":
+        pairs = math.comb(n + 1, 2) if schedule.self_play else math.comb(n, 2)
+        if schedule.both_orders:
+            pairs += math.comb(n, 2)
+        return pairs * file.repetitions
+    size = min(open_seats, n)
+    groups = math.comb(n, size) if schedule.seatings == "enumerate" else schedule.samples or 0
+    return groups * (1 if schedule.balance == "none" else size) * file.repetitions

@@ -26,7 +26,11 @@ def repeated(**extra: Any) -> dict[str, Any]:
         "name": "rr",
         "world": "matrix/repeated-v1",
         "params": {"rounds": 5},
-        "pool": {"tft": {"agent": "tit_for_tat"}, "alld": {"agent": "defector"}, "allc": {"agent": "cooperator"}},
+        "pool": {
+            "tft": {"agent": "tit_for_tat"},
+            "alld": {"agent": "defector"},
+            "allc": {"agent": "cooperator"},
+        },
         "repetitions": 2,
         "seed": 11,
     }
@@ -38,7 +42,11 @@ def avalon(**schedule: Any) -> dict[str, Any]:
     return {
         "name": "avalon",
         "world": "social/avalon-v1",
-        "pool": {"naive1": {"agent": "avalon_naive"}, "naive2": {"agent": "avalon_naive"}, "rnd": {"agent": "random_legal"}},
+        "pool": {
+            "naive1": {"agent": "avalon_naive"},
+            "naive2": {"agent": "avalon_naive"},
+            "rnd": {"agent": "random_legal"},
+        },
         "schedule": {"format": "seatings", "players": 5, "balance": "roles", **schedule},
         "repetitions": 2,
         "seed": 5,

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from sim.play import play_job_here
 from sim.rng import derive_seed
 from sim.tournament.schedule import matches
+from sim.tournament.spec import match_count
 from tests.tournament.helpers import avalon, load, repeated
 
 
@@ -30,12 +31,12 @@ def test_a_changed_param_or_seed_changes_every_id(tmp_path: Path) -> None:
 
 
 def test_a_changed_agent_config_changes_only_its_matches(tmp_path: Path) -> None:
-    before = {m.lineup + (m.repetition,): m.id for m in matches(load(tmp_path, repeated()))}
+    before = {(*m.lineup, m.repetition): m.id for m in matches(load(tmp_path, repeated()))}
     data = repeated()
     data["pool"]["allc"] = {"agent": "cooperator", "config": {}}  # same config: same ids
-    assert {m.lineup + (m.repetition,): m.id for m in matches(load(tmp_path, data))} == before
+    assert {(*m.lineup, m.repetition): m.id for m in matches(load(tmp_path, data))} == before
     data["pool"]["alld"] = {"agent": "grudger"}
-    after = {m.lineup + (m.repetition,): m.id for m in matches(load(tmp_path, data))}
+    after = {(*m.lineup, m.repetition): m.id for m in matches(load(tmp_path, data))}
     for key, match_id in after.items():
         assert (match_id == before[key]) == ("alld" not in key), key
 
@@ -91,7 +92,9 @@ def test_among_us_side_balance(tmp_path: Path) -> None:
     }
     played = matches(load(tmp_path, data))
     assert len(played) == 6 * 5  # C(6, 5) groups, each in 5 rotations
-    impostor = Counter(a for m in played for a, r in zip(m.lineup, m.game_roles or (), strict=True) if r == "impostor")
+    impostor = Counter(
+        a for m in played for a, r in zip(m.lineup, m.game_roles or (), strict=True) if r == "impostor"
+    )
     seats = Counter(a for m in played for a in m.lineup)
     assert set(impostor.values()) == {5} and set(seats.values()) == {25}
     assert all(m.params["impostor_seats"] == [0] for m in played)
@@ -139,8 +142,28 @@ def test_a_match_becomes_an_episode_job(tmp_path: Path) -> None:
 @given(pool_size=st.integers(1, 7), players=st.integers(5, 10))
 def test_every_agent_holds_every_seat_equally_often(tmp_path: Path, pool_size: int, players: int) -> None:
     pool = {f"n{i}": {"agent": "avalon_naive"} for i in range(pool_size)}
-    played = matches(load(tmp_path, {**avalon(balance="seats", players=players), "pool": pool, "repetitions": 1}))
+    played = matches(
+        load(tmp_path, {**avalon(balance="seats", players=players), "pool": pool, "repetitions": 1})
+    )
     for seat in range(players):
         holders = Counter(m.lineup[seat] for m in played)
         assert set(holders) == set(pool) and len(set(holders.values())) == 1, (seat, holders)
     assert len({m.id for m in played}) == len(played)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    pool_size=st.integers(1, 5),
+    balance=st.sampled_from(["none", "seats"]),
+    samples=st.none() | st.integers(1, 4),
+)
+def test_match_count_agrees_with_the_schedule(
+    tmp_path: Path, pool_size: int, balance: str, samples: int | None
+) -> None:
+    pool = {f"n{i}": {"agent": "avalon_naive"} for i in range(pool_size)}
+    extra = {"seatings": "sample", "samples": samples} if samples else {}
+    spec = load(tmp_path, {**avalon(balance=balance, **extra), "pool": pool})
+    assert len(matches(spec)) == match_count(spec.file, spec.players)
+    for schedule in ({"self_play": True}, {"self_play": False, "both_orders": True}):
+        rr = load(tmp_path, repeated(schedule=schedule))
+        assert len(matches(rr)) == match_count(rr.file, 2)

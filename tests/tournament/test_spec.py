@@ -26,7 +26,11 @@ def test_every_problem_is_reported_at_once_naming_file_and_key(tmp_path: Path) -
         seed=-1,
         colour="blue",
         params={"rounds": 0},
-        pool={"tft": {"agent": "no_such_agent"}, "bad name": {"agent": "defector"}, "x": {"agent": "cooperator", "config": {"zz": 1}}},
+        pool={
+            "tft": {"agent": "no_such_agent"},
+            "bad name": {"agent": "defector"},
+            "x": {"agent": "cooperator", "config": {"zz": 1}},
+        },
         schedule={"format": "round_robin", "players": 3},
         budget={},
     )
@@ -45,7 +49,9 @@ def test_every_problem_is_reported_at_once_naming_file_and_key(tmp_path: Path) -
 def test_round_robin_needs_a_two_seat_world(tmp_path: Path) -> None:
     data = avalon()
     data["schedule"] = {"format": "round_robin"}
-    with pytest.raises(ScenarioError, match=r"schedule.format: round_robin pairs two agents; social/avalon-v1"):
+    with pytest.raises(
+        ScenarioError, match=r"schedule.format: round_robin pairs two agents; social/avalon-v1"
+    ):
         load(tmp_path, data)
 
 
@@ -66,7 +72,10 @@ def test_role_balance_needs_a_world_whose_deal_can_be_fixed(tmp_path: Path) -> N
             "format": "seatings",
             "players": 4,
             "balance": "roles",
-            "fixed": [{"seat": 3, "agent": "characterbox_narrator_bot", "role": "narrator"}, {"seat": 7, "agent": "x"}],
+            "fixed": [
+                {"seat": 3, "agent": "characterbox_narrator_bot", "role": "narrator"},
+                {"seat": 7, "agent": "x"},
+            ],
         },
     }
     with pytest.raises(ScenarioError) as caught:
@@ -87,7 +96,9 @@ def test_a_missing_narrator_is_a_seat_role_problem(tmp_path: Path) -> None:
         "pool": {"bot": {"agent": "characterbox_character_bot"}},
         "schedule": {"format": "seatings", "players": 4},
     }
-    with pytest.raises(ScenarioError, match=r"schedule: roleplay/characterbox-v1 needs 1 seat\(s\) of role 'narrator'"):
+    with pytest.raises(
+        ScenarioError, match=r"schedule: roleplay/characterbox-v1 needs 1 seat\(s\) of role 'narrator'"
+    ):
         load(tmp_path, data)
 
 
@@ -106,3 +117,9 @@ def test_overrides_apply_before_validation(tmp_path: Path) -> None:
     assert load_tournament(path, ["repetitions=7"]).file.repetitions == 7
     with pytest.raises(ScenarioError, match=r"repetitions: Input should be greater than or equal to 1"):
         load_tournament(path, ["repetitions=0"])
+
+
+def test_a_schedule_too_big_to_play_is_refused(tmp_path: Path) -> None:
+    pool = {f"n{i}": {"agent": "avalon_naive"} for i in range(40)}
+    with pytest.raises(ScenarioError, match=r"\(top level\): plans 6,580,080 matches; at most 100,000"):
+        load(tmp_path, {**avalon(), "pool": pool})  # C(40, 5) groups x 5 rotations x 2 repetitions
