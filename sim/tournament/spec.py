@@ -28,6 +28,7 @@ from sim.scenario import (
     _import_path_or_name,
     _out_of_range_ints,
     _problems,
+    _salvage,
     _Strict,
     _world_class,
     apply_overrides,
@@ -231,14 +232,14 @@ def _seats(data: dict[str, Any], file: TournamentFile | None) -> list[tuple[str,
         pool = [(f"pool.{n}", SeatSpec(agent=a.agent, config=a.config)) for n, a in file.pool.items()]
         fixed = [(f"schedule.fixed[{i}]", f.seat_spec()) for i, f in enumerate(file.schedule.fixed)]
         return pool + fixed
-    seats: list[tuple[str, SeatSpec]] = []
-    raw_pool = data.get("pool")
-    for name, raw in raw_pool.items() if isinstance(raw_pool, dict) else []:
-        try:
-            entry = PoolAgent.model_validate(raw)
-        except ValidationError:
-            continue
-        seats.append((f"pool.{name}", SeatSpec(agent=entry.agent, config=entry.config)))
+    raw_pool, raw_schedule = data.get("pool"), data.get("schedule")
+    raw_fixed = raw_schedule.get("fixed") if isinstance(raw_schedule, dict) else None
+    pool_raws = [(f"pool.{n}", r) for n, r in (raw_pool.items() if isinstance(raw_pool, dict) else [])]
+    fixed_raws = [(f"schedule.fixed[{i}]", r) for i, r in enumerate(raw_fixed or [])]
+    seats = [
+        (w, SeatSpec(agent=e.agent, config=e.config)) for w, r in pool_raws if (e := _salvage(PoolAgent, r))
+    ]
+    seats += [(w, f.seat_spec()) for w, r in fixed_raws if (f := _salvage(FixedSeat, r))]
     return seats
 
 
@@ -296,9 +297,9 @@ def _schedule_problems(
         problems.append(("schedule", "a round robin without self-play needs at least 2 agents in 'pool'"))
     if open_seats < 1:
         problems.append(("schedule.fixed", "every seat is fixed: no seat left for the pool"))
-    elif match_count(file, open_seats) > MAX_EPISODES:
+    elif (planned := match_count(file, open_seats)) > MAX_EPISODES:
         message = (
-            f"plans {match_count(file, open_seats):,} matches; at most {MAX_EPISODES:,} "
+            f"plans {planned:,} matches; at most {MAX_EPISODES:,} "
             "(fewer pool agents, repetitions, or seatings: sample)"
         )
         problems.append((TOP_LEVEL, message))

@@ -14,6 +14,7 @@ from sim.rng import derive_seed
 from sim.tournament.schedule import matches
 from sim.tournament.spec import match_count
 from tests.tournament.helpers import avalon, load, repeated
+from worlds.among_us.params import AmongUsParams
 
 
 def test_the_same_spec_gives_the_same_ids_and_seeds(tmp_path: Path) -> None:
@@ -98,6 +99,7 @@ def test_among_us_side_balance(tmp_path: Path) -> None:
     seats = Counter(a for m in played for a in m.lineup)
     assert set(impostor.values()) == {5} and set(seats.values()) == {25}
     assert all(m.params["impostor_seats"] == [0] for m in played)
+    AmongUsParams.model_validate(played[0].params)  # the dealt params are valid params
 
 
 def test_characterbox_narrator_seat_stays_fixed(tmp_path: Path) -> None:

@@ -123,3 +123,13 @@ def test_a_schedule_too_big_to_play_is_refused(tmp_path: Path) -> None:
     pool = {f"n{i}": {"agent": "avalon_naive"} for i in range(40)}
     with pytest.raises(ScenarioError, match=r"\(top level\): plans 6,580,080 matches; at most 100,000"):
         load(tmp_path, {**avalon(), "pool": pool})  # C(40, 5) groups x 5 rotations x 2 repetitions
+
+
+def test_agents_are_checked_even_when_the_file_does_not_parse(tmp_path: Path) -> None:
+    data = avalon(fixed=[{"seat": 0, "agent": "no_such_bot"}])
+    data["pool"]["naive1"] = {"agent": "cooperator"}  # plays matrix/repeated-v1 only
+    data["repetitions"] = "many"
+    with pytest.raises(ScenarioError) as caught:
+        load(tmp_path, data)
+    keys = {key for key, _ in caught.value.problems}
+    assert {"repetitions", "pool.naive1.agent", "schedule.fixed[0].agent"} <= keys, keys
