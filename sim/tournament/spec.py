@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from sim.scenario import (
     MAX_EPISODES,
@@ -26,14 +26,12 @@ from sim.scenario import (
     ScenarioError,
     SeatSpec,
     _import_path_or_name,
-    _out_of_range_ints,
-    _problems,
     _salvage,
     _Strict,
-    _world_class,
     apply_overrides,
     check_agent,
     read_yaml,
+    validate_world_file,
 )
 from sim.settings import EngineSettings
 from sim.tournament.balance import role_dealer
@@ -186,32 +184,8 @@ def load_tournament(path: str | Path, overrides: Sequence[str] = ()) -> Tourname
 def validate_tournament(data: dict[str, Any], source: str, overrides: Sequence[str] = ()) -> TournamentSpec:
     """Validate tournament data as if read from ``source``; every problem is reported at once."""
     data = apply_overrides(data, overrides, source)
-    data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
-    too_big = list(_out_of_range_ints(data))
-    if too_big:
-        raise ScenarioError(source, too_big)
-    problems: list[tuple[str, str]] = []
-    file: TournamentFile | None = None
-    try:
-        file = TournamentFile.model_validate(data)
-    except ValidationError as exc:
-        problems.extend(_problems(exc))
-
-    def clean(key: str) -> bool:
-        return not any(p == key or p.startswith((f"{key}.", f"{key}[")) for p, _ in problems)
-
-    world_cls = _world_class(data.get("world"), problems) if clean("world") else None
-    if world_cls is None:
-        raise ScenarioError(source, problems)
+    file, data, world_cls, params, problems = validate_world_file(TournamentFile, data, source)
     spec = world_cls.spec
-    params: BaseModel | None = None
-    raw_params = data.get("params", {})
-    if isinstance(raw_params, dict) and clean("params"):
-        params_model: Any = spec.params_model
-        try:
-            params = params_model.model_validate(raw_params)
-        except ValidationError as exc:
-            problems.extend(_problems(exc, "params"))
     engine = file.engine if file is not None else EngineSettings()
     for where, seat in _seats(data, file):
         check_agent(source, where, seat, spec, engine, problems)
