@@ -51,3 +51,17 @@ def avalon(**schedule: Any) -> dict[str, Any]:
         "repetitions": 2,
         "seed": 5,
     }
+
+
+NARRATOR = {"seat": 3, "agent": "characterbox_narrator_bot", "role": "narrator"}
+
+
+def characterbox(pool: tuple[str, ...] = ("bot",), **schedule: Any) -> dict[str, Any]:
+    """A four-seat CharacterBox scene tournament of character bots (pass ``fixed`` for the narrator)."""
+    return {
+        "name": "cb",
+        "world": "roleplay/characterbox-v1",
+        "params": {"scene": "glasshouse"},
+        "pool": {name: {"agent": "characterbox_character_bot"} for name in pool},
+        "schedule": {"format": "seatings", "players": 4, **schedule},
+    }

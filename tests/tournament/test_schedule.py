@@ -13,7 +13,7 @@ from sim.play import play_job_here
 from sim.rng import derive_seed
 from sim.tournament.schedule import matches
 from sim.tournament.spec import match_count
-from tests.tournament.helpers import avalon, load, repeated
+from tests.tournament.helpers import NARRATOR, avalon, characterbox, load, repeated
 from worlds.among_us.params import AmongUsParams
 
 
@@ -103,17 +103,7 @@ def test_among_us_side_balance(tmp_path: Path) -> None:
 
 
 def test_characterbox_narrator_seat_stays_fixed(tmp_path: Path) -> None:
-    data = {
-        "name": "cb",
-        "world": "roleplay/characterbox-v1",
-        "params": {"scene": "glasshouse"},
-        "pool": {"a": {"agent": "characterbox_character_bot"}, "b": {"agent": "characterbox_character_bot"}},
-        "schedule": {
-            "format": "seatings",
-            "players": 4,
-            "fixed": [{"seat": 3, "agent": "characterbox_narrator_bot", "role": "narrator", "label": "narr"}],
-        },
-    }
+    data = characterbox(("a", "b"), fixed=[{**NARRATOR, "label": "narr"}])
     played = matches(load(tmp_path, data))
     assert [m.lineup for m in played] == [("a", "b", "a", "narr"), ("b", "a", "b", "narr")]
     assert all(m.seats[3].role == "narrator" and m.seats[0].role == "character" for m in played)

@@ -8,7 +8,7 @@ import pytest
 
 from sim.scenario import ScenarioError
 from sim.tournament.spec import load_tournament
-from tests.tournament.helpers import avalon, load, repeated, write
+from tests.tournament.helpers import NARRATOR, avalon, characterbox, load, repeated, write
 
 
 def test_a_round_robin_file_loads(tmp_path: Path) -> None:
@@ -63,21 +63,7 @@ def test_seatings_need_a_seat_count_for_worlds_of_several(tmp_path: Path) -> Non
 
 
 def test_role_balance_needs_a_world_whose_deal_can_be_fixed(tmp_path: Path) -> None:
-    data = {
-        "name": "cb",
-        "world": "roleplay/characterbox-v1",
-        "params": {"scene": "glasshouse"},
-        "pool": {"bot": {"agent": "characterbox_character_bot"}},
-        "schedule": {
-            "format": "seatings",
-            "players": 4,
-            "balance": "roles",
-            "fixed": [
-                {"seat": 3, "agent": "characterbox_narrator_bot", "role": "narrator"},
-                {"seat": 7, "agent": "x"},
-            ],
-        },
-    }
+    data = characterbox(balance="roles", fixed=[NARRATOR, {"seat": 7, "agent": "x"}])
     with pytest.raises(ScenarioError) as caught:
         load(tmp_path, data)
     keys = dict(caught.value.problems)
@@ -89,13 +75,7 @@ def test_role_balance_needs_a_world_whose_deal_can_be_fixed(tmp_path: Path) -> N
 
 
 def test_a_missing_narrator_is_a_seat_role_problem(tmp_path: Path) -> None:
-    data = {
-        "name": "cb",
-        "world": "roleplay/characterbox-v1",
-        "params": {"scene": "glasshouse"},
-        "pool": {"bot": {"agent": "characterbox_character_bot"}},
-        "schedule": {"format": "seatings", "players": 4},
-    }
+    data = characterbox()
     with pytest.raises(
         ScenarioError, match=r"schedule: roleplay/characterbox-v1 needs 1 seat\(s\) of role 'narrator'"
     ):
