@@ -28,7 +28,7 @@ from sim.redact import is_secret_key
 from sim.rng import derive_seed
 from sim.safe_yaml import MAX_DEPTH, YamlProblem, load_text, read_limited
 from sim.settings import EngineSettings  # also imported from here (sim.scenario.EngineSettings)
-from sim.types import to_jsonable
+from sim.types import WorldSpec, to_jsonable
 from sim.world import World, WorldBase
 
 #: The key path shown for problems with the file as a whole (no single key to blame).
@@ -375,19 +375,22 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> LoadedScen
     return validate_scenario(read_yaml(path), str(path), overrides)
 
 
-def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str] = ()) -> LoadedScenario:
-    """Validate scenario data as if it came from ``source``; every problem found is reported at once
-    (the top-level keys, the world, its params, the lineup and each seat's agent and config)."""
-    data = apply_overrides(data, [_tournament_episodes(data, item) for item in overrides], source)
+def validate_world_file(
+    model: type[_M], data: dict[str, Any], source: str
+) -> tuple[_M | None, dict[str, Any], type[World], BaseModel | None, list[tuple[str, str]]]:
+    """The first half of validating a file that names a world (a scenario, a tournament): top-level
+    ``x-`` keys dropped, integers range-checked, the file ``model``, the world and its params. Returns
+    the file (None if it does not validate), the data, the world class, the params (None if they do not
+    validate) and the problems so far; raises :class:`ScenarioError` when there is no world to go on."""
     # Top-level ``x-`` keys are free, for YAML anchors shared by several seats (``x-model: &model``).
     data = {k: v for k, v in data.items() if not (isinstance(k, str) and k.startswith("x-"))}
     too_big = list(_out_of_range_ints(data))
     if too_big:
         raise ScenarioError(source, too_big)
     problems: list[tuple[str, str]] = []
-    scenario: Scenario | None = None
+    file: _M | None = None
     try:
-        scenario = Scenario.model_validate(data)
+        file = model.model_validate(data)
     except ValidationError as exc:
         problems.extend(_problems(exc))
 
@@ -397,44 +400,67 @@ def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str
     world_cls = _world_class(data.get("world"), problems) if clean("world") else None
     if world_cls is None:  # nothing more to check without the world
         raise ScenarioError(source, problems)
-    spec = world_cls.spec
     params = None
     raw_params = data.get("params", {})
     if isinstance(raw_params, dict) and clean("params"):
-        params_model: Any = spec.params_model
+        params_model: Any = world_cls.spec.params_model
         try:
             params = params_model.model_validate(raw_params)
         except ValidationError as exc:
             problems.extend(_problems(exc, "params"))
+    return file, data, world_cls, params, problems
+
+
+def validate_scenario(data: dict[str, Any], source: str, overrides: Sequence[str] = ()) -> LoadedScenario:
+    """Validate scenario data as if it came from ``source``; every problem found is reported at once
+    (the top-level keys, the world, its params, the lineup and each seat's agent and config)."""
+    data = apply_overrides(data, [_tournament_episodes(data, item) for item in overrides], source)
+    scenario, data, world_cls, params, problems = validate_world_file(Scenario, data, source)
+    spec = world_cls.spec
     seats, tournament, seat_list = _lineup(data, scenario)
     problems.extend(_lineup_problems(world_cls, params, seats, tournament))
     agent_classes: dict[str, type[Any]] = {}
     engine = scenario.engine if scenario is not None else EngineSettings()
     for where, seat in seat_list:
-        try:
-            cls = _load(registry.agent_entry, seat.agent)
-        except registry.RegistryError as exc:
-            problems.append((f"{where}.agent", str(exc)))
-            continue
-        if not (isinstance(cls, type) and issubclass(cls, AgentBase)):
-            message = f"{seat.agent!r} is not an agent class (a sim.agent.AgentBase subclass)"
-            problems.append((f"{where}.agent", message))
-            continue
-        if not cls.plays(spec.id):
-            plays = ", ".join(cls.worlds or ())
-            problems.append((f"{where}.agent", f"{seat.agent!r} plays {plays}, not {spec.id}"))
-            continue
-        try:
-            config = cls.Config.model_validate(seat.config)
-        except ValidationError as exc:
-            problems.extend(_problems(exc, f"{where}.config"))
-            continue
-        problems.extend((f"{where}.config.{key}", message) for key, message in cls.check_config(config, spec))
-        agent_classes[seat.agent] = cls
-        _warn_slow_models(source, engine, where, config)
+        cls = check_agent(source, where, seat, spec, engine, problems)
+        if cls is not None:
+            agent_classes[seat.agent] = cls
     if problems or scenario is None or params is None:
         raise ScenarioError(source, problems)
     return LoadedScenario(scenario, source, world_cls, params, agent_classes)
+
+
+def check_agent(
+    source: str,
+    where: str,
+    seat: SeatSpec,
+    spec: WorldSpec,
+    engine: EngineSettings,
+    problems: list[tuple[str, str]],
+) -> type[Any] | None:
+    """The agent class of ``seat`` (at key path ``where``) if it loads, plays ``spec``'s world and its
+    config validates; else None, with the problems added to ``problems``."""
+    try:
+        cls = _load(registry.agent_entry, seat.agent)
+    except registry.RegistryError as exc:
+        problems.append((f"{where}.agent", str(exc)))
+        return None
+    if not (isinstance(cls, type) and issubclass(cls, AgentBase)):
+        message = f"{seat.agent!r} is not an agent class (a sim.agent.AgentBase subclass)"
+        problems.append((f"{where}.agent", message))
+        return None
+    if not cls.plays(spec.id):
+        plays = ", ".join(cls.worlds or ())
+        problems.append((f"{where}.agent", f"{seat.agent!r} plays {plays}, not {spec.id}"))
+        return None
+    try:
+        config = cls.Config.model_validate(seat.config)
+    except ValidationError as exc:
+        problems.extend(_problems(exc, f"{where}.config"))
+        return None
+    problems.extend((f"{where}.config.{key}", message) for key, message in cls.check_config(config, spec))
+    _warn_slow_models(source, engine, where, config)
+    return cls
 
 
 def _tournament_episodes(data: dict[str, Any], override: str) -> str:
