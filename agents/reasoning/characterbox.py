@@ -103,6 +103,8 @@ class CharacterBoxLLMAgent(LLMAgent):
             context=CallContext(self.services.episode_id, self.seat, obs.turn, self.seed),
         )
         if not answer.valid:
-            decision.notes["bdi_failed"] = f"{answer.error or 'no valid answer'} (after {answer.attempts} tries)"
+            decision.notes["bdi_failed"] = (
+                f"{answer.error or 'no valid answer'} (after {answer.attempts} tries)"
+            )
             return
         self.bdi = answer.value.model_dump()

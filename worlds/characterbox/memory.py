@@ -24,11 +24,12 @@ from worlds.characterbox.text import describe_record
 BM25_K1 = 1.2
 BM25_B = 0.75
 _WORD = re.compile(r"[a-z0-9']+")
-#: Words too common to tell two lines apart.
-STOPWORDS = frozenset(
+_STOP = (
     "a an and are as at be but by for from has he her his i in is it its me my of on or she so "
-    "that the their them then there they this to was were what when who with you your".split()
+    "that the their them then there they this to was were what when who with you your"
 )
+#: Words too common to tell two lines apart.
+STOPWORDS = frozenset(_STOP.split())
 
 
 @dataclass(frozen=True)
@@ -69,9 +70,7 @@ def bm25_scores(query: Sequence[str], documents: Sequence[Sequence[str]]) -> lis
     for doc in documents:
         counts = Counter(doc)
         norm = BM25_K1 * (1 - BM25_B + BM25_B * len(doc) / average)
-        scores.append(
-            sum(idf[w] * counts[w] * (BM25_K1 + 1) / (counts[w] + norm) for w in idf if counts[w])
-        )
+        scores.append(sum(idf[w] * counts[w] * (BM25_K1 + 1) / (counts[w] + norm) for w in idf if counts[w]))
     return scores
 
 

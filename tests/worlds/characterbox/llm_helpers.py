@@ -99,7 +99,9 @@ GLASSHOUSE: dict[Key, Any] = {
     ("bdi", "Marta", 1, 1): bdi("Marta", "watch Corvin's cup"),
     ("react", "Marta", 1, 1): do("refills the cup from the lime-flower tin", "More, sir?"),
     ("rule", "Corvin", 1, 1): ruling(
-        "Corvin drinks again; his face reddens.", [{"character": "Corvin", "state": {"mood": "flushed"}}], ALL3
+        "Corvin drinks again; his face reddens.",
+        [{"character": "Corvin", "state": {"mood": "flushed"}}],
+        ALL3,
     ),
     ("bdi", "Ilse", 1, 1): bdi("Ilse", "guard the seed cabinet"),
     ("act", "Ilse", 1, 1): do("steps in front of the seed cabinet", "Digitalis purpurea, by the pond."),
@@ -118,7 +120,9 @@ GLASSHOUSE: dict[Key, Any] = {
     ("influence", "Marta", 1, 2): affects("Ilse", "the cup is held out to her"),
     ("bdi", "Ilse", 1, 2): bdi("Ilse", "smell the cup"),
     ("react", "Ilse", 1, 2): do("sniffs the cup", "Foxglove."),
-    ("rule", "Marta", 1, 2): ruling("Ilse goes pale.", [{"character": "Ilse", "state": {"mood": "shaken"}}], ["Ilse", "Marta"]),
+    ("rule", "Marta", 1, 2): ruling(
+        "Ilse goes pale.", [{"character": "Ilse", "state": {"mood": "shaken"}}], ["Ilse", "Marta"]
+    ),
     ("summary", "narrator", 1, 2): {"text": "Corvin died; Marta and Ilse found foxglove in the cup."},
     ("bdi", "Marta", 1, 3): bdi("Marta", "hide the tin"),
     ("act", "Marta", 1, 3): do("pockets the tea tin"),
@@ -155,5 +159,7 @@ def character_prompt_leaks(conn: sqlite3.Connection) -> tuple[int, list[str]]:
             checked += 1
             text = prompt_of(messages)
             for name, secrets in hidden.items():
-                problems += [f"{seat} ({me}) sees {name}'s {s!r}" for s in secrets if name != me and s in text]
+                problems += [
+                    f"{seat} ({me}) sees {name}'s {s!r}" for s in secrets if name != me and s in text
+                ]
     return checked, problems

@@ -122,7 +122,9 @@ def test_no_character_prompt_carries_another_characters_goal_or_secret(
     checked, problems = character_prompt_leaks(conn)
     assert checked == len([k for k in GLASSHOUSE if k[1] != "narrator" and k[0] in ("act", "react", "bdi")])
     assert not problems, problems[:5]
-    narrator = conn.execute("SELECT messages FROM llm_calls WHERE purpose = 'characterbox.rule'").fetchone()[0]
+    narrator = conn.execute("SELECT messages FROM llm_calls WHERE purpose = 'characterbox.rule'").fetchone()[
+        0
+    ]
     assert "he owes the buyer more than the estate is worth" in prompt_of(narrator)  # omniscient
 
 
@@ -132,12 +134,16 @@ def test_the_leak_check_catches_a_secret_in_another_characters_prompt(tmp_path: 
         conn.execute("CREATE TABLE llm_calls (episode_id, player_id, messages)")
         setup = {
             "seats": {"p0": "Ann", "p1": "Ben", "p2": "narrator"},
-            "characters": {"Ann": {"goal": "win", "secret": "ANN-SECRET"}, "Ben": {"goal": "", "secret": "B"}},
+            "characters": {
+                "Ann": {"goal": "win", "secret": "ANN-SECRET"},
+                "Ben": {"goal": "", "secret": "B"},
+            },
         }
         conn.execute("INSERT INTO events VALUES (1, 'setup', ?)", (json.dumps(setup),))
         for seat, text in (("p1", "I know ANN-SECRET"), ("p0", "ANN-SECRET is mine"), ("p2", "ANN-SECRET")):
             conn.execute(
-                "INSERT INTO llm_calls VALUES (1, ?, ?)", (seat, json.dumps([{"role": "user", "content": text}]))
+                "INSERT INTO llm_calls VALUES (1, ?, ?)",
+                (seat, json.dumps([{"role": "user", "content": text}])),
             )
         checked, problems = character_prompt_leaks(conn)
     assert checked == 2 and problems == ["p1 (Ben) sees Ann's 'ANN-SECRET'"]
@@ -148,7 +154,9 @@ def test_an_unexpected_call_is_recorded_and_answered_with_garbage() -> None:
     calls: list[dict[str, Any]] = []
     with TestServer(script) as server:
         agents = seats(CharacterBoxLLMAgent(CharacterBoxLLMConfig(model=model(server), bdi=False)))
-        result, _, _ = play(CharacterBoxWorld, one_round(), agents, seed=1, llm=LLMClient(record=calls.append))
+        result, _, _ = play(
+            CharacterBoxWorld, one_round(), agents, seed=1, llm=LLMClient(record=calls.append)
+        )
     assert script.unexpected[0] == "('act', 'Ann', 1, 1)"
     assert calls and {c["response"] for c in calls} == {GARBAGE} and result.invalid["p0"] == 1
 
@@ -158,7 +166,9 @@ def test_a_failed_bdi_is_noted_and_does_not_block_the_action() -> None:
     calls: list[dict[str, Any]] = []
     with TestServer(script) as server:
         agents = seats(CharacterBoxLLMAgent(CharacterBoxLLMConfig(model=model(server))))
-        result, events, _ = play(CharacterBoxWorld, one_round(), agents, seed=1, llm=LLMClient(record=calls.append))
+        result, events, _ = play(
+            CharacterBoxWorld, one_round(), agents, seed=1, llm=LLMClient(record=calls.append)
+        )
     bdis = [c for c in calls if c["purpose"] == "characterbox.bdi"]
     assert bdis and not any(c["valid"] for c in bdis)
     ann = next(e for e in events if e.kind == "action" and e.payload["character"] == "Ann")
@@ -230,4 +240,3 @@ def seats(first: Any) -> dict[str, Any]:
         **{f"p{i}": CharacterBoxCharacterBot() for i in (1, 2, 3)},
         "p4": CharacterBoxNarratorBot(),
     }
-
