@@ -203,7 +203,6 @@ def test_a_narrator_verdict_naming_an_absent_character_is_logged_invalid_and_the
     assert rules and all(c["valid"] for c in rules)  # a legal answer: the world, not the schema, rejects it
 
 
-@pytest.mark.slow
 def test_character_prompts_stay_bounded_in_a_long_scene() -> None:
     answers = {
         "bdi": lambda key: bdi(key[1], f"keep stirring the pot in round {key[3]}"),
