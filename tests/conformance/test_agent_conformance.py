@@ -42,6 +42,7 @@ EXAMPLE_CONFIGS: dict[str, ExampleConfig] = {
     "recon": ExampleConfig({"model": MODEL}),
     "avalon_cot": ExampleConfig({"model": MODEL}),
     "among_us_llm": ExampleConfig({"model": MODEL}),
+    "characterbox_llm": ExampleConfig({"model": MODEL}),
     # a replay list fits one exact game: ten rounds of the default prisoner's dilemma (example 0)
     "replay": ExampleConfig({"actions": ["C"] * 10}, only=("matrix/repeated-v1", 0)),
 }

@@ -56,3 +56,28 @@ def test_sim_run_summary_shows_calls_retries_faults_tokens_and_cost_per_seat(tmp
     # 3 x 10 answers and the first ask's two failed tries (429, 500), both retried; a local model has no price
     # columns: agent, calls, cached, retries, faults, tokens, cost $, saved $
     assert cells[1:5] == ["32", "0", "2", "2"] and int(cells[5]) > 0 and cells[6] == "?"
+
+
+CHARACTERBOX_PRESETS = sorted(
+    (Path(__file__).parent.parent.parent / "worlds/characterbox/scenarios").glob("*_llm.yaml")
+)
+
+
+@pytest.mark.parametrize("preset", CHARACTERBOX_PRESETS, ids=lambda p: p.stem)
+def test_characterbox_llm_presets_run_offline_with_every_call_valid(preset: Path, tmp_path: Path) -> None:
+    import yaml
+
+    assert 'api_base: "http://127.0.0.1:8765/v1"' in preset.read_text()
+    seats = yaml.safe_load(preset.read_text())["seats"]
+    with TestServer("first_option") as server:
+        urls = [f"seats.{i}.config.model.api_base={server.openai_base}" for i in range(len(seats))]
+        summary = run_scenario(load_scenario(preset, [*urls, "episodes=1"]), tmp_path / "preset.db")
+        requests = server.count
+    with sqlite3.connect(summary.db) as conn:
+        assert (
+            requests
+            and conn.execute("SELECT count(*), sum(valid) FROM llm_calls").fetchone() == (requests,) * 2
+        )
+        assert conn.execute("SELECT DISTINCT status FROM episodes").fetchall() == [("complete",)]
+        purposes = {p for (p,) in conn.execute("SELECT DISTINCT purpose FROM llm_calls")}
+    assert {"characterbox.bdi", "characterbox.act", "characterbox.rule", "characterbox.summary"} <= purposes

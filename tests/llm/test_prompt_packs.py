@@ -106,11 +106,41 @@ def render_among_us_phases(pack: PromptPack, obs: Observation) -> list[str]:
     return [pack.act_prompt(pack.decision(o, settings, random.Random(0))).text for o in asked]
 
 
+def render_characterbox_phases(pack: PromptPack, obs: Observation) -> list[str]:
+    """A character's BDI and reaction, and the narrator's influence, verdict and summary prompts, played
+    through one round of the default scene (every character acts; the first action affects the next)."""
+    from worlds.characterbox.prompt_pack import CharacterBoxPromptPack
+
+    assert isinstance(pack, CharacterBoxPromptPack)
+    world = registry.world_entry("roleplay/characterbox-v1").load()()
+    world.reset([f"p{i}" for i in range(5)], world.spec.params_model(), stream(3))
+    settings = PromptSettings("json")
+    texts = [pack.bdi_prompt(pack.decision(obs, settings, random.Random(0))).text]
+    answers = {
+        "act": {"action": "waits", "speech": "", "leave": False},
+        "react": {"action": "steps back", "speech": "Careful.", "leave": False},
+        "rule": {"outcome": "Nothing changes.", "changes": [], "perceived_by": []},
+        "summary": "A quiet round.",
+    }
+    while world.phase != "end" and world.round == 1:
+        (seat,) = world.to_act()
+        seen = world.observe(seat)
+        texts.append(pack.act_prompt(pack.decision(seen, settings, random.Random(0))).text)
+        if seen.phase == "influence":  # the first character not yet acted, so that it reacts
+            free = [p.name for p in seen.public.present if p.name not in seen.private.acted]
+            value: Any = {"target": free[0] if free else None, "impact": "a push"}
+        else:
+            value = answers[str(seen.phase)]
+        world.step({seat: Action(seen.legal.kind, value)})
+    return texts
+
+
 #: The templates of a pack beyond the LLM agent's prompts, rendered as their users render them.
 EXTRA_RENDERS: dict[str, Callable[[PromptPack, Observation], list[str]]] = {
     "social/avalon-v1": render_recon_stages,
     REPEATED: render_repeated_extras,
     "social/among_us-v1": render_among_us_phases,
+    "roleplay/characterbox-v1": render_characterbox_phases,
 }
 
 
