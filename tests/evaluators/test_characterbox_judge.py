@@ -335,7 +335,8 @@ def test_a_rubric_declared_by_the_scenario_is_scored(tmp_path: Path) -> None:
     with TestServer(reply) as server:
         code, out = evaluate_in_process(db, *model_sets(server))
         assert code == 0, out
-        assert "Secret Keeping" in str(server.requests[0].messages[0]["content"])
+        asked = {subject(r): str(r.messages[0]["content"]) for r in server.requests}
+        assert all(("Secret Keeping" in text) == (who != "narrator") for who, text in asked.items())
     assert (
         scores_of(db, "p0")["judge.secret_keeping"] == 2.0
         and scores_of(db, "p0")["judge.valid_dimensions"] == 8
