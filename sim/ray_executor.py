@@ -31,6 +31,7 @@ import signal
 import threading
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,8 @@ if TYPE_CHECKING:
 STOP_POLL_SECONDS = 0.2
 #: A cache entry a worker made: (key, model, answer); the driver writes it.
 CacheEntry = tuple[str, str, CachedAnswer]
+#: Tasks submitted per cluster CPU by default (started on submission: the store shows them running).
+QUEUED_PER_CPU = 4
 
 
 def ray_backend(address: str | None = None, num_cpus: int | None = None) -> ExecutorFactory:
@@ -63,7 +66,8 @@ def ray_backend(address: str | None = None, num_cpus: int | None = None) -> Exec
 
 
 class RayExecutor:
-    """Plays jobs as Ray tasks, at most ``parallel`` at once (default: the cluster's CPUs)."""
+    """Plays jobs as Ray tasks, at most ``parallel`` submitted at once (default: :data:`QUEUED_PER_CPU`
+    per CPU of the cluster, so that a worker finds its next task queued when it ends one)."""
 
     def __init__(
         self,
@@ -79,47 +83,50 @@ class RayExecutor:
         self.parallel = parallel
         self.cache = cache
         self.stop = stop if stop is not None else threading.Event()
-        self.limiter_name = f"sim-llm-limiter-{uuid.uuid4().hex[:12]}"
+        self.limiter_name: str | None = None  # the limiter actor's name, once running
 
     async def run(self, jobs: Sequence[EpisodeJob], handler: EpisodeHandler) -> None:
         """Play every job (see :meth:`sim.executor.Executor.run`)."""
         ray = _ray()
         with _connected(ray, self.address, self.num_cpus):
-            limiter = _actor_class(ray, _Limiter).options(name=self.limiter_name).remote()
-            services = _services(ray, self.cache)
+            limiter, services = _driver_actors(ray)
+            self.limiter_name = _actor_name(ray, "limiter")
+            run = _RunHandle(services, uuid.uuid4().hex)
+            ray.get(services.open.remote(run.token, _path(getattr(self.cache, "_db", None))))
             try:
-                ended = await self._play(ray, jobs, handler, limiter, services)
+                ended = await self._play(ray, jobs, handler, limiter, run)
             finally:
-                for actor in (limiter, services):
-                    ray.kill(actor)
+                services.close.remote(run.token)
         if ended < len(jobs):
             raise Interrupted(f"stop requested: {getattr(self.stop, 'reason', None) or 'stop event set'}")
 
     async def _play(
-        self, ray: Any, jobs: Sequence[EpisodeJob], handler: EpisodeHandler, limiter: Any, services: Any
+        self, ray: Any, jobs: Sequence[EpisodeJob], handler: EpisodeHandler, limiter: Any, run: _RunHandle
     ) -> int:
         """Submit, collect and hand over; returns how many episodes ended (complete or failed)."""
         play = ray.remote(num_cpus=1)(play_remote)
-        window = self.parallel or max(1, int(ray.cluster_resources().get("CPU", 1)))
+        window = self.parallel or QUEUED_PER_CPU * max(1, int(ray.cluster_resources().get("CPU", 1)))
         waiting = list(reversed(jobs))
         running: dict[asyncio.Future[Any], tuple[EpisodeJob, Any]] = {}
         ended, told = 0, False
         try:
             while waiting or running:
                 if self.stop.is_set() and not told:
-                    services.request_stop.remote()
+                    run.services.request_stop.remote(run.token)
                     told = True
                 while waiting and len(running) < window and not self.stop.is_set():
                     job = waiting.pop()
                     handler.started(job)
-                    ref = play.remote(job, limiter, services)
+                    ref = play.remote(job, limiter, run)
                     running[asyncio.wrap_future(ref.future())] = (job, ref)
                 if not running:
                     break
-                done, _ = await asyncio.wait(running, timeout=STOP_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED)
+                done, _ = await asyncio.wait(
+                    running, timeout=STOP_POLL_SECONDS, return_when=asyncio.FIRST_COMPLETED
+                )
                 for future in done:
                     job, _ref = running.pop(future)
-                    record = self._received(job, future, services)
+                    record = self._received(job, future, run)
                     handler.finished(record)
                     ended += record.status != "interrupted"
         except asyncio.CancelledError:
@@ -129,7 +136,7 @@ class RayExecutor:
             raise
         return ended
 
-    def _received(self, job: EpisodeJob, future: asyncio.Future[Any], services: Any) -> EpisodeRecord:
+    def _received(self, job: EpisodeJob, future: asyncio.Future[Any], run: _RunHandle) -> EpisodeRecord:
         """A finished task's record; its new cache entries written through the driver's cache."""
         try:
             record, entries = future.result()
@@ -141,19 +148,29 @@ class RayExecutor:
             if self.cache is not None:
                 for key, model, answer in entries:
                     self.cache.put(key, model, answer)
-            services.remember.remote(entries)
+            run.services.remember.remote(run.token, entries)
         return record
 
 
-def play_remote(job: EpisodeJob, limiter: Any, services: Any) -> tuple[EpisodeRecord | None, list[CacheEntry]]:
+@dataclass(frozen=True)
+class _RunHandle:
+    """One run's name at the run services actor (sent with every task)."""
+
+    services: Any
+    token: str
+
+
+def play_remote(
+    job: EpisodeJob, limiter: Any, run: _RunHandle
+) -> tuple[EpisodeRecord | None, list[CacheEntry]]:
     """A Ray task: play ``job`` here; its record (None if the run stopped first) and new cache entries."""
     ray = _ray()
-    if ray.get(services.stopped.remote()):
+    if ray.get(run.services.stopped.remote(run.token)):
         return None, []
-    cache = _RemoteCache(ray, services)
+    cache = _RemoteCache(ray, run)
     llm = _LimitedClient(limiter, cache, record=record_llm_call)
     recorder = EpisodeRecorder(job)
-    with _stop_watch(ray, services) as stop:
+    with _stop_watch(ray, run) as stop:
         try:
             record = asyncio.run(play_job(job, llm=llm, stop=stop, recorder=recorder))
         except (Interrupted, KeyboardInterrupt) as exc:
@@ -164,13 +181,13 @@ def play_remote(job: EpisodeJob, limiter: Any, services: Any) -> tuple[EpisodeRe
 
 
 @contextlib.contextmanager
-def _stop_watch(ray: Any, services: Any) -> Iterator[threading.Event]:
+def _stop_watch(ray: Any, run: _RunHandle) -> Iterator[threading.Event]:
     """A stop event set by a thread that polls the run's stop flag while the episode plays."""
     stop, done = threading.Event(), threading.Event()
 
     def watch() -> None:
         while not done.wait(STOP_POLL_SECONDS):
-            if ray.get(services.stopped.remote()):
+            if ray.get(run.services.stopped.remote(run.token)):
                 stop.set()
                 return
 
@@ -186,14 +203,14 @@ def _stop_watch(ray: Any, services: Any) -> Iterator[threading.Event]:
 class _RemoteCache(ResponseCache):
     """A worker's response cache: reads go to the run services; new entries are kept for the driver."""
 
-    def __init__(self, ray: Any, services: Any):
+    def __init__(self, ray: Any, run: _RunHandle):
         super().__init__(None)
         self._ray = ray
-        self._services = services
+        self._run = run
         self.entries: list[CacheEntry] = []
 
     def get(self, key: str) -> CachedAnswer | None:
-        return super().get(key) or self._ray.get(self._services.get.remote(key))
+        return super().get(key) or self._ray.get(self._run.services.get.remote(self._run.token, key))
 
     def put(self, key: str, model: str, answer: CachedAnswer) -> None:
         super().put(key, model, answer)
@@ -211,7 +228,9 @@ class _LimitedClient(LLMClient):
         return _RemoteSlot(self._limiter_actor, settings.model, settings.max_parallel)
 
     def _limiter(self, settings: Any) -> Any:
-        return None if settings.rpm is None else _RemoteRate(self._limiter_actor, settings.model, settings.rpm)
+        return (
+            None if settings.rpm is None else _RemoteRate(self._limiter_actor, settings.model, settings.rpm)
+        )
 
 
 class _RemoteSlot:
@@ -225,13 +244,13 @@ class _RemoteSlot:
         try:
             await granted
         except asyncio.CancelledError:  # the slot is released once the actor has granted it
-            self._limiter.release.remote(self._model, granted)
+            self._limiter.release.remote(self._model, self._limit, granted)
             raise
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        self._limiter.release.remote(self._model)
+        self._limiter.release.remote(self._model, self._limit)
 
 
 class _RemoteRate:
@@ -245,55 +264,76 @@ class _RemoteRate:
 
 
 class _Limiter:
-    """The cluster's per-model limits (a Ray async actor): slots and ``rpm`` tokens, shared by workers."""
+    """The cluster's per-model limits (a Ray async actor): slots and ``rpm`` tokens, shared by workers.
+
+    Keyed by model and limit: runs of one driver that set different limits for a model do not share.
+    """
 
     def __init__(self) -> None:
-        self._slots: dict[str, asyncio.Semaphore] = {}
-        self._rates: dict[str, Any] = {}
+        self._slots: dict[tuple[str, int], asyncio.Semaphore] = {}
+        self._rates: dict[tuple[str, float], Any] = {}
 
     async def acquire(self, model: str, limit: int) -> None:
-        await self._slots.setdefault(model, asyncio.Semaphore(limit)).acquire()
+        await self._slots.setdefault((model, limit), asyncio.Semaphore(limit)).acquire()
 
-    async def release(self, model: str, _granted: Any = None) -> None:
+    async def release(self, model: str, limit: int, _granted: Any = None) -> None:
         """Give the slot back (a ``_granted`` reference is resolved by Ray first: after the grant)."""
-        self._slots[model].release()
+        self._slots[model, limit].release()
 
     async def rate_token(self, model: str, rpm: float) -> None:
-        if model not in self._rates:
+        if (model, rpm) not in self._rates:
             from aiolimiter import AsyncLimiter
 
-            self._rates[model] = AsyncLimiter(1, 60 / rpm)  # as LLMClient: no burst at start
-        await self._rates[model].acquire()
+            self._rates[model, rpm] = AsyncLimiter(1, 60 / rpm)  # as LLMClient: no burst at start
+        await self._rates[model, rpm].acquire()
 
 
 class _RunServices:
-    """The run's response cache and stop flag (a Ray actor on the driver's node)."""
+    """Each run's response cache and stop flag, by run token (a Ray actor on the driver's node)."""
 
-    def __init__(self, db: str | None) -> None:
-        self._cache = ResponseCache(db)  # read-only; new entries are only kept in memory here
-        self._stopped = False
+    def __init__(self) -> None:
+        self._caches: dict[str, ResponseCache] = {}
+        self._stopped: set[str] = set()
 
-    def get(self, key: str) -> CachedAnswer | None:
-        return self._cache.get(key)
+    def open(self, token: str, db: str | None) -> None:
+        self._caches[token] = ResponseCache(db)  # read-only; new entries are only kept in memory here
 
-    def remember(self, entries: list[CacheEntry]) -> None:
+    def close(self, token: str) -> None:
+        self._caches.pop(token, None)
+        self._stopped.discard(token)
+
+    def get(self, token: str, key: str) -> CachedAnswer | None:
+        cache = self._caches.get(token)
+        return None if cache is None else cache.get(key)
+
+    def remember(self, token: str, entries: list[CacheEntry]) -> None:
         for key, model, answer in entries:
-            self._cache.put(key, model, answer)
+            self._caches[token].put(key, model, answer)
 
-    def request_stop(self) -> None:
-        self._stopped = True
+    def request_stop(self, token: str) -> None:
+        self._stopped.add(token)
 
-    def stopped(self) -> bool:
-        return self._stopped
+    def stopped(self, token: str) -> bool:
+        return token in self._stopped
 
 
-def _services(ray: Any, cache: ResponseCache | None) -> Any:
-    """The run services actor, pinned to this (the driver's) node, reading the store the cache reads."""
+def _driver_actors(ray: Any) -> tuple[Any, Any]:
+    """This driver's limiter and run services actors, started on first use and shared by its runs (an
+    actor takes a second or two to start); they end with the driver. The run services are pinned to
+    this (the driver's) node: they read the store files the driver's caches read."""
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-    db = getattr(cache, "_db", None)  # the store file the driver's cache reads (None: no store)
     here = NodeAffinitySchedulingStrategy(node_id=ray.get_runtime_context().get_node_id(), soft=False)
-    return _actor_class(ray, _RunServices).options(scheduling_strategy=here).remote(_path(db))
+    limiter = _actor_class(ray, _Limiter).options(name=_actor_name(ray, "limiter"), get_if_exists=True)
+    services = _actor_class(ray, _RunServices).options(
+        name=_actor_name(ray, "run-services"), get_if_exists=True, scheduling_strategy=here
+    )
+    return limiter.remote(), services.remote()
+
+
+def _actor_name(ray: Any, role: str) -> str:
+    """The name of this driver's actor ``role`` (Ray's job id names the driver)."""
+    return f"sim-{role}-{ray.get_runtime_context().get_job_id()}"
 
 
 def _path(db: Path | None) -> str | None:

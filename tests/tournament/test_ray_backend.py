@@ -67,15 +67,18 @@ def _stored(db: Path) -> dict[str, list[tuple[Any, ...]]]:
             db, 'SELECT "index", matchup, seed, status, turns, outcome, error FROM episodes ORDER BY "index"'
         ),
         "seats": _rows(
-            db, f'SELECT e."index", x.player_id, x.agent, x.label, x.score, x.invalid_actions FROM seats x '
+            db,
+            f'SELECT e."index", x.player_id, x.agent, x.label, x.score, x.invalid_actions FROM seats x '
             f"{by_episode}, x.player_id",
         ),
         "events": _rows(
             db,
-            'SELECT e."index", x.seq, x.turn, x.phase, x.kind, x.actor, x.visible_to, x.payload FROM events x '
-            f"{by_episode}, x.seq",
+            'SELECT e."index", x.seq, x.turn, x.phase, x.kind, x.actor, x.visible_to, x.payload '
+            f"FROM events x {by_episode}, x.seq",
         ),
-        "metrics": _rows(db, f'SELECT e."index", x.player_id, x.name, x.value FROM metrics x {by_episode}, 2, 3'),
+        "metrics": _rows(
+            db, f'SELECT e."index", x.player_id, x.name, x.value FROM metrics x {by_episode}, 2, 3'
+        ),
         "llm_calls": _rows(
             db,
             'SELECT e."index", x.player_id, x.turn, x.purpose, x.messages, x.response, x.valid, x.cache_key '
@@ -132,6 +135,9 @@ def test_a_cached_rerun_on_ray_sends_no_request(tmp_path: Path, ray_backend_fact
         second = run_scenario(scenario, db=db, executor=ray_backend_factory)
         assert server.count == played  # zero HTTP requests
     assert second.run_id != first.run_id
-    hits = _rows(db, f"SELECT cache_hit FROM llm_calls x JOIN episodes e ON e.id = x.episode_id "
-                 f"WHERE e.run_id = {second.run_id}")
+    hits = _rows(
+        db,
+        f"SELECT cache_hit FROM llm_calls x JOIN episodes e ON e.id = x.episode_id "
+        f"WHERE e.run_id = {second.run_id}",
+    )
     assert len(hits) == 12 and all(hit for (hit,) in hits)
