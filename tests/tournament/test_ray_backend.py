@@ -3,6 +3,8 @@ results as the local executor, per-model limits across workers, and cached re-ru
 
 from __future__ import annotations
 
+import os
+import signal
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +16,7 @@ import yaml
 from sim.llm.testserver import TestServer
 from sim.ray_executor import ray_backend
 from sim.runner import ExecutorFactory, run_scenario
+from sim.shutdown import RunInterrupted
 
 pytestmark = pytest.mark.slow
 
@@ -141,3 +144,27 @@ def test_a_cached_rerun_on_ray_sends_no_request(tmp_path: Path, ray_backend_fact
         f"WHERE e.run_id = {second.run_id}",
     )
     assert len(hits) == 12 and all(hit for (hit,) in hits)
+
+
+def test_a_stop_request_ends_the_ray_run_with_every_episode_closed(
+    tmp_path: Path, ray_backend_factory: ExecutorFactory
+) -> None:
+    """SIGINT after the first episode: the workers end theirs at the next turn, nothing is left running,
+    and what was played is stored (the complete episodes whole, the others interrupted)."""
+    db = tmp_path / "ray.db"
+
+    def interrupt(*_: Any) -> None:
+        os.kill(os.getpid(), signal.SIGINT)
+
+    with TestServer("first_option", latency=0.05) as server:
+        data = yaml.safe_load(_llm(tmp_path, server, episodes=6, cache="off").read_text())
+        data["params"]["rounds"] = 20
+        scenario = _scenario(tmp_path, "long", **{k: v for k, v in data.items() if k != "name"})
+        with pytest.raises(RunInterrupted):
+            run_scenario(scenario, db=db, on_episode=interrupt, executor=ray_backend_factory)
+    statuses = dict(_rows(db, "SELECT status, count(*) FROM episodes GROUP BY status"))
+    assert statuses.get("complete", 0) >= 1 and statuses.get("interrupted", 0) >= 1
+    assert set(statuses) <= {"complete", "interrupted", "not_run"} and sum(statuses.values()) == 6
+    assert _rows(db, "SELECT status FROM runs") == [("interrupted",)]
+    turns = _rows(db, "SELECT turns FROM episodes WHERE status = 'interrupted'")
+    assert all(t < 20 for (t,) in turns)  # stopped early, not played to the end
