@@ -67,7 +67,13 @@ def ray_backend(address: str | None = None, num_cpus: int | None = None) -> Exec
 
 class RayExecutor:
     """Plays jobs as Ray tasks, at most ``parallel`` submitted at once (default: :data:`QUEUED_PER_CPU`
-    per CPU of the cluster, so that a worker finds its next task queued when it ends one)."""
+    per CPU of the cluster, so that a worker finds its next task queued when it ends one).
+
+    A job counts as started (``handler.started``: its episode shows ``running``) when submitted, and
+    its rows arrive with its record (no live stream). A submitted job that a stop request kept from
+    starting is handed over as ``interrupted`` with no turns. A worker killed while holding a model
+    slot does not give it back: the slot is lost for the rest of the driver's life.
+    """
 
     def __init__(
         self,
@@ -130,10 +136,12 @@ class RayExecutor:
                     handler.finished(record)
                     ended += record.status != "interrupted"
         except asyncio.CancelledError:
-            for job, ref in running.values():
-                ray.cancel(ref, force=True)
+            for job, _ref in running.values():
                 handler.finished(EpisodeRecord(job, "interrupted", 0, error=CANCELLED))
             raise
+        finally:  # cancelled, or the handler failed (a dead writer): nothing may play on
+            for _job, ref in running.values():
+                ray.cancel(ref, force=True)
         return ended
 
     def _received(self, job: EpisodeJob, future: asyncio.Future[Any], run: _RunHandle) -> EpisodeRecord:
