@@ -12,8 +12,7 @@ DEMO_DB ?= runs/demo.db
 # pip itself comes first, pinned by hash (requirements-bootstrap.lock); then the locked packages (the
 # notebook test's Jupyter kernel and client, and the Ray backend, in their own locks); then every .pth file
 # in site-packages is checked against an allow-list (tools/check_pth.py).
-$(STAMP): requirements-bootstrap.lock requirements.lock requirements-notebook.lock requirements-ray.lock pyproject.toml \
-		tools/check_pth.py
+$(STAMP): requirements-bootstrap.lock requirements.lock requirements-notebook.lock requirements-ray.lock pyproject.toml tools/check_pth.py
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-bootstrap.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements.lock
