@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import signal
 import sqlite3
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -168,3 +170,27 @@ def test_a_stop_request_ends_the_ray_run_with_every_episode_closed(
     assert _rows(db, "SELECT status FROM runs") == [("interrupted",)]
     turns = _rows(db, "SELECT turns FROM episodes WHERE status = 'interrupted'")
     assert all(t < 20 for (t,) in turns)  # stopped early, not played to the end
+
+
+def test_episodes_stuck_past_the_stop_grace_are_cancelled_and_stored_interrupted(
+    tmp_path: Path, ray_backend_factory: ExecutorFactory
+) -> None:
+    """Every request hangs; SIGINT, then 0.5 s of grace: the tasks are cancelled, the episodes handed
+    over as interrupted (cancelled in flight) and the run ends long before the hang would."""
+    db = tmp_path / "ray.db"
+    with TestServer("first_option", faults=["hang"] * 4, hang_seconds=60) as server:
+        data = yaml.safe_load(_llm(tmp_path, server, episodes=2, cache="off", max_parallel=3).read_text())
+        data["engine"] = {"stop_grace": 0.5}
+        scenario = _scenario(tmp_path, "stuck", **{k: v for k, v in data.items() if k != "name"})
+        timer = threading.Timer(4.0, os.kill, (os.getpid(), signal.SIGINT))
+        timer.start()
+        started = time.perf_counter()
+        try:
+            with pytest.raises(RunInterrupted):
+                run_scenario(scenario, db=db, executor=ray_backend_factory)
+        finally:
+            timer.cancel()
+        assert time.perf_counter() - started < 20
+    rows = _rows(db, "SELECT status, error FROM episodes")
+    assert [status for status, _ in rows] == ["interrupted", "interrupted"]
+    assert all("cancelled in flight" in error for _, error in rows)
