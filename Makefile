@@ -10,13 +10,14 @@ DEMO_DB ?= runs/demo.db
 .PHONY: demo test lint bench smoke-real clean
 
 # pip itself comes first, pinned by hash (requirements-bootstrap.lock); then the locked packages (the
-# notebook test's Jupyter kernel and client in their own lock); then every .pth file in site-packages is
-# checked against an allow-list (tools/check_pth.py).
-$(STAMP): requirements-bootstrap.lock requirements.lock requirements-notebook.lock pyproject.toml tools/check_pth.py
+# notebook test's Jupyter kernel and client, and the Ray backend, in their own locks); then every .pth file
+# in site-packages is checked against an allow-list (tools/check_pth.py).
+$(STAMP): requirements-bootstrap.lock requirements.lock requirements-notebook.lock requirements-ray.lock pyproject.toml tools/check_pth.py
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-bootstrap.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-notebook.lock
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --require-hashes -r requirements-ray.lock
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(BIN)/python tools/check_pth.py
 	touch $(STAMP)
