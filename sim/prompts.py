@@ -162,6 +162,45 @@ class PromptPack:
         return None
 
 
+class PhasePromptPack(PromptPack):
+    """A pack with one template per phase, built from the typed observation.
+
+    ``stages`` maps a phase to its stage (the template ``<stage>.j2`` and the end of the logged
+    purpose); a subclass says what the templates show (:meth:`context`) and the example text of
+    free-text answer fields (:meth:`placeholders`)."""
+
+    from_text: ClassVar[bool] = False
+    #: The stage of each phase a seat may be asked about.
+    stages: ClassVar[Mapping[str, str]] = {}
+
+    def stage_of(self, obs: Observation) -> str:
+        """The prompt stage of the phase ``obs`` asks about."""
+        phase = str(obs.phase)
+        if phase not in self.stages:
+            raise ValueError(f"{type(self).__name__} has no prompt for phase {phase!r}")
+        return self.stages[phase]
+
+    def act_prompt(self, decision: Decision, prediction: str | None = None) -> Prompt:
+        """The prompt of the phase the seat is asked about."""
+        from sim.answer_examples import answer_format
+
+        obs = decision.observation
+        stage = self.stage_of(obs)
+        model = self.answer_model(obs)
+        context = self.context(decision, stage)
+        example = answer_format(model, self.placeholders(stage))
+        text = self.render(f"{stage}.j2", **context, answer_format=example)
+        return Prompt(text, model, stage=stage)
+
+    def context(self, decision: Decision, stage: str) -> dict[str, Any]:
+        """What the stage's template shows."""
+        raise NotImplementedError
+
+    def placeholders(self, stage: str) -> Mapping[str, str] | None:
+        """Example text of the answer's free-text fields at ``stage`` (None: the generic examples)."""
+        return None
+
+
 _ENVIRONMENTS: dict[type[PromptPack], jinja2.Environment] = {}
 
 

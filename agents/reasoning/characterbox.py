@@ -31,7 +31,6 @@ from worlds.characterbox.prompt_pack import (
     BeliefDesireIntention,
     CharacterBoxPromptPack,
     CharacterBoxPromptSettings,
-    stage_of,
 )
 from worlds.characterbox.world import CharacterBoxWorld
 
@@ -80,7 +79,7 @@ class CharacterBoxLLMAgent(LLMAgent):
         decision = pack.decision(observation, self.settings, self.rng)
         pub = observation.public
         now = (pub.scene, pub.round)
-        if self.config.bdi and stage_of(observation) in CHARACTER_STAGES and self.bdi_round != now:
+        if self.config.bdi and pack.stage_of(observation) in CHARACTER_STAGES and self.bdi_round != now:
             self.bdi_round = now
             decision.context["bdi"] = self.bdi  # the previous one, if any
             await self._update_bdi(pack, decision)

@@ -18,11 +18,12 @@ observation, not the world's text, so the engine renders no text for these seats
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
-from sim.prompts import Decision, Prompt, PromptPack, PromptSettings
+from sim.prompts import Decision, PhasePromptPack, PromptSettings
 from sim.types import ActionKind, Observation
 from worlds.among_us.memory import SummaryMode, memory
 from worlds.among_us.observations import AmongUsPrivate, AmongUsPublic
@@ -45,37 +46,21 @@ class AmongUsPromptSettings(PromptSettings):
     summary: SummaryMode = DEFAULT_SUMMARY
 
 
-def stage_of(obs: Observation) -> str:
-    """The prompt stage of the phase ``obs`` asks about."""
-    phase = str(obs.phase)
-    if phase not in STAGES:
-        raise ValueError(f"no Among Us prompt for phase {phase!r}")
-    return STAGES[phase]
-
-
-class AmongUsPromptPack(PromptPack):
+class AmongUsPromptPack(PhasePromptPack):
     """Per-phase prompts over the typed observation, with a bounded memory."""
 
     templates: ClassVar[Path] = Path(__file__).parent / "prompts"
-    from_text: ClassVar[bool] = False
     purpose_prefix: ClassVar[str | None] = "among_us"
+    stages: ClassVar[Mapping[str, str]] = STAGES
 
-    def act_prompt(self, decision: Decision, prediction: str | None = None) -> Prompt:
-        """The prompt of the phase the seat is asked about (task round, speech, vote or survey)."""
-        from sim.answer_examples import answer_format
-
+    def context(self, decision: Decision, stage: str) -> dict[str, Any]:
+        """The situation, then what the stage asks about (task round, speech, vote or survey)."""
         obs = decision.observation
-        stage = stage_of(obs)
-        model = self.answer_model(obs)
-        placeholders = SPEECH_PLACEHOLDER if stage == "speak" else None
-        text = self.render(
-            f"{stage}.j2",
-            **situation(obs, decision.settings),
-            **question(obs),
-            feedback=obs.feedback,
-            answer_format=answer_format(model, placeholders),
-        )
-        return Prompt(text, model, stage=stage)
+        return {**situation(obs, decision.settings), **question(obs), "feedback": obs.feedback}
+
+    def placeholders(self, stage: str) -> Mapping[str, str] | None:
+        """A speech's example text."""
+        return SPEECH_PLACEHOLDER if stage == "speak" else None
 
 
 def situation(obs: Observation, settings: PromptSettings) -> dict[str, Any]:

@@ -30,13 +30,14 @@ and the allowed values (:mod:`sim.answer_examples`), never the raw schema.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sim.prompts import Decision, Prompt, PromptPack, PromptSettings
+from sim.prompts import Decision, PhasePromptPack, Prompt, PromptSettings
 from sim.types import Observation
 from worlds.characterbox.memory import recollect, tagged_lines
 from worlds.characterbox.observations import CharacterBoxPrivate, CharacterBoxPublic
@@ -49,7 +50,7 @@ NARRATOR_WINDOW = 24
 BDI_MAX = 300
 NARRATOR = "narrator"
 #: The prompt stage of each phase.
-STAGES = {
+STAGES: dict[str, str] = {
     Phase.ACT: "act",
     Phase.REACT: "react",
     Phase.INFLUENCE: "influence",
@@ -88,43 +89,32 @@ class CharacterBoxPromptSettings(PromptSettings):
     retrieve_k: int = DEFAULT_RETRIEVE
 
 
-def stage_of(obs: Observation) -> str:
-    """The prompt stage of the phase ``obs`` asks about."""
-    phase = Phase(obs.phase)
-    if phase not in STAGES:
-        raise ValueError(f"no CharacterBox prompt for phase {phase.value!r}")
-    return STAGES[phase]
-
-
-class CharacterBoxPromptPack(PromptPack):
+class CharacterBoxPromptPack(PhasePromptPack):
     """Per-phase prompts for characters and the narrator, over the typed observation."""
 
     templates: ClassVar[Path] = Path(__file__).parent / "prompts"
-    from_text: ClassVar[bool] = False
     purpose_prefix: ClassVar[str | None] = "characterbox"
+    stages: ClassVar[Mapping[str, str]] = STAGES
 
-    def act_prompt(self, decision: Decision, prediction: str | None = None) -> Prompt:
-        """The prompt of the phase the seat is asked about (with the decision's ``bdi`` in context)."""
-        from sim.answer_examples import answer_format
+    def context(self, decision: Decision, stage: str) -> dict[str, Any]:
+        """The scene and the seat's view, with the decision's ``bdi`` (a character's latest)."""
+        return self.view(decision.observation, decision.settings, stage, decision.context.get("bdi"))
 
-        obs = decision.observation
-        stage = stage_of(obs)
-        model = self.answer_model(obs)
-        context = self.context(obs, decision.settings, stage, decision.context.get("bdi"))
-        text = self.render(f"{stage}.j2", **context, answer_format=answer_format(model, PLACEHOLDERS))
-        return Prompt(text, model, stage=stage)
+    def placeholders(self, stage: str) -> Mapping[str, str] | None:
+        """Example text of every free-text field."""
+        return PLACEHOLDERS
 
     def bdi_prompt(self, decision: Decision) -> Prompt:
         """A character's belief/desire/intention update for this round (before its action)."""
         from sim.answer_examples import answer_format
 
         obs = decision.observation
-        context = self.context(obs, decision.settings, "bdi", decision.context.get("bdi"))
+        context = self.view(obs, decision.settings, "bdi", decision.context.get("bdi"))
         model = BeliefDesireIntention
         text = self.render("bdi.j2", **context, answer_format=answer_format(model, PLACEHOLDERS))
         return Prompt(text, model, stage="bdi")
 
-    def context(
+    def view(
         self, obs: Observation, settings: PromptSettings, stage: str, bdi: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """What the templates show: the scene, then the character's own view or the narrator's."""

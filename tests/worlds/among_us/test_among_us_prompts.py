@@ -17,7 +17,7 @@ from sim.testing import drive, random_chooser
 from sim.types import ActionKind, ActionSpec, Observation
 from worlds.among_us.memory import memory
 from worlds.among_us.params import AmongUsParams
-from worlds.among_us.prompt_pack import AmongUsPromptPack, AmongUsPromptSettings, stage_of
+from worlds.among_us.prompt_pack import AmongUsPromptPack, AmongUsPromptSettings
 from worlds.among_us.world import AmongUsWorld
 
 from .helpers import act, new_world, vote
@@ -107,14 +107,14 @@ def test_the_survey_prompt_asks_who_is_most_suspicious_under_its_own_stage() -> 
     act(world, p2="report")
     obs = survey_of(world.observe("p3"), ("p0", "p2", "p4"))
     p = prompt(obs)
-    assert p.stage == "survey" and stage_of(obs) == "survey"
+    assert p.stage == "survey" and AmongUsPromptPack().stage_of(obs) == "survey"
     assert "who do you find most suspicious right now? Name one of p0, p2, p4, or skip" in p.text
     assert "Meeting 1, called by p2" in p.text and "Vote to eject" not in p.text
     assert parsing.parse_answer('{"choice": "p0"}', p) == "p0"
     for refused in ('{"choice": "p3"}', '{"choice": "p1"}', "p0"):  # itself, the dead, not JSON
         with pytest.raises(ValueError):
             parsing.parse_answer(refused, p)
-    with pytest.raises(ValueError, match="no Among Us prompt"):
+    with pytest.raises(ValueError, match="AmongUsPromptPack has no prompt for phase"):
         prompt(obs._replace(phase="end"))
 
 

@@ -61,11 +61,11 @@ def test_a_characters_memory_recalls_nothing_it_did_not_perceive() -> None:
         "desire": "d",
         "intention": f"{HIDDEN} HIDDEN-MOOD SUMMARY-ONLY-FOR-THE-NARRATOR",
     }
-    context = PACK.context(obs, settings, "act", intention)
+    context = PACK.view(obs, settings, "act", intention)
     recalled = "\n".join(context["recalled"])
     assert "knocks over the salt" in recalled and "Ben reacts: kneels by the hearth" in recalled
     assert "silver spoon" not in recalled and "HIDDEN-MOOD" not in recalled and "SUMMARY-ONLY" not in recalled
-    ben = PACK.context(world.observe("p1"), settings, "act", intention)
+    ben = PACK.view(world.observe("p1"), settings, "act", intention)
     assert any("silver spoon" in line for line in ben["recalled"])  # the check can fail: Ben did see it
 
 
