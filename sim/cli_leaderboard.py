@@ -14,13 +14,9 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from sim.tournament.leaderboard import Leaderboard, load_leaderboard
+from sim.tournament.leaderboard import NOTE, Leaderboard, load_leaderboard
 
 WIDTH = 80
-NOTE = (
-    "Intervals are 95% (Wilson for win rates, bootstrap for mean scores); a draw counts half a win; "
-    "self-play is left out of every total."
-)
 
 
 def leaderboard_command(
@@ -70,7 +66,7 @@ def _standings(board: Leaderboard) -> Table:
     rating = "Axelrod\nnorm. score" if board.repeated else "OpenSkill\nμ±σ (ordinal)"
     table = _table("Leaderboard")
     table.add_column("#", justify="right")
-    table.add_column("agent", overflow="ellipsis", no_wrap=True, max_width=18)
+    table.add_column("agent", overflow="ellipsis")  # the one column rich narrows to fit
     table.add_column("seats", justify="right")
     table.add_column("win rate\n[95%]", justify="right", no_wrap=True)
     table.add_column("mean score\n[95%]", justify="right", no_wrap=True)
@@ -97,7 +93,7 @@ def _pairwise(board: Leaderboard) -> Table:
     number = {a: str(i + 1) for i, a in enumerate(board.standings["agent"])}
     number.update({a: f"{a[:3]}" for a in names if a not in number})
     table = _table("Pairwise: row ahead of column #")
-    table.add_column("agent", overflow="ellipsis", no_wrap=True, max_width=18)
+    table.add_column("agent", overflow="ellipsis")  # the one column rich narrows to fit
     for name in names:
         table.add_column(escape(number[name]), justify="right", no_wrap=True)
     for name in names:

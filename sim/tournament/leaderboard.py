@@ -18,6 +18,10 @@ from sim.tournament.results import StoredTournament, load_stored_tournament
 
 #: World id prefixes of repeated games, ranked by Axelrod's median normalised score.
 REPEATED_WORLDS = ("matrix/",)
+NOTE = (
+    "Intervals are 95% (Wilson for win rates, bootstrap for mean scores); a draw counts half a win; "
+    "self-play is left out of every total."
+)
 
 
 @dataclass(frozen=True)
