@@ -27,8 +27,9 @@ NOTE = (
 @dataclass(frozen=True)
 class Leaderboard:
     """A tournament's tables. ``standings``: one row per agent in rank order (``rank``, ``agent``,
-    ``seats`` (played against other agents), ``win_rate`` / ``win_low`` / ``win_high``, ``draws``, ``score`` / ``score_low`` /
-    ``score_high``, ``mu``, ``sigma``, ``ordinal`` and, for repeated games, ``axelrod``);
+    ``seats`` played against other agents, ``win_rate`` / ``win_low`` / ``win_high``, ``draws``,
+    ``score`` / ``score_low`` / ``score_high``, ``mu``, ``sigma``, ``ordinal`` and, for repeated games,
+    ``axelrod``);
     ``pairwise`` / ``pairwise_n``: agent (rows) against opponent (columns); ``roles``: per (role, agent)
     in role worlds (empty otherwise); ``trajectory``: OpenSkill rating of each agent after each match."""
 
@@ -95,7 +96,8 @@ def leaderboard(stored: StoredTournament) -> Leaderboard:
                  "score_high"],
     )  # fmt: skip
     rated = pd.DataFrame(
-        [(r.agent, r.mu, r.sigma, r.ordinal) for r in ratings.table], columns=["agent", "mu", "sigma", "ordinal"]
+        [(r.agent, r.mu, r.sigma, r.ordinal) for r in ratings.table],
+        columns=["agent", "mu", "sigma", "ordinal"],
     )
     table = table.merge(rated, on="agent", how="left")
     rank_by = "ordinal"
@@ -105,7 +107,9 @@ def leaderboard(stored: StoredTournament) -> Leaderboard:
         )
         table = table.merge(axelrod, on="agent", how="left")
         rank_by = "axelrod"
-    table = table.sort_values([rank_by, "win_rate", "agent"], ascending=[False, False, True], na_position="last")
+    table = table.sort_values(
+        [rank_by, "win_rate", "agent"], ascending=[False, False, True], na_position="last"
+    )
     table.insert(0, "rank", range(1, len(table) + 1))
     matrix = pairwise(results)
     order = [a for a in table["agent"] if a in matrix.value.index]
@@ -128,7 +132,10 @@ def leaderboard(stored: StoredTournament) -> Leaderboard:
         ]
     )
     trajectory = pd.DataFrame(
-        [(p.match, p.agent, p.mu, p.sigma, Rating(p.agent, p.mu, p.sigma, 0).ordinal) for p in ratings.trajectory],
+        [
+            (p.match, p.agent, p.mu, p.sigma, Rating(p.agent, p.mu, p.sigma, 0).ordinal)
+            for p in ratings.trajectory
+        ],
         columns=["match", "agent", "mu", "sigma", "ordinal"],
     )
     return Leaderboard(

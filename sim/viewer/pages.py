@@ -10,8 +10,8 @@ import streamlit as st
 
 from sim.transcript import describe, transcript, world_of
 from sim.types import Event
-from sim.viewer.data import ViewerData, counts_text, is_missing, outcome_text, visible_events
 from sim.viewer.charts import heatmap
+from sim.viewer.data import ViewerData, counts_text, is_missing, outcome_text, visible_events
 from sim.viewer.renderers import EpisodeView, event_table, renderer_for
 from sim.viewer.tables import DRAW_NOTE, agent_table, role_table
 from sim.viewer.tournament_view import is_tournament, tournament_section

@@ -4,6 +4,7 @@ agent's OpenSkill rating over the matches (the tables of :mod:`sim.tournament.le
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -38,15 +39,19 @@ def tournament_section(db: Path, run_id: int) -> None:
     rank = "Axelrod's median normalised score" if board.repeated else "OpenSkill ordinal (μ − 3σ)"
     st.caption(f"Ranked by {rank}. {NOTE}")
     st.subheader(PAIRWISE_TITLE)
-    st.altair_chart(heatmap(pairwise_pairs(board), "ahead", "pairs"), width="stretch")
+    st.altair_chart(
+        heatmap(pairwise_pairs(board), "ahead", "pairs", list(board.pairwise.index)), width="stretch"
+    )
     if not board.trajectory.empty:
         st.subheader(TRAJECTORY_TITLE)
         st.altair_chart(trajectory_chart(board.trajectory), width="stretch")
         st.caption("Each agent's ordinal (μ − 3σ) after every rated match it played, in playing order.")
 
 
-def _formats(board: Leaderboard) -> dict[str, object]:
-    percent = {c: st.column_config.NumberColumn(c, format="percent") for c in ("win_rate", "win_low", "win_high")}
+def _formats(board: Leaderboard) -> dict[str, Any]:
+    percent = {
+        c: st.column_config.NumberColumn(c, format="percent") for c in ("win_rate", "win_low", "win_high")
+    }
     decimals = {
         c: st.column_config.NumberColumn(c, format="%.3f")
         for c in ("score", "score_low", "score_high", "mu", "sigma", "ordinal", "axelrod")

@@ -69,7 +69,9 @@ def test_numbers_equal_the_ratings_module(store: Path) -> None:
         assert len(board.trajectory) == len(ratings.trajectory)
         assert list(board.trajectory["mu"]) == [p.mu for p in ratings.trajectory]
         expected = pairwise(results)
-        pd.testing.assert_frame_equal(board.pairwise, expected.value.loc[board.pairwise.index, board.pairwise.index])
+        pd.testing.assert_frame_equal(
+            board.pairwise, expected.value.loc[board.pairwise.index, board.pairwise.index]
+        )
         if board.repeated:
             ranking = axelrod_ranking(results)
             assert list(board.standings["agent"]) == [r.agent for r in ranking]
@@ -77,9 +79,9 @@ def test_numbers_equal_the_ratings_module(store: Path) -> None:
         else:
             assert list(board.standings["agent"]) == [r.agent for r in ratings.table]
             roles = role_table(results)
-            assert list(zip(board.roles["role"], board.roles["agent"], board.roles["win_rate"], strict=True)) == [
-                (r.role, r.agent, r.win.value) for r in roles
-            ]
+            assert list(
+                zip(board.roles["role"], board.roles["agent"], board.roles["win_rate"], strict=True)
+            ) == [(r.role, r.agent, r.win.value) for r in roles]
 
 
 def _same(a: float | None, b: float | None) -> bool:

@@ -54,8 +54,8 @@ def test_unfinished_matches_are_counted_not_rated(tmp_path: Path) -> None:
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE episodes SET status = 'failed' WHERE \"index\" IN (1, 4)")
         conn.execute("UPDATE episodes SET status = 'pending' WHERE \"index\" = 7")
-        conn.execute("DELETE FROM seats WHERE episode_id IN (SELECT id FROM episodes WHERE \"index\" = 11)")
-        conn.execute("DELETE FROM episodes WHERE \"index\" = 11")
+        conn.execute('DELETE FROM seats WHERE episode_id IN (SELECT id FROM episodes WHERE "index" = 11)')
+        conn.execute('DELETE FROM episodes WHERE "index" = 11')
     stored = load_stored_tournament(db, "rr")
     assert len(stored.results) == 8 and stored.planned == 12
     assert stored.unfinished == {"failed": 2, "pending": 1, "not_stored": 1}

@@ -26,7 +26,11 @@ def test_tournament_leaderboard_heatmap_and_trajectories(
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), board.standings, check_dtype=False)
     assert list(shown["agent"]) == list(board.standings["agent"]) and len(shown) == 4
     drawn = charts(at)
-    heat = next(data for spec, data in drawn if any(layer.get("mark", {}).get("type") == "rect" for layer in layers(spec)))
+    heat = next(
+        data
+        for spec, data in drawn
+        if any(layer.get("mark", {}).get("type") == "rect" for layer in layers(spec))
+    )
     for row in heat.itertuples():
         assert row.ahead == board.pairwise.loc[row.agent, row.opponent]
         assert row.pairs == board.pairwise_n.loc[row.agent, row.opponent]
@@ -38,7 +42,9 @@ def test_tournament_leaderboard_heatmap_and_trajectories(
     assert lines["match"].max() == len(board.stored.results) - 1  # every match is rated (no self-play)
 
 
-def test_other_runs_have_no_tournament_section(stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_other_runs_have_no_tournament_section(
+    stores: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
     at = app(stores["combined"], monkeypatch, page="compare", run="1")
     assert "Tournament leaderboard" not in [s.value for s in at.subheader]
     assert "Per agent" in [s.value for s in at.subheader]

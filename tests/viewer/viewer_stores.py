@@ -35,7 +35,7 @@ AMONG_US_RUN = 3
 CHARACTERBOX_RUN = 4
 """The CharacterBox bots' run of the combined store (glasshouse: Corvin dies in round 2), judged."""
 TOURNAMENT_RUN = 5
-"""The role-balanced Avalon tournament of the combined store (:func:`tests.tournament.stores.avalon_models`)."""
+"""The combined store's role-balanced Avalon tournament (:func:`tests.tournament.stores.avalon_models`)."""
 CHARACTERBOX_SCENARIO = ROOT / "worlds/characterbox/scenarios/glasshouse_bots.yaml"
 JUDGE_BASE = {"Ilse": 5, "Corvin": 2, "Marta": 4, "narrator": 3}
 """The test judge's first score per subject; each next dimension one lower, wrapping from 1 to 5."""
