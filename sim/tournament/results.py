@@ -19,8 +19,9 @@ from sqlalchemy import text
 
 from sim.store.reader import StoreReader
 from sim.summaries.store import seat_order
+from sim.tournament.pool_order import with_pool_order
 from sim.tournament.ratings import MatchResult, SeatResult
-from sim.tournament.schedule import Match, matches
+from sim.tournament.schedule import Match
 from sim.tournament.spec import Schedule, TournamentSpec, validate_tournament
 from sim.types import Outcome
 
@@ -151,35 +152,18 @@ def stored_spec(data: dict[str, Any], source: str) -> TournamentSpec:
 def _schedule(
     data: dict[str, Any], episodes: list[dict[str, Any]], source: str
 ) -> tuple[TournamentSpec, list[Match]]:
-    """The stored tournament's spec and matches. The store keeps JSON keys sorted, so the pool's order
-    (which fixes the schedule) is taken from ``pool_order`` if stored, else from the order the pool names
-    first appear in the episodes' matchups; the schedule must then give every stored matchup."""
-    pool = data.get("pool")
-    if not isinstance(pool, dict):
-        return _checked(stored_spec(data, source), episodes, source)
-    order = [n for n in data.get("pool_order") or () if n in pool]
-    if not order:
-        seen = dict.fromkeys(n for e in episodes for n in str(e["matchup"]).split(" vs ") if n in pool)
-        order = list(seen)
-    order += sorted(set(pool) - set(order))
-    data = {k: v for k, v in data.items() if k != "pool_order"}
-    return _checked(stored_spec({**data, "pool": {n: pool[n] for n in order}}, source), episodes, source)
-
-
-def _checked(
-    spec: TournamentSpec, episodes: list[dict[str, Any]], source: str
-) -> tuple[TournamentSpec, list[Match]]:
-    schedule = matches(spec)
-    for episode in episodes:
-        index = episode["index"]
-        if not 0 <= index < len(schedule):
-            raise ValueError(f"{source} has match {index}, beyond its schedule's {len(schedule)}")
-        if episode["matchup"] != schedule[index].matchup:
-            raise ValueError(
-                f"{source}: match {index} is {episode['matchup']!r}, but the stored tournament's schedule "
-                f"says {schedule[index].matchup!r} (store the pool's order as 'pool_order')"
-            )
-    return spec, schedule
+    """The stored tournament's spec and matches, its pool in the order that gives every stored matchup
+    (:mod:`sim.tournament.pool_order`: the store keeps JSON keys sorted)."""
+    stored_order = data.get("pool_order") or ()
+    spec = stored_spec({k: v for k, v in data.items() if k != "pool_order"}, source)
+    matchups = {int(e["index"]): str(e["matchup"]) for e in episodes}
+    found = with_pool_order(spec, matchups, stored_order)
+    if found is None:
+        raise ValueError(
+            f"{source}: its stored matches do not follow the stored tournament's schedule in any pool "
+            "order tried (was the file changed, or is the pool too large to search? store 'pool_order')"
+        )
+    return found
 
 
 def _json(value: Any) -> Any:

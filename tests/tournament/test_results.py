@@ -80,8 +80,20 @@ def test_a_changed_schedule_is_refused(tmp_path: Path) -> None:
     play_tournament(repeated(), db)
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE episodes SET matchup = 'allc vs tft' WHERE \"index\" = 3")
-    with pytest.raises(ValueError, match="match 3 is 'allc vs tft'"):
+    with pytest.raises(ValueError, match="do not follow the stored tournament's schedule"):
         tournament_results(db, "rr")
+
+
+def test_sampled_seatings_recover_their_pool_order(tmp_path: Path) -> None:
+    """Sampled groups depend on the pool's order, which the store's sorted JSON loses."""
+    data = avalon(seatings="sample", samples=3)
+    names = ["zed", "amy", "max", "bob", "cy", "dan"]
+    data["pool"] = {n: {"agent": "random_legal" if n in ("amy", "cy") else "avalon_naive"} for n in names}
+    db = tmp_path / "t.db"
+    spec = play_tournament(data, db)
+    again, results = tournament_results(db, "avalon")
+    assert list(again.file.pool) == names
+    assert [r.match_id for r in results] == [m.id for m in matches(spec)] and len(results) == 30
 
 
 def test_role_world_seats_carry_roles_and_sides(tmp_path: Path) -> None:
