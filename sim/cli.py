@@ -89,6 +89,19 @@ def summary(
 
 
 @app.command()
+def leaderboard(
+    tournament: Annotated[str, typer.Argument(help="tournament name or run id", metavar="TOURNAMENT")],
+    db: Annotated[Path, typer.Option(help="SQLite file", metavar="FILE")] = Path("runs/tournament.db"),
+    csv: Annotated[Path | None, typer.Option(help="also write every table as CSV", metavar="FILE")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="also write Markdown", metavar="FILE")] = None,
+) -> None:
+    """Print a stored tournament's leaderboard: win rates, scores, ratings, pairwise and role tables."""
+    from sim.cli_leaderboard import leaderboard_command
+
+    raise typer.Exit(leaderboard_command(db, tournament, csv, markdown, console, err_console))
+
+
+@app.command()
 def worlds() -> None:
     """List the registered worlds with their params (types and defaults)."""
     from sim.cli_listing import worlds_table

@@ -10,16 +10,11 @@ import streamlit as st
 
 from sim.transcript import describe, transcript, world_of
 from sim.types import Event
+from sim.viewer.charts import heatmap
 from sim.viewer.data import ViewerData, counts_text, is_missing, outcome_text, visible_events
-from sim.viewer.renderers import (
-    HEAT_COLOURS,
-    EpisodeView,
-    event_table,
-    heat_colour,
-    renderer_for,
-    text_colour,
-)
+from sim.viewer.renderers import EpisodeView, event_table, renderer_for
 from sim.viewer.tables import DRAW_NOTE, agent_table, role_table
+from sim.viewer.tournament_view import is_tournament, tournament_section
 from sim.viewer.transcript_view import render_transcript
 
 OMNISCIENT = "omniscient"
@@ -368,6 +363,8 @@ def compare_page(data: ViewerData) -> None:
         "Scores and win rates use complete episodes only; "
         + (f"{sum(excluded.values())} excluded ({counts_text(excluded)})." if excluded else "none excluded.")
     )
+    if is_tournament(data.path, int(run_id)):
+        tournament_section(data.path, int(run_id))
     results = data.seat_results(int(run_id))
     if results.empty:
         st.info("No complete episodes in this run yet.")
@@ -388,7 +385,7 @@ def compare_page(data: ViewerData) -> None:
     pairs = _pairwise(results)
     if not pairs.empty:
         st.subheader("Pairwise mean score (row agent against column agent)")
-        st.altair_chart(_heatmap(pairs), width="stretch")
+        st.altair_chart(heatmap(pairs, "score", "episodes"), width="stretch")
     usage = data.usage(int(run_id))
     if not usage.empty:
         st.subheader("LLM cost and tokens per agent")
@@ -420,25 +417,6 @@ def _interval_chart(table: pd.DataFrame, key: str, column: str, title: str, stem
     )
     rules = base.mark_rule(strokeWidth=2).encode(x=f"{stem}_low:Q", x2=f"{stem}_high:Q")
     st.altair_chart(bars + rules, width="stretch")
-
-
-def _heatmap(pairs: pd.DataFrame) -> alt.LayerChart:
-    """Pairwise mean scores on a colour-blind-safe sequential scale; each number in black or white,
-    whichever reads better on its cell."""
-    low, high = float(pairs["score"].min()), float(pairs["score"].max())
-    span = high - low
-    pairs = pairs.assign(
-        text_colour=[text_colour(heat_colour((v - low) / span if span else 0.5)) for v in pairs["score"]]
-    )
-    base = alt.Chart(pairs).encode(x="opponent:N", y="agent:N")
-    heat = base.mark_rect().encode(
-        color=alt.Color("score:Q", scale=alt.Scale(domain=[low, high], range=list(HEAT_COLOURS))),
-        tooltip=["agent", "opponent", "score", "episodes"],
-    )
-    text = base.mark_text(fontWeight="bold").encode(
-        text=alt.Text("score:Q", format=".2f"), color=alt.Color("text_colour:N", scale=None)
-    )
-    return (heat + text).resolve_scale(color="independent")
 
 
 def _run_cell(runs: pd.DataFrame, run_id: int, column: str) -> str:

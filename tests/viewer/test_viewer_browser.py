@@ -36,6 +36,7 @@ from sim_cli import ROOT, sim_command, sim_env
 from viewer_stores import (
     LABELS,
     SCREENSHOTS,
+    TOURNAMENT_RUN,
     among_us_episode,
     among_us_kill_turn,
     avalon_episode,
@@ -46,6 +47,7 @@ from viewer_stores import (
 from sim import registry
 from sim.rng import stream
 from sim.store.reader import StoreReader
+from sim.viewer.tournament_view import PAIRWISE_TITLE, TRAJECTORY_TITLE
 from worlds.repeated.params import RepeatedParams
 from worlds.repeated.world import RepeatedGameWorld
 
@@ -316,6 +318,12 @@ PAGES = [
         charts=3,
     ),
     Page("compare-avalon", "?page=compare&run=2", ("Per agent", "Win rate per role"), charts=3),
+    Page(
+        "compare-tournament",
+        f"?page=compare&run={TOURNAMENT_RUN}",
+        ("Tournament leaderboard", "recon-gpt-4o-mini", PAIRWISE_TITLE, TRAJECTORY_TITLE, "Per agent"),
+        charts=6,
+    ),
     Page(
         "among-us-episode",
         "?episode={among_us}",

@@ -12,6 +12,7 @@ from sim_cli import ROOT, run_sim
 
 from sim.llm.testserver import Request, TestServer
 from sim.store.reader import StoreReader
+from tests.tournament.stores import avalon_models, play_tournament
 from worlds.characterbox.rubric import CHARACTERBOX7, NARRATOR4
 
 ROLES = ("merlin", "percival", "servant", "morgana", "assassin")
@@ -33,6 +34,8 @@ AMONG_US_RUN = 3
 """The Among Us bots' run of the combined store."""
 CHARACTERBOX_RUN = 4
 """The CharacterBox bots' run of the combined store (glasshouse: Corvin dies in round 2), judged."""
+TOURNAMENT_RUN = 5
+"""The combined store's role-balanced Avalon tournament (:func:`tests.tournament.stores.avalon_models`)."""
 CHARACTERBOX_SCENARIO = ROOT / "worlds/characterbox/scenarios/glasshouse_bots.yaml"
 JUDGE_BASE = {"Ilse": 5, "Corvin": 2, "Marta": 4, "narrator": 3}
 """The test judge's first score per subject; each next dimension one lower, wrapping from 1 to 5."""
@@ -56,7 +59,8 @@ def _run(*args: object) -> None:
 def write_stores(tmp: Path) -> dict[str, Path]:
     """``demo``: a repeated-games tournament; ``avalon``: ten players with discussion; ``llm``: an Akata run
     against the test server; ``combined``: the demo tournament (run 1), labelled Avalon bots (run 2),
-    Among Us bots (run 3) and a CharacterBox scene (run 4) scored by the judge against the test server."""
+    Among Us bots (run 3), a CharacterBox scene (run 4) scored by the judge against the test server and
+    a role-balanced Avalon tournament (run 5)."""
     out = {name: tmp / f"{name}.db" for name in ("demo", "avalon", "llm", "combined")}
     demo = ROOT / "worlds/repeated/scenarios/demo.yaml"
     _run(demo, "--db", out["demo"])
@@ -73,6 +77,7 @@ def write_stores(tmp: Path) -> dict[str, Path]:
     _run(among_us, "--db", out["combined"], *(arg for s in AMONG_US_SETS for arg in ("--set", s)))
     _run(CHARACTERBOX_SCENARIO, "--db", out["combined"], "--set", "episodes=1")
     judge(out["combined"], f"run:{CHARACTERBOX_RUN}")
+    play_tournament(avalon_models(), out["combined"])
     return out
 
 
