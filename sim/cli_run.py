@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sim.engine import EpisodeResult
     from sim.jobs import EpisodeJob
     from sim.run_summary import RunSummary
+    from sim.runner import RunPlan
 
 
 def run_command(
@@ -144,7 +145,7 @@ def _closing(err_console: Console, run_id: int, db: Path, status: str, cause: st
 
 
 def _resume_check(
-    loaded: LoadedScenario, db: Path, resume: bool, new_run: bool, err_console: Console
+    loaded: LoadedScenario | RunPlan, db: Path, resume: bool, new_run: bool, err_console: Console
 ) -> int | None:
     """Episodes already complete in the run to resume (0 for a new run), or None (exit 2, one line on
     stderr) when the DB holds a run of this plan and neither flag says what to do, or it still plays."""
