@@ -191,6 +191,7 @@ class _Recording:
         watchers: Sequence[EpisodeHandler] = (),
     ):
         self.watchers = watchers
+        self.begun: set[str] = set()  # keys of the jobs started
         self.records = records
         self.heartbeat = heartbeat
         self.summary = summary
@@ -204,6 +205,7 @@ class _Recording:
         with self._writer_failure():
             self.heartbeat.beat_if_due()
             stream = self.records.begin(job)
+            self.begun.add(job.key)
         for watcher in self.watchers:
             watcher.started(job)
         return stream
@@ -317,8 +319,16 @@ async def _run(
         )
         await _evaluate(writer, cache, summary)
 
-    halted = None if cap is None else cap.stopped_why
-    error = await _play_and_close(play(), writer, run_id, db, stop, settings.stop_grace, halted)
+    def unplayed() -> str | None:
+        """If the cap left jobs unstarted: each becomes ``not_run`` with the reason, which is returned."""
+        why = None if cap is None else cap.stopped_why()
+        for job in todo if why is not None else ():
+            if job.key not in recording.begun:
+                episode_id = records.episode_ids[job.key]
+                writer.finish_episode(episode_id, status="not_run", turns=0, outcome=None, error=why)
+        return why
+
+    error = await _play_and_close(play(), writer, run_id, db, stop, settings.stop_grace, unplayed)
     if error is not None:
         raise error
     if recording.policy.first is not None:  # played to the end, but some episodes failed
@@ -363,11 +373,13 @@ async def _play_and_close(
     db: Path,
     stop: StopRequest,
     grace: float,
-    halted: Callable[[], str | None] | None = None,
+    unplayed: Callable[[], str | None] | None = None,
 ) -> BaseException | None:
     """Play, then close the run with a truthful final status whatever happened (a signal, the failure
     policy, a dead writer, a bug); returns the error to raise: :class:`RunInterrupted`,
-    :class:`RunFailed` naming the first cause, a CancelledError of this task itself, or None."""
+    :class:`RunFailed` naming the first cause, a CancelledError of this task itself, or None.
+    A run that played to the end but left jobs unstarted (``unplayed`` says why: a spent budget)
+    closes ``interrupted`` without an error."""
     error: BaseException | None = None
     try:
         await play_until_stopped(work, stop, grace)
@@ -375,9 +387,8 @@ async def _play_and_close(
         error = exc
     why = None if error is None else failure_text(error)
     final = _final_status(error, stop)
-    if final == "complete" and halted is not None and (reason := halted()) is not None:
-        final, why = "interrupted", reason  # stopped scheduling (a budget): closed, resumable, no error
-        writer.finish_run(run_id, final, why)
+    if final == "complete" and unplayed is not None and (reason := unplayed()) is not None:
+        writer.finish_run(run_id, "interrupted", reason)  # resumable (with a larger budget)
         return None
     status = writer.finish_run(run_id, final, why)
     if isinstance(error, asyncio.CancelledError) and not stop.is_set():
