@@ -19,7 +19,7 @@ from sim.tournament.schedule import matches
 from sim.tournament.spec import load_tournament
 from tests.sim_cli import run_sim
 from tests.tournament.helpers import avalon, repeated, write
-from tests.tournament.stored import query, stored_matches
+from tests.tournament.run_helpers import query, stored_matches
 
 
 def test_one_run_row_and_one_episode_per_match_as_the_schedule_orders_them(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -12,27 +11,7 @@ from sim.llm.testserver import TestServer
 from sim.tournament.run import run_tournament
 from tests.sim_cli import run_sim
 from tests.tournament.helpers import write
-from tests.tournament.stored import query
-
-
-def llm_tournament(api_base: str, **extra: Any) -> dict[str, Any]:
-    """Akata's Prisoner's Dilemma: an LLM seat (the test server) against always-J and always-F."""
-    model = {"model": "openai/stub", "api_base": api_base, "temperature": 0, "max_tokens": 1}
-    return {
-        "name": "llm-budget",
-        "world": "matrix/repeated-v1",
-        "params": {"game": "akata_prisoners_dilemma", "rounds": 4},
-        "pool": {
-            "llm": {"agent": "llm", "config": {"model": model, "prompt": "akata", "scot": False}},
-            "always-J": {"agent": "cooperator"},
-            "always-F": {"agent": "defector"},
-        },
-        "schedule": {"self_play": False},
-        "repetitions": 4,
-        "seed": 3,
-        "concurrency": {"matches": 2},
-        **extra,
-    }
+from tests.tournament.run_helpers import llm_tournament, query
 
 
 @pytest.mark.slow

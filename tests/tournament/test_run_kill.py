@@ -15,7 +15,7 @@ from sim.tournament.schedule import matches
 from sim.tournament.spec import load_tournament
 from tests.sim_cli import ROOT, run_sim, sim_command, sim_env
 from tests.tournament.helpers import repeated, write
-from tests.tournament.stored import query, stored_matches
+from tests.tournament.run_helpers import query, stored_matches
 
 POOL = {name: {"agent": name} for name in ("tit_for_tat", "defector", "cooperator", "grudger")}
 

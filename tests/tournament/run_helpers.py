@@ -1,4 +1,4 @@
-"""Reading a tournament's stored matches back, for comparing runs in the tests."""
+"""Tournaments for the run tests, and their stored matches read back for comparing runs."""
 
 from __future__ import annotations
 
@@ -51,3 +51,23 @@ def stored_matches(db: Path, run_id: int | None = None) -> dict[int, dict[str, A
             "events": events,
         }
     return out
+
+
+def llm_tournament(api_base: str, **extra: Any) -> dict[str, Any]:
+    """Akata's Prisoner's Dilemma: an LLM seat (the test server) against always-J and always-F."""
+    model = {"model": "openai/stub", "api_base": api_base, "temperature": 0, "max_tokens": 1}
+    return {
+        "name": "llm-budget",
+        "world": "matrix/repeated-v1",
+        "params": {"game": "akata_prisoners_dilemma", "rounds": 4},
+        "pool": {
+            "llm": {"agent": "llm", "config": {"model": model, "prompt": "akata", "scot": False}},
+            "always-J": {"agent": "cooperator"},
+            "always-F": {"agent": "defector"},
+        },
+        "schedule": {"self_play": False},
+        "repetitions": 4,
+        "seed": 3,
+        "concurrency": {"matches": 2},
+        **extra,
+    }
