@@ -96,6 +96,7 @@ class ProcessExecutor:
     async def run(self, jobs: Sequence[EpisodeJob], handler: EpisodeHandler) -> None:
         """Play every job (see :meth:`sim.executor.Executor.run`)."""
         context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["sim.play"])  # workers fork from a server that has it loaded
         pool = concurrent.futures.ProcessPoolExecutor(self.workers, context, initializer=_warm_up)
         loop = asyncio.get_running_loop()
         gate = asyncio.Semaphore(self.workers)

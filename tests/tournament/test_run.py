@@ -12,6 +12,7 @@ import pytest
 from sim.executor import Executor, LocalExecutor
 from sim.jobs import run_fingerprint
 from sim.llm.cache import ResponseCache
+from sim.llm.testserver import TestServer
 from sim.runner import ExecutorFactory
 from sim.tournament import run as tournament_run
 from sim.tournament.run import BackendOptions, run_tournament
@@ -19,7 +20,7 @@ from sim.tournament.schedule import matches
 from sim.tournament.spec import load_tournament
 from tests.sim_cli import run_sim
 from tests.tournament.helpers import avalon, repeated, write
-from tests.tournament.run_helpers import query, stored_matches
+from tests.tournament.run_helpers import llm_tournament, query, stored_matches
 
 
 def test_one_run_row_and_one_episode_per_match_as_the_schedule_orders_them(tmp_path: Path) -> None:
@@ -126,3 +127,24 @@ def test_cli_rejects_an_unknown_backend(tmp_path: Path) -> None:
     result = run_sim("tournament", path, "--db", tmp_path / "t.db", "--backend", "carrier-pigeon")
     assert result.returncode == 2 and "local, process" in result.stderr
     assert not (tmp_path / "t.db").exists()
+
+
+@pytest.mark.slow
+def test_process_workers_send_new_cache_entries_to_the_driver_and_read_the_cache(tmp_path: Path) -> None:
+    db = tmp_path / "t.db"
+    with TestServer("tit_for_tat") as server:
+        path = write(tmp_path, llm_tournament(server.openai_base, repetitions=1))
+        first = run_tournament(path, db, backend="process", parallel=2)
+        asked = server.count
+        [(entries,)] = query(db, "SELECT count(*) FROM llm_cache")
+        again = run_tournament(load_tournament(path), db, backend="process", parallel=2)  # a new run
+        assert server.count == asked  # every answer came from the cache the driver wrote
+    assert first.played == again.played == 3 and asked > 0 and entries > 0
+    assert again.run.run_id != first.run.run_id
+    hits = query(
+        db,
+        "SELECT cache_hit, count(*) FROM llm_calls c JOIN episodes e ON e.id = c.episode_id "
+        "WHERE e.run_id = ? GROUP BY cache_hit",
+        again.run.run_id,
+    )
+    assert [hit for hit, _ in hits] == [1]  # the new run's calls were all cache hits
