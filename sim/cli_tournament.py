@@ -7,13 +7,10 @@ import gc
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 
-from sim.cli_run import _absorbing_signals, _closing, _resume_check
+from sim.cli_run import _absorbing_signals, _resume_check, run_error_exit, run_errors, validated
 from sim.plural import plural
 from sim.progress import TournamentProgress
-from sim.redact import redact_text
-from sim.scenario import ScenarioError
 
 
 def tournament_command(
@@ -34,27 +31,14 @@ def tournament_command(
     from sim.tournament.run import BACKENDS
     from sim.tournament.spec import load_tournament
 
-    try:
-        spec = load_tournament(path, overrides)
-    except ScenarioError as exc:
-        err_console.print("[red]invalid tournament[/red]", highlight=False)
-        err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
-        return 2
-    except (RecursionError, MemoryError) as exc:
-        err_console.print("[red]invalid tournament[/red]", highlight=False)
-        err_console.print(f"{path}: too large or too deeply nested ({type(exc).__name__})", markup=False)
+    spec = validated(lambda: load_tournament(path, overrides), path, "tournament", err_console)
+    if spec is None:
         return 2
     if backend not in BACKENDS:
         err_console.print(
             f"[red]error:[/red] --backend must be one of {', '.join(BACKENDS)}, got {backend!r}"
         )
         return 2
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from sim.agent import AgentError
-    from sim.resume import RunConflict
-    from sim.shutdown import RunFailed, RunInterrupted
-    from sim.store.engine import StoreError
     from sim.tournament.run import run_tournament, tournament_plan
 
     target = db or Path(spec.file.db)
@@ -75,24 +59,8 @@ def tournament_command(
                     parallel=parallel,
                     watchers=[progress.watcher],
                 )
-        except RunFailed as exc:
-            _closing(err_console, exc.run_id, exc.db, exc.status, exc.cause)
-            return 1
-        except RunInterrupted as exc:
-            late.request("the tournament was interrupted")
-            _closing(err_console, exc.run_id, exc.db, "interrupted", exc.reason)
-            return 130
-        except RunConflict as exc:
-            err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            return 2
-        except AgentError as exc:
-            text = escape(redact_text(str(exc)))
-            err_console.print(f"[red]agent error:[/red] {text}", highlight=False, soft_wrap=True)
-            return 1
-        except (StoreError, SQLAlchemyError, OSError) as exc:
-            text = escape(redact_text(f"{target}: {getattr(exc, 'orig', None) or exc}"))
-            err_console.print(f"[red]store error:[/red] {text}", highlight=False, soft_wrap=True)
-            return 1
+        except run_errors() as exc:
+            return run_error_exit(exc, target, late, err_console)
     counts = (
         f"{summary.played} of {plural(len(planned), 'match', 'matches')} complete, "
         f"{plural(summary.not_played, 'match', 'matches')} not played"
