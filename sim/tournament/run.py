@@ -11,6 +11,7 @@ function from :class:`BackendOptions` to a :data:`sim.runner.ExecutorFactory`.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,12 +61,15 @@ def local_backend(options: BackendOptions) -> ExecutorFactory:
 
 
 def process_backend(options: BackendOptions) -> ExecutorFactory:
-    """Matches in ``parallel`` worker processes (CPU-bound bots); see :mod:`sim.process_executor`."""
+    """Matches in worker processes (CPU-bound bots), ``parallel`` but no more than the CPUs: see
+    :mod:`sim.process_executor`."""
     from sim.process_executor import ProcessExecutor
+
+    workers = max(1, min(options.parallel, os.cpu_count() or 1))
 
     def make(cache: ResponseCache, stop: threading.Event) -> Executor:
         return ProcessExecutor(
-            workers=options.parallel,
+            workers=workers,
             cache=cache,
             db=options.db,
             stop=stop,
