@@ -75,6 +75,49 @@ def run(
 
 
 @app.command()
+def tournament(
+    file: Annotated[Path, typer.Argument(help="tournament YAML file", metavar="TOURNAMENT")],
+    db: Annotated[
+        Path | None, typer.Option(help="SQLite file to write (default: the file's 'db')", metavar="FILE")
+    ] = None,
+    resume: Annotated[
+        bool,
+        typer.Option("--resume", help="continue the stored run of this tournament (skip finished matches)"),
+    ] = False,
+    new_run: Annotated[
+        bool, typer.Option("--new-run", help="start another run even if the DB already holds this tournament")
+    ] = False,
+    backend: Annotated[
+        str, typer.Option(help="where matches play: local (one event loop) or process (worker processes)")
+    ] = "local",
+    parallel: Annotated[
+        int | None, typer.Option(min=1, help="matches at once (default: concurrency.matches)", metavar="N")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="override any key (repeatable)", metavar="KEY.PATH=VALUE"),
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="no live display")] = False,
+) -> None:
+    """Play a tournament file's matches and store them in SQLite as one run."""
+    from sim.cli_tournament import tournament_command
+
+    code = tournament_command(
+        file,
+        db,
+        list(set_ or []),
+        console,
+        err_console,
+        resume=resume,
+        new_run=new_run,
+        backend=backend,
+        parallel=parallel,
+        quiet=quiet,
+    )
+    raise typer.Exit(code)
+
+
+@app.command()
 def summary(
     run: Annotated[int | None, typer.Argument(help="run id (default: the latest)", metavar="RUN")] = None,
     db: Annotated[Path, typer.Option(help="SQLite file", metavar="FILE")] = Path("runs/demo.db"),

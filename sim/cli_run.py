@@ -6,9 +6,9 @@ import atexit
 import contextlib
 import gc
 import signal
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from rich.console import Console
 from rich.markup import escape
@@ -18,10 +18,13 @@ from sim.redact import redact_text
 from sim.scenario import LoadedScenario, ScenarioError, load_scenario
 from sim.signals import StopOnSignal, StopRequest
 
+T = TypeVar("T")
+
 if TYPE_CHECKING:
     from sim.engine import EpisodeResult
     from sim.jobs import EpisodeJob
     from sim.run_summary import RunSummary
+    from sim.runner import RunPlan
 
 
 def run_command(
@@ -38,28 +41,15 @@ def run_command(
 ) -> int:
     """Run the scenario at ``path``; returns the process exit code (2 for a bad scenario, or a run of
     the same plan in the DB without ``resume``/``new_run``, or one still playing)."""
-    try:
-        loaded = load_scenario(path, overrides)
-    except ScenarioError as exc:
-        # One unwrapped line per problem (``file: key.path: expectation``), whatever the terminal width.
-        err_console.print("[red]invalid scenario[/red]", highlight=False)
-        err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
-        return 2
-    except (RecursionError, MemoryError) as exc:  # beyond sim.safe_yaml's limits: still no traceback
-        err_console.print("[red]invalid scenario[/red]", highlight=False)
-        err_console.print(f"{path}: too large or too deeply nested ({type(exc).__name__})", markup=False)
+    loaded = validated(lambda: load_scenario(path, overrides), path, "scenario", err_console)
+    if loaded is None:
         return 2
     if fmt not in ("table", "md", "csv", "json"):
         err_console.print(f"[red]error:[/red] --format must be table, md, csv or json, got {escape(fmt)!r}")
         return 2
     # Imported only once the scenario is valid, so that a bad file fails fast (the engine pulls in mesa).
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from sim.agent import AgentError
-    from sim.resume import RunConflict
     from sim.runner import run_scenario
-    from sim.shutdown import RunFailed, RunInterrupted
-    from sim.store.engine import StoreError
+    from sim.shutdown import RunFailed
 
     already = _resume_check(loaded, db or Path(loaded.scenario.db), resume, new_run, err_console)
     if already is None:
@@ -86,25 +76,8 @@ def run_command(
                 _print_results(exc.summary, console, fmt)
             _closing(err_console, exc.run_id, exc.db, exc.status, exc.cause)
             return 1
-        except RunInterrupted as exc:
-            late.request("the run was interrupted")  # the process exits now: ignore further signals
-            _closing(err_console, exc.run_id, exc.db, "interrupted", exc.reason)
-            return 130
-        except RunConflict as exc:  # another process claimed the run between the check and the reopen
-            err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
-            return 2
-        except AgentError as exc:
-            text = escape(redact_text(str(exc)))
-            err_console.print(f"[red]agent error:[/red] {text}", highlight=False, soft_wrap=True)
-            return 1
-        except (StoreError, SQLAlchemyError, OSError) as exc:
-            # SQLAlchemy's own text spans several lines; its DBAPI error is the one-line cause.
-            text = str(exc)
-            if isinstance(exc, SQLAlchemyError):
-                text = f"{db or loaded.scenario.db}: {getattr(exc, 'orig', None) or exc}"
-            text = escape(redact_text(text))
-            err_console.print(f"[red]store error:[/red] {text}", highlight=False, soft_wrap=True)
-            return 1
+        except run_errors() as exc:
+            return run_error_exit(exc, db or Path(loaded.scenario.db), late, err_console)
         except KeyboardInterrupt:
             err_console.print(
                 "[yellow]interrupted[/yellow]: finished episodes are stored; "
@@ -113,6 +86,60 @@ def run_command(
             return 130
         _print_results(summary, console, fmt)
     return 0
+
+
+def validated(load: Callable[[], T], path: Path, kind: str, err_console: Console) -> T | None:
+    """What ``load`` returns, or None once every problem of the file is on stderr (exit 2)."""
+    try:
+        return load()
+    except ScenarioError as exc:
+        # One unwrapped line per problem (``file: key.path: expectation``), whatever the terminal width.
+        err_console.print(f"[red]invalid {kind}[/red]", highlight=False)
+        err_console.print(str(exc), highlight=False, markup=False, soft_wrap=True)
+    except (RecursionError, MemoryError) as exc:  # beyond sim.safe_yaml's limits: still no traceback
+        err_console.print(f"[red]invalid {kind}[/red]", highlight=False)
+        err_console.print(f"{path}: too large or too deeply nested ({type(exc).__name__})", markup=False)
+    return None
+
+
+def run_errors() -> tuple[type[BaseException], ...]:
+    """What a run may raise that :func:`run_error_exit` reports (imported only when a run starts)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sim.agent import AgentError
+    from sim.resume import RunConflict
+    from sim.shutdown import RunFailed, RunInterrupted
+    from sim.store.engine import StoreError
+
+    return (RunFailed, RunInterrupted, RunConflict, AgentError, StoreError, SQLAlchemyError, OSError)
+
+
+def run_error_exit(exc: BaseException, db: Path, late: StopRequest, err_console: Console) -> int:
+    """Report one of :func:`run_errors` on stderr in one line; returns the exit code (1, 2 or 130)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from sim.agent import AgentError
+    from sim.resume import RunConflict
+    from sim.shutdown import RunFailed, RunInterrupted
+
+    if isinstance(exc, RunFailed):
+        _closing(err_console, exc.run_id, exc.db, exc.status, exc.cause)
+        return 1
+    if isinstance(exc, RunInterrupted):
+        late.request("the run was interrupted")  # the process exits now: ignore further signals
+        _closing(err_console, exc.run_id, exc.db, "interrupted", exc.reason)
+        return 130
+    if isinstance(exc, RunConflict):  # another process claimed the run between the check and the reopen
+        err_console.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return 2
+    if isinstance(exc, AgentError):
+        text = escape(redact_text(str(exc)))
+        err_console.print(f"[red]agent error:[/red] {text}", highlight=False, soft_wrap=True)
+        return 1
+    # SQLAlchemy's own text spans several lines; its DBAPI error is the one-line cause.
+    text = f"{db}: {getattr(exc, 'orig', None) or exc}" if isinstance(exc, SQLAlchemyError) else str(exc)
+    err_console.print(f"[red]store error:[/red] {escape(redact_text(text))}", highlight=False, soft_wrap=True)
+    return 1
 
 
 @contextlib.contextmanager
@@ -144,7 +171,7 @@ def _closing(err_console: Console, run_id: int, db: Path, status: str, cause: st
 
 
 def _resume_check(
-    loaded: LoadedScenario, db: Path, resume: bool, new_run: bool, err_console: Console
+    loaded: LoadedScenario | RunPlan, db: Path, resume: bool, new_run: bool, err_console: Console
 ) -> int | None:
     """Episodes already complete in the run to resume (0 for a new run), or None (exit 2, one line on
     stderr) when the DB holds a run of this plan and neither flag says what to do, or it still plays."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from sim.engine import Interrupted
@@ -52,7 +52,9 @@ class LocalExecutor:
     so its per-model ``max_parallel`` slots and ``rpm`` limits hold across episodes. ``stop`` (set on
     SIGINT/SIGTERM, or by the driver when the run must fail) stops every episode at its next turn;
     episodes not started yet are never started. A failed episode does not stop the others.
-    ``stream=False`` plays without live streams (records only).
+    ``stream=False`` plays without live streams (records only). ``model_caps`` caps requests at once
+    per model name across all episodes (:class:`sim.llm.client.LLMClient`). ``admit`` is asked before
+    each job starts; False leaves the job unplayed (a spent budget) while the others in flight finish.
     """
 
     def __init__(
@@ -62,13 +64,16 @@ class LocalExecutor:
         cache: Any = None,
         stop: threading.Event | None = None,
         stream: bool = True,
+        model_caps: Mapping[str, int] | None = None,
+        admit: Callable[[EpisodeJob], bool] | None = None,
     ):
         from sim.llm.client import LLMClient
 
         self.parallel = parallel
         self.stop = stop if stop is not None else threading.Event()
         self.stream = stream
-        self.llm = LLMClient(cache, record=record_llm_call)
+        self.admit = admit
+        self.llm = LLMClient(cache, record=record_llm_call, model_caps=model_caps)
 
     async def run(self, jobs: Sequence[EpisodeJob], handler: EpisodeHandler) -> None:
         """Play every job (see :meth:`Executor.run`)."""
@@ -78,7 +83,7 @@ class LocalExecutor:
         async def one(job: EpisodeJob) -> None:
             nonlocal ended
             async with gate:
-                if self.stop.is_set():
+                if self.stop.is_set() or (self.admit is not None and not self.admit(job)):
                     return
                 stream = handler.started(job)
                 recorder = EpisodeRecorder(job, stream if self.stream else None)

@@ -9,6 +9,7 @@ watches while it runs.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -25,13 +26,14 @@ from sim.llm.activity import Activity, watching
 
 if TYPE_CHECKING:
     from sim.jobs import EpisodeJob, SeatConfig
+    from sim.records import EpisodeRecord
 
 LOADING = "loading LLM client…"
 _BAR = (10, 40)  # the bar's narrowest and widest
 _LABEL_MIN = 12  # a label is not cut below this (it is left out instead)
 _MATCHUP_MAX = 32  # a longer matchup is summarised as "N seats: K agent types"
 # What a narrow line leaves out first: the highest of these (the count is always shown).
-COUNT, ETA, RATE, CALLS, COST, LABEL, BAR, TOKENS, CACHED, ELAPSED = range(10)
+COUNT, ETA, FAILED, RUNNING, RATE, CALLS, COST, LABEL, BAR, TOKENS, CACHED, ELAPSED = range(12)
 
 
 def matchup_label(seats: Sequence[SeatConfig]) -> str:
@@ -93,13 +95,19 @@ class ProgressLine:
     #: Episodes already complete when the display started (a resumed run): not counted in the rate.
     initial: int = 0
     activity: Activity | None = None
+    #: Episodes in flight and failed so far (a tournament's display); None: not shown.
+    running: int | None = None
+    failed: int = 0
 
     def pieces(self) -> list[tuple[int, str]]:
         """The numbers, in display order, each with its priority (:data:`COUNT` ...)."""
         done_here = self.completed - self.initial
         rate = done_here / self.elapsed if self.elapsed and done_here > 0 else None
         eta = (self.total - self.completed) / rate if rate else None
-        parts = [(COUNT, f"{self.completed}/{self.total}"), (ELAPSED, clock(self.elapsed))]
+        parts = [(COUNT, f"{self.completed}/{self.total}")]
+        if self.running is not None:
+            parts += [(RUNNING, f"{self.running} running"), (FAILED, f"{self.failed} failed")]
+        parts.append((ELAPSED, clock(self.elapsed)))
         if rate is not None:
             parts.append((RATE, rate_text(rate)))
         parts.append((ETA, f"eta {clock(0 if self.completed >= self.total else eta)}"))
@@ -222,3 +230,59 @@ class RunProgress(Progress):
         exc_tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+@dataclass(frozen=True)
+class ActivityLine:
+    """The LLM line of a tournament's display: calls (cached), tokens and estimated cost, cut to fit."""
+
+    activity: Activity
+
+    def text(self) -> str:
+        live = self.activity
+        if live.loading:
+            return f"LLM: {LOADING}"
+        cached = f" ({live.cached} cached)" if live.cached else ""
+        calls = f"{live.calls} call{'s' if live.calls != 1 else ''}{cached}"
+        return f"LLM: {calls} · {tokens_text(live.tokens)} tokens · {cost_text(live)} estimated"
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        line = Text(self.text(), no_wrap=True)
+        line.truncate(options.max_width, overflow="ellipsis")
+        yield line
+
+
+class TournamentProgress(RunProgress):
+    """A tournament's live display, two lines within the console's width: matches done/total, running,
+    failed, rate and ETA; then LLM calls, tokens and estimated cost. Its :attr:`watcher` is the run's
+    :class:`sim.executor.EpisodeHandler` watcher, told when each match starts and ends."""
+
+    def __init__(self, console: Console, *, disable: bool = False) -> None:
+        self.watcher = MatchWatcher(self)  # before rich's constructor: it renders once
+        super().__init__(console, disable=disable)
+
+    def get_renderables(self) -> Any:
+        counts = self.watcher
+        for line in super().get_renderables():
+            yield dataclasses.replace(line, activity=None, running=counts.running, failed=counts.failed)
+        if self.tasks:  # (rich renders once in its constructor, before there is any)
+            yield ActivityLine(self.activity)
+
+
+class MatchWatcher:
+    """Counts matches in flight and failed, and advances the display's (first) task per complete one."""
+
+    def __init__(self, progress: RunProgress) -> None:
+        self.progress = progress
+        self.running = 0
+        self.failed = 0
+
+    def started(self, job: EpisodeJob) -> None:
+        self.running += 1
+
+    def finished(self, record: EpisodeRecord) -> None:
+        self.running = max(self.running - 1, 0)
+        if record.status == "failed":
+            self.failed += 1
+        elif record.status == "complete" and self.progress.tasks:
+            self.progress.episode_done(self.progress.tasks[0].id, record.job)

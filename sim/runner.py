@@ -10,18 +10,20 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import dataclasses
 import gc
 import threading
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from sim import __version__
 from sim.engine import EpisodeResult, Interrupted
-from sim.executor import Executor, LocalExecutor
+from sim.executor import EpisodeHandler, Executor, LocalExecutor
 from sim.heartbeat import Heartbeat
 from sim.jobs import EpisodeJob
 from sim.llm.cache import ResponseCache
+from sim.llm.spending import SpendingCap
 from sim.play import failure_text
 from sim.record_writer import RecordWriter
 from sim.records import EpisodeRecord, EpisodeStream
@@ -43,6 +45,41 @@ ExecutorFactory = Callable[[ResponseCache, threading.Event], Executor]
 
 #: What the run functions accept as a scenario: a loaded one, or a scenario file's path.
 ScenarioSource = LoadedScenario | str | Path
+
+
+@dataclasses.dataclass(frozen=True)
+class RunPlan:
+    """What one run plays and how its ``runs`` row describes it: a scenario's episodes or a
+    tournament's matches. ``stored`` is the row's ``scenario`` JSON; ``fingerprint`` identifies the
+    plan for ``--resume`` (:func:`sim.jobs.run_fingerprint` of ``planned_jobs``)."""
+
+    name: str
+    source: str | None
+    stored: Mapping[str, Any]
+    world_id: str
+    seed: int
+    fingerprint: str
+    planned_jobs: Sequence[EpisodeJob]
+    engine: EngineSettings
+
+    def jobs(self, run_id: int) -> list[EpisodeJob]:
+        """Every job, stamped with the stored run's id."""
+        return [dataclasses.replace(job, run_id=run_id) for job in self.planned_jobs]
+
+
+def scenario_plan(loaded: LoadedScenario) -> RunPlan:
+    """A loaded scenario's run plan."""
+    scenario = loaded.scenario
+    return RunPlan(
+        name=scenario.name,
+        source=loaded.source,
+        stored=scenario.model_dump(mode="json"),
+        world_id=loaded.world_cls.spec.id,
+        seed=scenario.seed,
+        fingerprint=loaded.fingerprint,
+        planned_jobs=loaded.planned_jobs,
+        engine=scenario.engine,
+    )
 
 
 def run_scenario(
@@ -68,8 +105,23 @@ def run_scenario(
     the run cleanly when called from the main thread either way.
     """
     loaded = _loaded(loaded)
+    return play_plan(scenario_plan(loaded), Path(db or loaded.scenario.db), on_episode, executor, resume)
+
+
+def play_plan(
+    plan: RunPlan,
+    db: Path,
+    on_episode: EpisodeCallback | None = None,
+    executor: ExecutorFactory | None = None,
+    resume: bool = False,
+    *,
+    cap: SpendingCap | None = None,
+    watchers: Sequence[EpisodeHandler] = (),
+) -> RunSummary:
+    """Play a run plan to the end (see :func:`run_scenario`; ``cap`` and ``watchers`` as in :func:`_run`),
+    on a fresh event loop, or on one in a worker thread when this thread already runs a loop."""
     with StopOnSignal() as stop, _fewer_gc_passes():
-        work = _run(loaded, Path(db or loaded.scenario.db), on_episode, stop, executor, resume)
+        work = _run(plan, db, on_episode, stop, executor, resume, cap=cap, watchers=watchers)
         if not _loop_running():
             return asyncio.run(work)
         with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="sim-run") as pool:
@@ -90,7 +142,8 @@ async def arun_scenario(
     """
     loaded = _loaded(loaded)
     with StopOnSignal() as stop, _fewer_gc_passes():
-        return await _run(loaded, Path(db or loaded.scenario.db), on_episode, stop, executor, resume)
+        plan = scenario_plan(loaded)
+        return await _run(plan, Path(db or loaded.scenario.db), on_episode, stop, executor, resume)
 
 
 def _loaded(source: ScenarioSource) -> LoadedScenario:
@@ -135,7 +188,10 @@ class _Recording:
         heartbeat: Heartbeat,
         stop: StopRequest,
         policy: FailurePolicy,
+        watchers: Sequence[EpisodeHandler] = (),
     ):
+        self.watchers = watchers
+        self.begun: set[str] = set()  # keys of the jobs started
         self.records = records
         self.heartbeat = heartbeat
         self.summary = summary
@@ -148,12 +204,18 @@ class _Recording:
     def started(self, job: EpisodeJob) -> EpisodeStream:
         with self._writer_failure():
             self.heartbeat.beat_if_due()
-            return self.records.begin(job)
+            stream = self.records.begin(job)
+            self.begun.add(job.key)
+        for watcher in self.watchers:
+            watcher.started(job)
+        return stream
 
     def finished(self, record: EpisodeRecord) -> None:
         with self._writer_failure():
             episode_id = self.records.write(record)
             self.heartbeat.beat_if_due()
+        for watcher in self.watchers:
+            watcher.finished(record)
         halt = self.policy.observe(
             record.status, f"episode {episode_id} ({record.job.matchup})", record.error
         )
@@ -190,16 +252,22 @@ async def _evaluate(writer: StoreWriter, cache: ResponseCache, summary: RunSumma
 
 
 async def _run(
-    loaded: LoadedScenario,
+    plan: RunPlan,
     db: Path,
     on_episode: EpisodeCallback | None,
     stop: StopRequest,
     make_executor: ExecutorFactory | None,
     resume: bool = False,
+    *,
+    cap: SpendingCap | None = None,
+    watchers: Sequence[EpisodeHandler] = (),
 ) -> RunSummary:
-    scenario = loaded.scenario
-    settings = scenario.engine
-    fingerprint = loaded.fingerprint
+    """Play ``plan`` into ``db``. ``watchers`` are told of every episode's start and record after it
+    is written (live progress); ``cap`` counts the LLM spend of stored and new episodes: once it is
+    reached the executor (given ``cap.admit``) starts no more jobs, those in flight finish, and the
+    run closes ``interrupted`` with the cap's reason (resumable, with a larger cap)."""
+    settings = plan.engine
+    fingerprint = plan.fingerprint
     previous = find_run(db, fingerprint) if resume else None
     if previous is not None:
         previous.check_resumable()
@@ -208,23 +276,25 @@ async def _run(
     )
     if previous is None:
         run_id = writer.begin_run(
-            name=scenario.name,
-            path=loaded.source,
-            scenario=scenario.model_dump(mode="json"),
-            world_id=loaded.world_cls.spec.id,
-            seed=scenario.seed,
+            name=plan.name,
+            path=plan.source,
+            scenario=plan.stored,
+            world_id=plan.world_id,
+            seed=plan.seed,
             version=__version__,
             fingerprint=fingerprint,
         )
     else:
         run_id = previous.id
     summary = RunSummary(db, run_id)
-    jobs = loaded.jobs(run_id)
+    jobs = plan.jobs(run_id)
     finished = previous is not None and previous.status == "complete" and all(map(previous.done, jobs))
     if previous is not None and not finished and not writer.reopen_run(run_id, previous.pid):
         raise RunConflict(f"run {run_id} was resumed by another process meanwhile")
     records = RecordWriter(writer, run_id)
-    todo, done = _plan_episodes(writer, records, jobs, previous, summary)
+    todo, done = _plan_episodes(writer, records, jobs, previous, summary, cap)
+    if cap is not None:
+        watchers = [*watchers, cap]
     if finished:
         summary.episodes.extend((job, done[job.key]) for job in jobs)  # nothing to play or evaluate
         return summary
@@ -234,18 +304,31 @@ async def _run(
     else:
         executor = LocalExecutor(parallel=settings.parallel_episodes, cache=cache, stop=stop)
     heartbeat = Heartbeat(writer, run_id)
-    recording = _Recording(records, summary, on_episode, heartbeat, stop, _policy(settings))
+    recording = _Recording(records, summary, on_episode, heartbeat, stop, _policy(settings), watchers)
     recording.results.update(done)
 
     async def play() -> None:
         async with heartbeat.running():
-            await executor.run(todo, recording)
+            try:
+                await executor.run(todo, recording)
+            except Interrupted:
+                if stop.is_set() or cap is None or cap.reason is None:
+                    raise  # a real stop; a spent cap only left jobs unstarted
         summary.episodes.extend(
             (job, recording.results[job.key]) for job in jobs if job.key in recording.results
         )
         await _evaluate(writer, cache, summary)
 
-    error = await _play_and_close(play(), writer, run_id, db, stop, settings.stop_grace)
+    def unplayed() -> str | None:
+        """If the cap left jobs unstarted: each becomes ``not_run`` with the reason, which is returned."""
+        why = None if cap is None else cap.stopped_why()
+        for job in todo if why is not None else ():
+            if job.key not in recording.begun:
+                episode_id = records.episode_ids[job.key]
+                writer.finish_episode(episode_id, status="not_run", turns=0, outcome=None, error=why)
+        return why
+
+    error = await _play_and_close(play(), writer, run_id, db, stop, settings.stop_grace, unplayed)
     if error is not None:
         raise error
     if recording.policy.first is not None:  # played to the end, but some episodes failed
@@ -259,10 +342,12 @@ def _plan_episodes(
     jobs: list[EpisodeJob],
     previous: StoredRun | None,
     summary: RunSummary,
+    cap: SpendingCap | None = None,
 ) -> tuple[list[EpisodeJob], dict[str, EpisodeResult]]:
     """The jobs to play and the results already stored (by job key). A new run reserves every job; a
     resumed one keeps its complete episodes (their results and usage read back into ``summary``) and
-    resets or reserves the others, to be replayed from scratch."""
+    resets or reserves the others, to be replayed from scratch. What the kept ones spent counts
+    against ``cap``."""
     if previous is None:
         records.reserve(jobs)
         return jobs, {}
@@ -272,6 +357,8 @@ def _plan_episodes(
     done, usage = stored_results(writer.engine, jobs, kept)
     for episode_id, rows in usage.items():
         summary.add_usage(episode_id, rows)
+        if cap is not None:
+            cap.add_rows(rows)
     return todo, done
 
 
@@ -286,17 +373,24 @@ async def _play_and_close(
     db: Path,
     stop: StopRequest,
     grace: float,
+    unplayed: Callable[[], str | None] | None = None,
 ) -> BaseException | None:
     """Play, then close the run with a truthful final status whatever happened (a signal, the failure
     policy, a dead writer, a bug); returns the error to raise: :class:`RunInterrupted`,
-    :class:`RunFailed` naming the first cause, a CancelledError of this task itself, or None."""
+    :class:`RunFailed` naming the first cause, a CancelledError of this task itself, or None.
+    A run that played to the end but left jobs unstarted (``unplayed`` says why: a spent budget)
+    closes ``interrupted`` without an error."""
     error: BaseException | None = None
     try:
         await play_until_stopped(work, stop, grace)
     except (Exception, KeyboardInterrupt, asyncio.CancelledError) as exc:
         error = exc
     why = None if error is None else failure_text(error)
-    status = writer.finish_run(run_id, _final_status(error, stop), why)
+    final = _final_status(error, stop)
+    if final == "complete" and unplayed is not None and (reason := unplayed()) is not None:
+        writer.finish_run(run_id, "interrupted", reason)  # resumable (with a larger budget)
+        return None
+    status = writer.finish_run(run_id, final, why)
     if isinstance(error, asyncio.CancelledError) and not stop.is_set():
         return error  # this task was cancelled from outside (asyncio.run shutting down): let it end so
     if status == "interrupted":

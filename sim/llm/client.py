@@ -48,7 +48,7 @@ import re
 import sys
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,10 +232,16 @@ class LLMClient:
     """Shared by every LLM seat of a run: per-model queues and rate limits, the cache, the call recorder."""
 
     def __init__(
-        self, cache: ResponseCache | None = None, record: Callable[[dict[str, Any]], None] | None = None
+        self,
+        cache: ResponseCache | None = None,
+        record: Callable[[dict[str, Any]], None] | None = None,
+        model_caps: Mapping[str, int] | None = None,
     ):
         self.cache = cache
         self.record = record
+        #: Requests at once per model name across every seat of this client (a tournament's
+        #: ``concurrency.per_model``); the lower of this and the model's ``max_parallel`` holds.
+        self.model_caps = dict(model_caps or {})
         self.usage: dict[tuple[int | None, str | None], LLMUsage] = {}
         self._occurrences: dict[tuple[int | None, str], int] = {}
         self._semaphores: dict[str, asyncio.Semaphore] = {}
@@ -525,7 +531,8 @@ class LLMClient:
     def _semaphore(self, settings: ModelSettings) -> asyncio.Semaphore:
         semaphore = self._semaphores.get(settings.model)
         if semaphore is None:
-            semaphore = self._semaphores[settings.model] = asyncio.Semaphore(settings.max_parallel)
+            slots = min(settings.max_parallel, self.model_caps.get(settings.model, settings.max_parallel))
+            semaphore = self._semaphores[settings.model] = asyncio.Semaphore(slots)
         return semaphore
 
     def _limiter(self, settings: ModelSettings) -> Any:

@@ -18,3 +18,14 @@ The planned flow (modules marked * come later):
    OpenSkill ratings (and their trajectory), Axelrod's median-normalised-score ranking and per-role
    tables; *``sim leaderboard --db D TOURNAMENT`` and the viewer's Compare page show them.
 """
+
+from typing import Any
+
+
+def __getattr__(name: str) -> Any:
+    """``sim.tournament.run_tournament`` (imported on first use: it pulls in the runner)."""
+    if name in ("run_tournament", "TournamentSummary", "BACKENDS"):
+        from sim.tournament import run
+
+        return getattr(run, name)
+    raise AttributeError(f"module 'sim.tournament' has no attribute {name!r}")
