@@ -88,8 +88,17 @@ def tournament(
         bool, typer.Option("--new-run", help="start another run even if the DB already holds this tournament")
     ] = False,
     backend: Annotated[
-        str, typer.Option(help="where matches play: local (one event loop) or process (worker processes)")
+        str,
+        typer.Option(
+            help="where matches play: local (one event loop), process (worker processes) or ray (a Ray cluster)"
+        ),
     ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            help="--backend ray: the cluster to join ('auto' or host:port; default: a local Ray)", metavar="ADDR"
+        ),
+    ] = None,
     parallel: Annotated[
         int | None, typer.Option(min=1, help="matches at once (default: concurrency.matches)", metavar="N")
     ] = None,
@@ -113,6 +122,7 @@ def tournament(
         backend=backend,
         parallel=parallel,
         quiet=quiet,
+        ray_address=ray_address,
     )
     raise typer.Exit(code)
 

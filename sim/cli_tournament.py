@@ -25,9 +25,11 @@ def tournament_command(
     backend: str = "local",
     parallel: int | None = None,
     quiet: bool = False,
+    ray_address: str | None = None,
 ) -> int:
     """Play the tournament at ``path``; returns the exit code: 0 (also when a budget stopped it), 1 a
-    failed run, 2 a bad file or option (nothing stored), 130 interrupted."""
+    failed run, 2 a bad file or option (nothing stored), 130 interrupted. ``ray_address`` (``--backend
+    ray`` only) reaches the backend in ``BackendOptions.extra``."""
     from sim.tournament.run import BACKENDS
     from sim.tournament.spec import load_tournament
 
@@ -38,6 +40,9 @@ def tournament_command(
         err_console.print(
             f"[red]error:[/red] --backend must be one of {', '.join(BACKENDS)}, got {backend!r}"
         )
+        return 2
+    if ray_address is not None and backend != "ray":
+        err_console.print("[red]error:[/red] --ray-address needs --backend ray")
         return 2
     from sim.tournament.run import run_tournament, tournament_plan
 
@@ -58,6 +63,7 @@ def tournament_command(
                     resume=resume,
                     parallel=parallel,
                     watchers=[progress.watcher],
+                    extra={"ray_address": ray_address} if ray_address is not None else {},
                 )
         except run_errors() as exc:
             return run_error_exit(exc, target, late, err_console)

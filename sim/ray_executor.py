@@ -30,7 +30,7 @@ import contextlib
 import signal
 import threading
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -55,12 +55,28 @@ CacheEntry = tuple[str, str, CachedAnswer]
 QUEUED_PER_CPU = 4
 
 
-def ray_backend(address: str | None = None, num_cpus: int | None = None) -> ExecutorFactory:
+def ray_backend(
+    address: str | None = None,
+    num_cpus: int | None = None,
+    *,
+    parallel: int | None = None,
+    model_caps: Mapping[str, int] | None = None,
+    admit: Callable[[EpisodeJob], bool] | None = None,
+) -> ExecutorFactory:
     """The executor factory of ``--backend ray``: a cluster at ``address`` (``--ray-address``; None
-    starts a local instance with ``num_cpus`` CPUs, or uses the one this process already joined)."""
+    starts a local instance with ``num_cpus`` CPUs, or uses the one this process already joined).
+    ``parallel``, ``model_caps`` and ``admit`` as in :class:`RayExecutor`."""
 
     def make(cache: ResponseCache, stop: threading.Event) -> RayExecutor:
-        return RayExecutor(address=address, num_cpus=num_cpus, cache=cache, stop=stop)
+        return RayExecutor(
+            address=address,
+            num_cpus=num_cpus,
+            parallel=parallel,
+            cache=cache,
+            stop=stop,
+            model_caps=model_caps,
+            admit=admit,
+        )
 
     return make
 
@@ -68,6 +84,10 @@ def ray_backend(address: str | None = None, num_cpus: int | None = None) -> Exec
 class RayExecutor:
     """Plays jobs as Ray tasks, at most ``parallel`` submitted at once (default: :data:`QUEUED_PER_CPU`
     per CPU of the cluster, so that a worker finds its next task queued when it ends one).
+
+    ``model_caps`` caps requests at once per model name over every worker (the lower of it and the
+    model's ``max_parallel``, held by the limiter actor). ``admit`` is asked before each job is
+    submitted; False leaves the job unplayed (a spent budget) while those in flight finish.
 
     A job counts as started (``handler.started``: its episode shows ``running``) when submitted, and
     its rows arrive with its record (no live stream). A submitted job that a stop request kept from
@@ -83,12 +103,16 @@ class RayExecutor:
         parallel: int | None = None,
         cache: ResponseCache | None = None,
         stop: threading.Event | None = None,
+        model_caps: Mapping[str, int] | None = None,
+        admit: Callable[[EpisodeJob], bool] | None = None,
     ):
         self.address = address
         self.num_cpus = num_cpus
         self.parallel = parallel
         self.cache = cache
         self.stop = stop if stop is not None else threading.Event()
+        self.model_caps = dict(model_caps or {})
+        self.admit = admit
         self.limiter_name: str | None = None  # the limiter actor's name, once running
 
     async def run(self, jobs: Sequence[EpisodeJob], handler: EpisodeHandler) -> None:
@@ -97,7 +121,7 @@ class RayExecutor:
         with _connected(ray, self.address, self.num_cpus):
             limiter, services = _driver_actors(ray)
             self.limiter_name = _actor_name(ray, "limiter")
-            run = _RunHandle(services, uuid.uuid4().hex)
+            run = _RunHandle(services, uuid.uuid4().hex, self.model_caps)
             ray.get(services.open.remote(run.token, _path(getattr(self.cache, "_db", None))))
             try:
                 ended = await self._play(ray, jobs, handler, limiter, run)
@@ -122,6 +146,8 @@ class RayExecutor:
                     told = True
                 while waiting and len(running) < window and not self.stop.is_set():
                     job = waiting.pop()
+                    if self.admit is not None and not self.admit(job):
+                        continue  # left unplayed (a spent budget): the driver stores it not_run
                     handler.started(job)
                     ref = play.remote(job, limiter, run)
                     running[asyncio.wrap_future(ref.future())] = (job, ref)
@@ -162,10 +188,11 @@ class RayExecutor:
 
 @dataclass(frozen=True)
 class _RunHandle:
-    """One run's name at the run services actor (sent with every task)."""
+    """One run's name at the run services actor and its per-model caps (sent with every task)."""
 
     services: Any
     token: str
+    model_caps: Mapping[str, int]
 
 
 def play_remote(
@@ -176,7 +203,7 @@ def play_remote(
     if ray.get(run.services.stopped.remote(run.token)):
         return None, []
     cache = _RemoteCache(ray, run)
-    llm = _LimitedClient(limiter, cache, record=record_llm_call)
+    llm = _LimitedClient(limiter, cache, record=record_llm_call, model_caps=run.model_caps)
     recorder = EpisodeRecorder(job)
     with _stop_watch(ray, run) as stop:
         try:
@@ -228,12 +255,13 @@ class _RemoteCache(ResponseCache):
 class _LimitedClient(LLMClient):
     """An LLM client whose per-model slots and ``rpm`` tokens come from the cluster's limiter actor."""
 
-    def __init__(self, limiter: Any, cache: ResponseCache, record: Any):
-        super().__init__(cache, record=record)
+    def __init__(self, limiter: Any, cache: ResponseCache, record: Any, model_caps: Mapping[str, int]):
+        super().__init__(cache, record=record, model_caps=model_caps)
         self._limiter_actor = limiter
 
     def _semaphore(self, settings: Any) -> Any:
-        return _RemoteSlot(self._limiter_actor, settings.model, settings.max_parallel)
+        slots = min(settings.max_parallel, self.model_caps.get(settings.model, settings.max_parallel))
+        return _RemoteSlot(self._limiter_actor, settings.model, slots)
 
     def _limiter(self, settings: Any) -> Any:
         return (

@@ -1,17 +1,18 @@
 """A stored tournament read back as :class:`~sim.tournament.ratings.MatchResult` rows.
 
 ``sim tournament`` stores one run per tournament: its ``scenario`` JSON is ``{"kind": "tournament",
-"tournament": <the tournament file>}``, and each match is the episode whose ``index`` is the match's
-place in :func:`sim.tournament.schedule.matches` order; seats carry the pool names as labels. The
-spec is validated again from that JSON, so every match's id and repetition come from the schedule.
-Only complete episodes become results; the others are counted by status.
+"tournament": <the tournament file>, "pool_order": [<pool names>]}``, and each match is the episode
+whose ``index`` is the match's place in :func:`sim.tournament.schedule.matches` order; seats carry the
+pool names as labels. The spec is validated again from that JSON with its pool in ``pool_order`` (the
+store sorts JSON keys), so every match's id and repetition come from the schedule. Only complete
+episodes become results; the others are counted by status.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,8 @@ from sqlalchemy import text
 
 from sim.store.reader import StoreReader
 from sim.summaries.store import seat_order
-from sim.tournament.pool_order import with_pool_order
 from sim.tournament.ratings import MatchResult, SeatResult
-from sim.tournament.schedule import Match
+from sim.tournament.schedule import Match, matches
 from sim.tournament.spec import Schedule, TournamentSpec, validate_tournament
 from sim.types import Outcome
 
@@ -102,7 +102,7 @@ def _load(conn: Any, db: str, run: int | str) -> StoredTournament:
             {"r": run_id},
         )
     ]
-    spec, schedule = _schedule(_json(scenario)[KIND], episodes, f"{db}: run {run_id}")
+    spec, schedule = _schedule(_json(scenario), episodes, f"{db}: run {run_id}")
     seats: dict[int, list[dict[str, Any]]] = defaultdict(list)
     sql = (
         "SELECT episode_id, player_id, role, label, score, game_role, side FROM seats WHERE episode_id IN "
@@ -150,20 +150,24 @@ def stored_spec(data: dict[str, Any], source: str) -> TournamentSpec:
 
 
 def _schedule(
-    data: dict[str, Any], episodes: list[dict[str, Any]], source: str
+    scenario: dict[str, Any], episodes: list[dict[str, Any]], source: str
 ) -> tuple[TournamentSpec, list[Match]]:
-    """The stored tournament's spec and matches, its pool in the order that gives every stored matchup
-    (:mod:`sim.tournament.pool_order`: the store keeps JSON keys sorted)."""
-    stored_order = data.get("pool_order") or ()
-    spec = stored_spec({k: v for k, v in data.items() if k != "pool_order"}, source)
-    matchups = {int(e["index"]): str(e["matchup"]) for e in episodes}
-    found = with_pool_order(spec, matchups, stored_order)
-    if found is None:
+    """The stored tournament's spec, its pool in the stored ``pool_order`` (the store keeps JSON keys
+    sorted; the schedule depends on the pool's order), and its matches, checked against every stored
+    matchup."""
+    spec = stored_spec(scenario[KIND], source)
+    pool = spec.file.pool
+    order = scenario.get("pool_order") or list(pool)
+    if sorted(order) != sorted(pool):
+        raise ValueError(f"{source}: its stored pool_order {order} does not name the pool {sorted(pool)}")
+    spec = replace(spec, file=spec.file.model_copy(update={"pool": {name: pool[name] for name in order}}))
+    schedule = matches(spec)
+    if any(not 0 <= e["index"] < len(schedule) or schedule[e["index"]].matchup != e["matchup"] for e in episodes):
         raise ValueError(
-            f"{source}: its stored matches do not follow the stored tournament's schedule in any pool "
-            "order tried (was the file changed, or is the pool too large to search? store 'pool_order')"
+            f"{source}: its stored matches do not follow the stored tournament's schedule "
+            "(was the file changed since?)"
         )
-    return found
+    return spec, schedule
 
 
 def _json(value: Any) -> Any:

@@ -1,12 +1,13 @@
 """Playing a tournament: its matches as one stored run, through the same driver as scenarios.
 
 One ``runs`` row per tournament (``scenario_name`` = the tournament's name, ``scenario`` =
-``{"kind": "tournament", "tournament": <the file, as validated>}``, the fingerprint of its match
+``{"kind": "tournament", "tournament": <the file, as validated>, "pool_order": [<pool names>]}``
+(the store sorts JSON keys, and the schedule depends on the pool's order), the fingerprint of its match
 plan, so ``--resume`` finds it); one ``episodes`` row per match, ``index`` = the match's position in
 :func:`sim.tournament.schedule.matches`, each seat labelled with its pool name.
 
-Backends are executor factories by name (:data:`BACKENDS`): adding one (Ray) is one entry, a
-function from :class:`BackendOptions` to a :data:`sim.runner.ExecutorFactory`.
+Backends are executor factories by name (:data:`BACKENDS`: local, process, ray): adding one is one
+entry, a function from :class:`BackendOptions` to a :data:`sim.runner.ExecutorFactory`.
 """
 
 from __future__ import annotations
@@ -80,8 +81,27 @@ def process_backend(options: BackendOptions) -> ExecutorFactory:
     return make
 
 
+def ray_tournament_backend(options: BackendOptions) -> ExecutorFactory:
+    """One Ray task per match on a local Ray instance or the cluster at ``extra["ray_address"]``
+    (``--ray-address``; ``extra["ray_num_cpus"]`` sizes a local instance): see :mod:`sim.ray_executor`.
+    Per-model caps hold over every worker through its limiter actor."""
+    from sim.ray_executor import ray_backend
+
+    return ray_backend(
+        options.extra.get("ray_address"),
+        options.extra.get("ray_num_cpus"),
+        parallel=options.parallel,
+        model_caps=options.model_caps,
+        admit=options.admit,
+    )
+
+
 #: Executor backends by ``--backend`` name.
-BACKENDS: dict[str, Backend] = {"local": local_backend, "process": process_backend}
+BACKENDS: dict[str, Backend] = {
+    "local": local_backend,
+    "process": process_backend,
+    "ray": ray_tournament_backend,
+}
 
 
 @dataclass
@@ -110,7 +130,11 @@ def tournament_plan(spec: TournamentSpec) -> tuple[RunPlan, list[Match]]:
     plan = RunPlan(
         name=spec.file.name,
         source=spec.source,
-        stored={"kind": "tournament", "tournament": spec.file.model_dump(mode="json")},
+        stored={
+            "kind": "tournament",
+            "tournament": spec.file.model_dump(mode="json"),
+            "pool_order": list(spec.file.pool),
+        },
         world_id=spec.world_id,
         seed=spec.file.seed,
         fingerprint=run_fingerprint(jobs),

@@ -1,57 +1,21 @@
-"""Tournament stores for the tests, written as ``sim tournament`` stores them: one run per tournament
-(``scenario`` = ``{"kind": "tournament", "tournament": <the file as JSON>}``), one episode per match at
-its schedule index, seats labelled with pool names.
-
-Until ``sim tournament`` exists this plays the matches through the existing runner
-(:func:`sim.runner.run_scenario`) with a loaded-scenario stand-in whose jobs are the schedule's; replace
-:func:`play_tournament` with the real command once it lands.
-"""
+"""Tournament stores for the tests, written by the real runner (:func:`sim.tournament.run.run_tournament`,
+what ``sim tournament`` calls): one run per tournament, one episode per match at its schedule index,
+seats labelled with pool names."""
 
 from __future__ import annotations
 
-import functools
-from dataclasses import dataclass
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
-from sim.jobs import EpisodeJob
-from sim.runner import run_scenario
-from sim.scenario import LoadedScenario
-from sim.tournament.schedule import matches
+from sim.tournament.run import run_tournament
 from sim.tournament.spec import TournamentSpec, validate_tournament
 
 
-def tournament_json(spec: TournamentSpec) -> dict[str, Any]:
-    """The run's ``scenario`` JSON for a tournament."""
-    return {"kind": "tournament", "tournament": spec.file.model_dump(mode="json", exclude_unset=True)}
-
-
-@dataclass(frozen=True)
-class _TournamentRun(LoadedScenario):
-    """A loaded scenario whose episodes are the tournament's matches (``spec`` set after init)."""
-
-    tournament: TournamentSpec | None = None
-
-    @functools.cached_property
-    def planned_jobs(self) -> tuple[EpisodeJob, ...]:
-        assert self.tournament is not None
-        return tuple(m.to_job(self.tournament) for m in matches(self.tournament))
-
-
 def play_tournament(data: dict[str, Any], db: Path, source: str = "t.yaml") -> TournamentSpec:
-    """Validate tournament ``data``, play every match into ``db`` and return the spec."""
+    """Validate tournament ``data``, play every match into ``db`` as ``sim tournament`` does and return
+    the spec."""
     spec = validate_tournament(data, source)
-    file = spec.file
-    scenario = SimpleNamespace(
-        name=file.name,
-        engine=file.engine,
-        seed=file.seed,
-        db=str(db),
-        model_dump=lambda mode="json": tournament_json(spec),
-    )
-    loaded = _TournamentRun(scenario, source, spec.world_cls, spec.params, {}, spec)  # type: ignore[arg-type]
-    run_scenario(loaded, db)
+    run_tournament(spec, db)
     return spec
 
 

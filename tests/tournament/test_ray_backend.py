@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +22,10 @@ from sim.shutdown import RunInterrupted
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="session")
-def ray_backend_factory() -> Iterator[ExecutorFactory]:
-    """The Ray backend on one local Ray instance for the whole session (it takes seconds to start)."""
-    ray = pytest.importorskip("ray")
-    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    try:
-        yield ray_backend(address=None, num_cpus=2)
-    finally:
-        ray.shutdown()
+@pytest.fixture
+def ray_backend_factory(ray_instance: Any) -> ExecutorFactory:
+    """The Ray backend on the session's local Ray instance (:mod:`tests.tournament.conftest`)."""
+    return ray_backend(address=None, num_cpus=2)
 
 
 def _scenario(tmp_path: Path, name: str, **data: Any) -> Path:

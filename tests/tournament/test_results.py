@@ -63,16 +63,29 @@ def test_unfinished_matches_are_counted_not_rated(tmp_path: Path) -> None:
     assert [r.match_id for r in stored.results] == [planned[i].id for i in (0, 2, 3, 5, 6, 8, 9, 10)]
 
 
-def test_full_model_dump_as_stored_reads_back(tmp_path: Path) -> None:
-    """``sim tournament`` stores ``spec.file.model_dump(mode="json")`` in full (every default set)."""
+def test_the_run_stores_the_pool_order_the_sorted_json_loses(tmp_path: Path) -> None:
+    """The store sorts JSON keys; the schedule depends on the pool's order: the run stores it as a list."""
     db = tmp_path / "t.db"
-    spec = play_tournament(repeated(), db)
-    full = {"kind": "tournament", "tournament": spec.file.model_dump(mode="json")}
+    play_tournament(repeated(), db)
     with sqlite3.connect(db) as conn:
-        conn.execute("UPDATE runs SET scenario = ?", (json.dumps(full, sort_keys=True),))
-    again, results = tournament_results(db, "rr")
-    assert [r.match_id for r in results] == [m.id for m in matches(spec)]
-    assert again.file == spec.file
+        [(scenario,)] = conn.execute("SELECT scenario FROM runs").fetchall()
+    stored = json.loads(scenario)
+    assert list(stored["tournament"]["pool"]) == ["allc", "alld", "tft"]  # sorted
+    assert stored["pool_order"] == ["tft", "alld", "allc"]
+
+
+def test_the_reader_takes_the_stored_pool_order(tmp_path: Path) -> None:
+    """Another ``pool_order`` gives another schedule, which the stored matches do not follow."""
+    db = tmp_path / "t.db"
+    play_tournament(repeated(), db)
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET scenario = json_set(scenario, '$.pool_order', json('[\"allc\", \"alld\", \"tft\"]'))")
+    with pytest.raises(ValueError, match="do not follow the stored tournament's schedule"):
+        tournament_results(db, "rr")
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE runs SET scenario = json_set(scenario, '$.pool_order', json('[\"tft\"]'))")
+    with pytest.raises(ValueError, match="does not name the pool"):
+        tournament_results(db, "rr")
 
 
 def test_a_changed_schedule_is_refused(tmp_path: Path) -> None:
@@ -84,7 +97,7 @@ def test_a_changed_schedule_is_refused(tmp_path: Path) -> None:
         tournament_results(db, "rr")
 
 
-def test_sampled_seatings_recover_their_pool_order(tmp_path: Path) -> None:
+def test_sampled_seatings_read_back_in_their_pool_order(tmp_path: Path) -> None:
     """Sampled groups depend on the pool's order, which the store's sorted JSON loses."""
     data = avalon(seatings="sample", samples=3)
     names = ["zed", "amy", "max", "bob", "cy", "dan"]

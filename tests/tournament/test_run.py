@@ -35,7 +35,11 @@ def test_one_run_row_and_one_episode_per_match_as_the_schedule_orders_them(tmp_p
         db, "SELECT id, scenario_name, scenario, fingerprint, status FROM runs"
     )
     assert (name, status) == ("rr", "complete")
-    assert json.loads(scenario) == {"kind": "tournament", "tournament": spec.file.model_dump(mode="json")}
+    assert json.loads(scenario) == {
+        "kind": "tournament",
+        "tournament": spec.file.model_dump(mode="json"),
+        "pool_order": list(spec.file.pool),
+    }
     assert fingerprint == run_fingerprint(m.to_job(spec) for m in planned)
     stored = stored_matches(db)
     assert sorted(stored) == [m.index for m in planned]
