@@ -90,13 +90,14 @@ def tournament(
     backend: Annotated[
         str,
         typer.Option(
-            help="where matches play: local (one event loop), process (worker processes) or ray (a Ray cluster)"
+            help="where matches play: local (one event loop), process (worker processes) or ray (Ray tasks)"
         ),
     ] = "local",
     ray_address: Annotated[
         str | None,
         typer.Option(
-            help="--backend ray: the cluster to join ('auto' or host:port; default: a local Ray)", metavar="ADDR"
+            help="--backend ray: the cluster to join ('auto' or host:port; default: a local Ray)",
+            metavar="ADDR",
         ),
     ] = None,
     parallel: Annotated[

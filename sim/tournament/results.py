@@ -162,7 +162,8 @@ def _schedule(
         raise ValueError(f"{source}: its stored pool_order {order} does not name the pool {sorted(pool)}")
     spec = replace(spec, file=spec.file.model_copy(update={"pool": {name: pool[name] for name in order}}))
     schedule = matches(spec)
-    if any(not 0 <= e["index"] < len(schedule) or schedule[e["index"]].matchup != e["matchup"] for e in episodes):
+    planned = {index: match.matchup for index, match in enumerate(schedule)}
+    if any(planned.get(e["index"]) != e["matchup"] for e in episodes):
         raise ValueError(
             f"{source}: its stored matches do not follow the stored tournament's schedule "
             "(was the file changed since?)"

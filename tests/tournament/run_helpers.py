@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
+
+from sim.executor import Executor, LocalExecutor
+from sim.llm.cache import ResponseCache
+from sim.runner import ExecutorFactory
+from sim.tournament.run import Backend, BackendOptions
 
 
 def query(db: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
@@ -71,3 +77,17 @@ def llm_tournament(api_base: str, **extra: Any) -> dict[str, Any]:
         "concurrency": {"matches": 2},
         **extra,
     }
+
+
+def recording_backend(seen: list[BackendOptions]) -> Backend:
+    """A stand-in backend: appends the options it is given to ``seen`` and plays locally."""
+
+    def backend(options: BackendOptions) -> ExecutorFactory:
+        seen.append(options)
+
+        def make(cache: ResponseCache, stop: threading.Event) -> Executor:
+            return LocalExecutor(parallel=options.parallel, cache=cache, stop=stop, admit=options.admit)
+
+        return make
+
+    return backend

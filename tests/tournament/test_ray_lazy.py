@@ -21,7 +21,7 @@ def test_the_ray_tournament_backend_and_the_cli_help_do_not_import_ray() -> None
         "from pathlib import Path\n"
         "from sim.cli import app\n"
         "from sim.tournament.run import BACKENDS, BackendOptions\n"
-        "options = BackendOptions(2, {'openai/x': 1}, lambda job: True, Path('t.db'), {'ray_address': 'auto'})\n"
+        "options = BackendOptions(2, {}, lambda job: True, Path('t.db'), {'ray_address': 'auto'})\n"
         "assert callable(BACKENDS['ray'](options))\n"
         "for args in (['--help'], ['tournament', '--help']):\n"
         "    with contextlib.suppress(SystemExit):\n"

@@ -3,7 +3,6 @@ the local backend, the budget cap, the per-model caps across workers, and the CL
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -11,18 +10,17 @@ import pytest
 from typer.testing import CliRunner
 
 from sim.cli import app
-from sim.executor import Executor, LocalExecutor
-from sim.llm.cache import ResponseCache
 from sim.llm.testserver import TestServer
-from sim.runner import ExecutorFactory
 from sim.tournament import run as tournament_run
 from sim.tournament.run import BackendOptions, run_tournament
 from tests.sim_cli import run_sim
 from tests.tournament.helpers import avalon, repeated, write
-from tests.tournament.run_helpers import llm_tournament, query, stored_matches
+from tests.tournament.run_helpers import llm_tournament, query, recording_backend, stored_matches
 
 RUN_ROW = "SELECT scenario_name, scenario, fingerprint, status, seed FROM runs"
-EPISODE_ROWS = 'SELECT "index", key, matchup, seed, status, turns, outcome, error FROM episodes ORDER BY "index"'
+EPISODE_ROWS = (
+    'SELECT "index", key, matchup, seed, status, turns, outcome, error FROM episodes ORDER BY "index"'
+)
 
 
 @pytest.mark.slow
@@ -74,16 +72,7 @@ def test_cli_ray_address_reaches_the_backend(tmp_path: Path, monkeypatch: pytest
     """``--backend ray --ray-address ADDR`` selects the ``ray`` entry with the address in ``extra`` (a
     stand-in backend here: no cluster)."""
     seen: list[BackendOptions] = []
-
-    def stand_in(options: BackendOptions) -> ExecutorFactory:
-        seen.append(options)
-
-        def make(cache: ResponseCache, stop: threading.Event) -> Executor:
-            return LocalExecutor(parallel=options.parallel, cache=cache, stop=stop, admit=options.admit)
-
-        return make
-
-    monkeypatch.setitem(tournament_run.BACKENDS, "ray", stand_in)
+    monkeypatch.setitem(tournament_run.BACKENDS, "ray", recording_backend(seen))
     path, db = write(tmp_path, repeated(repetitions=1)), tmp_path / "t.db"
     args = ["tournament", str(path), "--db", str(db), "--quiet", "--backend", "ray"]
     result = CliRunner().invoke(app, [*args, "--ray-address", "10.0.0.5:6379", "--parallel", "2"])
@@ -98,4 +87,3 @@ def test_cli_ray_address_without_the_ray_backend_is_refused(tmp_path: Path) -> N
     result = run_sim("tournament", path, "--db", tmp_path / "t.db", "--ray-address", "auto")
     assert result.returncode == 2 and "--ray-address needs --backend ray" in result.stderr
     assert not (tmp_path / "t.db").exists()
-

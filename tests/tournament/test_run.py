@@ -3,24 +3,20 @@
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from sim.executor import Executor, LocalExecutor
 from sim.jobs import run_fingerprint
-from sim.llm.cache import ResponseCache
 from sim.llm.testserver import TestServer
-from sim.runner import ExecutorFactory
 from sim.tournament import run as tournament_run
 from sim.tournament.run import BackendOptions, run_tournament
 from sim.tournament.schedule import matches
 from sim.tournament.spec import load_tournament
 from tests.sim_cli import run_sim
 from tests.tournament.helpers import avalon, repeated, write
-from tests.tournament.run_helpers import llm_tournament, query, stored_matches
+from tests.tournament.run_helpers import llm_tournament, query, recording_backend, stored_matches
 
 
 def test_one_run_row_and_one_episode_per_match_as_the_schedule_orders_them(tmp_path: Path) -> None:
@@ -82,16 +78,7 @@ def test_the_process_backend_stores_exactly_what_the_local_one_does(tmp_path: Pa
 
 def test_a_backend_is_one_registry_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[BackendOptions] = []
-
-    def counting(options: BackendOptions) -> ExecutorFactory:
-        seen.append(options)
-
-        def make(cache: ResponseCache, stop: threading.Event) -> Executor:
-            return LocalExecutor(parallel=options.parallel, cache=cache, stop=stop, admit=options.admit)
-
-        return make
-
-    monkeypatch.setitem(tournament_run.BACKENDS, "counting", counting)
+    monkeypatch.setitem(tournament_run.BACKENDS, "counting", recording_backend(seen))
     path = write(tmp_path, repeated(concurrency={"matches": 3, "per_model": {"openai/x": 2}}))
     summary = run_tournament(path, tmp_path / "t.db", backend="counting", extra={"address": "here"})
     assert summary.played == 12
