@@ -40,7 +40,12 @@ from typing import Any
 from llm_throughput import MODEL, ServerProcess  # bench/ (also sets litellm's offline mode first)
 
 EFFICIENCY_TARGET = 0.8
-STRATEGIES = {"always-J": "cooperator", "always-F": "defector", "tit-for-tat": "tit_for_tat", "grudger": "grudger"}
+STRATEGIES = {
+    "always-J": "cooperator",
+    "always-F": "defector",
+    "tit-for-tat": "tit_for_tat",
+    "grudger": "grudger",
+}
 
 
 def tournament(base: str, k: int, matches: int, rounds: int) -> dict[str, Any]:
@@ -130,7 +135,7 @@ def main() -> int:
     if args.quick:
         args.matches, args.rounds = 64, 2
 
-    import sim.tournament.run  # noqa: F401  (import time is not counted)
+    import sim.tournament.run  # imported before any timing
 
     backend = "process"
     if args.process_workers:
@@ -163,7 +168,8 @@ def main() -> int:
         ideal = run.ideal(args.latency, args.k if run.k > 1 else 1)
         rate = run.calls / run.seconds
         print(
-            f"  {run.label:<36} {run.seconds:7.2f} s  {rate:6.1f} calls/s  efficiency {ideal / run.seconds:.2f}"
+            f"  {run.label:<36} {run.seconds:7.2f} s  {rate:6.1f} calls/s  "
+            f"efficiency {ideal / run.seconds:.2f}"
         )
     efficiency = first.ideal(args.latency, args.k) / first.seconds
     verdict = "met" if efficiency >= EFFICIENCY_TARGET else "NOT MET"

@@ -2,7 +2,7 @@
 listed in :data:`SKIPPED` with the reason; a new README command that is neither fails the test. The
 ``python`` blocks run too, after the commands.
 
-Parallel-safe: the scratch folder holds copies of the preset scenarios and tournaments and every DB; the test server
+Parallel-safe: the scratch folder holds copies of the presets (scenarios, tournaments) and DBs; the server
 and the viewer listen on free ports, substituted for the README's 8765 and 8600 (in the commands and
 in the scenario copies). ``make demo`` runs with its install step assumed done (``-o``) and its DB in
 the scratch folder.
