@@ -27,11 +27,11 @@ calls x 0.1 s) or ``--quick`` (64 matches of 2 rounds).
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sqlite3
 import sys
 import tempfile
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,22 +80,15 @@ class Played:
 
 
 def wide_process_backend(workers: int) -> Any:
-    """The process backend with ``workers`` worker processes (no cap at the CPU count)."""
-    from sim.process_executor import ProcessExecutor
-    from sim.tournament.run import BackendOptions
+    """The shipped process backend with ``workers`` worker processes: its cap at the CPU count lifted
+    (``os.cpu_count`` reads ``workers`` while the backend sizes its pool)."""
+    from unittest import mock
+
+    from sim.tournament.run import BackendOptions, process_backend
 
     def backend(options: BackendOptions) -> Any:
-        def make(cache: Any, stop: threading.Event) -> Any:
-            return ProcessExecutor(
-                workers=workers,
-                cache=cache,
-                db=options.db,
-                stop=stop,
-                model_caps=options.model_caps,
-                admit=options.admit,
-            )
-
-        return make
+        with mock.patch("sim.tournament.run.os.cpu_count", return_value=workers):
+            return process_backend(dataclasses.replace(options, parallel=workers))
 
     return backend
 
