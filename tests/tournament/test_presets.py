@@ -15,7 +15,7 @@ from sim.tournament.spec import load_tournament
 
 ROOT = Path(__file__).resolve().parents[2]
 PRESETS = sorted(ROOT.glob("worlds/*/tournaments/*.yaml"))
-#: Presets whose end-to-end run is tested below (the Akata one with its leaderboard); each takes ~10 s.
+#: Presets run end to end below besides the Akata one (each takes ~10 s).
 SLOW = {"recon_vs_cot", "bots_vs_llm", "cross_model_scenes"}
 
 
@@ -76,6 +76,15 @@ def test_characterbox_preset_keeps_the_narrator_seat_fixed() -> None:
     assert {seat for lineup in lineups for seat in lineup[:3]} == {"model-a", "model-b"}
 
 
+def leaderboard(path: Path, db: Path) -> list[str]:
+    """``sim leaderboard`` of the preset's stored run, 80 columns wide: its lines (each fits)."""
+    board = run_sim("leaderboard", "--db", db, load_tournament(path).file.name, columns=80)
+    assert board.returncode == 0, board.stdout + board.stderr
+    lines = board.stdout.splitlines()
+    assert lines and all(len(line) <= 80 for line in lines)
+    return lines
+
+
 def check_store(db: Path, planned: int, requests: int) -> None:
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT count(*) FROM runs").fetchone()[0] == 1
@@ -88,22 +97,20 @@ def check_store(db: Path, planned: int, requests: int) -> None:
 
 
 @pytest.mark.slow
-def test_akata_preset_runs_and_its_leaderboard_prints(tmp_path: Path) -> None:
+def test_akata_preset_runs_and_its_leaderboard_fits_80_columns(tmp_path: Path) -> None:
     path = preset("akata_llm_vs_strategies")
     db = tmp_path / "akata.db"
     planned, requests = run_preset(path, db)
     check_store(db, planned, requests)
-    name = load_tournament(path).file.name
-    board = run_sim("leaderboard", "--db", db, name, columns=80)
-    assert board.returncode == 0, board.stderr
-    lines = board.stdout.splitlines()
-    assert all(len(line) <= 80 for line in lines)
+    lines = leaderboard(path, db)
     assert all(any(agent in line for line in lines) for agent in ("llm", "always-J", "grudger"))
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("stem", sorted(SLOW))
-def test_llm_preset_runs_end_to_end(stem: str, tmp_path: Path) -> None:
+def test_llm_preset_runs_end_to_end_and_has_a_leaderboard(stem: str, tmp_path: Path) -> None:
     db = tmp_path / f"{stem}.db"
     planned, requests = run_preset(preset(stem), db)
     check_store(db, planned, requests)
+    lines = leaderboard(preset(stem), db)
+    assert all(any(agent in line for line in lines) for agent in load_tournament(preset(stem)).file.pool)
