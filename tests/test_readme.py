@@ -2,7 +2,7 @@
 listed in :data:`SKIPPED` with the reason; a new README command that is neither fails the test. The
 ``python`` blocks run too, after the commands.
 
-Parallel-safe: the scratch folder holds copies of the preset scenarios and every DB; the test server
+Parallel-safe: the scratch folder holds copies of the presets (scenarios, tournaments) and DBs; the server
 and the viewer listen on free ports, substituted for the README's 8765 and 8600 (in the commands and
 in the scenario copies). ``make demo`` runs with its install step assumed done (``-o``) and its DB in
 the scratch folder.
@@ -107,7 +107,7 @@ class Scratch:
     def __init__(self, folder: Path) -> None:
         self.folder = folder
         self.ports = {"8765": str(free_port()), "8600": str(free_port()), "8080": str(free_port())}
-        for scenarios in ROOT.glob("worlds/*/scenarios"):
+        for scenarios in [*ROOT.glob("worlds/*/scenarios"), *ROOT.glob("worlds/*/tournaments")]:
             copy = folder / scenarios.relative_to(ROOT)
             copy.mkdir(parents=True)
             for path in scenarios.glob("*.yaml"):
