@@ -12,6 +12,7 @@ entry, a function from :class:`BackendOptions` to a :data:`sim.runner.ExecutorFa
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -62,15 +63,18 @@ def local_backend(options: BackendOptions) -> ExecutorFactory:
 
 
 def process_backend(options: BackendOptions) -> ExecutorFactory:
-    """Matches in worker processes (CPU-bound bots), ``parallel`` but no more than the CPUs: see
+    """Matches in worker processes, one per CPU (no more than ``parallel``), each playing
+    ``ceil(parallel / workers)`` at once on its own event loop and LLM client: see
     :mod:`sim.process_executor`."""
     from sim.process_executor import ProcessExecutor
 
     workers = max(1, min(options.parallel, os.cpu_count() or 1))
+    slots = math.ceil(options.parallel / workers)
 
     def make(cache: ResponseCache, stop: threading.Event) -> Executor:
         return ProcessExecutor(
             workers=workers,
+            slots=slots,
             cache=cache,
             db=options.db,
             stop=stop,
