@@ -80,6 +80,7 @@ class ProcessExecutor:
         self.admit = admit
         self.model_caps = {m: math.ceil(cap / workers) for m, cap in (model_caps or {}).items()}
         self._pool: list[_Worker] = []
+        self._llm = False
 
     def in_flight(self) -> dict[int, list[EpisodeJob]]:
         """The jobs each live worker is playing now, by worker pid."""
@@ -90,6 +91,7 @@ class ProcessExecutor:
         loop = asyncio.get_running_loop()
         inbox: asyncio.Queue[_Message] = asyncio.Queue()
         closing = threading.Event()
+        self._llm = any(_uses_llm(job) for job in jobs)
         self._pool = [self._start() for _ in range(self.workers)]
         reader = threading.Thread(
             target=self._read, args=(loop, inbox, closing), name="process-executor-reader", daemon=True
@@ -135,7 +137,8 @@ class ProcessExecutor:
 
     def _start(self) -> _Worker:
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["sim.play"])  # workers fork from a server that has it loaded
+        # workers fork from a server that has the player (and litellm, when a seat needs it) loaded
+        context.set_forkserver_preload(["sim.play", *(["sim.llm.preload"] if self._llm else [])])
         jobs_out, jobs_in = context.Pipe(duplex=False)
         results_out, results_in = context.Pipe(duplex=False)
         process = context.Process(
@@ -214,6 +217,11 @@ class ProcessExecutor:
                 worker.process.join()
             _discard(worker)
         self._pool = []
+
+
+def _uses_llm(job: EpisodeJob) -> bool:
+    """Whether a seat of ``job`` is configured with a model (an LLM agent)."""
+    return any("model" in seat.config for seat in job.seats)
 
 
 def _drain(results: Connection) -> tuple[list[Result], bool]:
