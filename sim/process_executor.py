@@ -112,7 +112,8 @@ class ProcessExecutor:
                         handler.started(job)
                         key = next(keys)
                         worker.playing[key] = job
-                        worker.jobs.send((key, job))
+                        with contextlib.suppress(OSError):  # a dead worker: its death fails the job
+                            worker.jobs.send((key, job))
                 if not any(w.playing for w in self._pool):
                     break
                 worker, result = await inbox.get()
@@ -160,12 +161,11 @@ class ProcessExecutor:
     def _settle(self, worker: _Worker, result: Result | None) -> list[EpisodeRecord]:
         """The records a message ends: a match's, or every match of a worker that died (then replaced)."""
         if result is None:
-            records = [
-                EpisodeRecorder(job).aborted(
-                    "failed", f"the worker process died (exit code {worker.process.exitcode})"
-                )
-                for job in worker.playing.values()
-            ]
+            if worker.process.is_alive():  # its pipe broke: end it before it is replaced
+                worker.process.kill()
+            worker.process.join()
+            error = f"the worker process died (exit code {worker.process.exitcode})"
+            records = [EpisodeRecorder(job).aborted("failed", error) for job in worker.playing.values()]
             worker.playing.clear()
             self._pool[self._pool.index(worker)] = self._start()
             _discard(worker)
@@ -230,7 +230,7 @@ def _drain(results: Connection) -> tuple[list[Result], bool]:
     try:
         while results.poll():
             messages.append(results.recv())
-    except (EOFError, OSError):
+    except Exception:  # closed (the worker exited or died), or a message that cannot be read
         return messages, True
     return messages, False
 
