@@ -8,10 +8,10 @@ flight, and the ideal wall time is calls x latency / K. Played three ways:
 
 - local backend, K = ``--k`` (default 32): all matches on one event loop sharing one LLM client (what
   ``sim tournament`` uses by default); efficiency = ideal / wall, target >= 0.8;
-- process backend, K = ``--k``: ``sim.process_executor`` plays one match at a time per worker and
-  caps the workers at the CPU count (2 here), so only that many requests are ever in flight; its
-  efficiency is against the same K = 32 ideal (``--process-workers N`` lifts the cap, bench-only, to
-  measure what N worker processes, each with its own client, reach);
+- process backend, K = ``--k``: ``sim.process_executor`` runs min(K, CPUs) worker processes, each
+  with its own event loop and LLM client playing ceil(K / workers) matches at once; efficiency against
+  the same ideal (``--process-workers N`` sizes the pool at N workers instead of the CPU count,
+  bench-only, still K matches in flight in all);
 - local backend, K = 1: the same matches one after another, as AvalonBench, TextArena and AmongAgents
   play them; the speed-up of the K run over it is printed.
 
@@ -27,7 +27,6 @@ calls x 0.1 s) or ``--quick`` (64 matches of 2 rounds).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import sqlite3
 import sys
@@ -80,7 +79,7 @@ class Played:
 
 
 def wide_process_backend(workers: int) -> Any:
-    """The shipped process backend with ``workers`` worker processes: its cap at the CPU count lifted
+    """The shipped process backend with ``workers`` worker processes sharing the K matches in flight
     (``os.cpu_count`` reads ``workers`` while the backend sizes its pool)."""
     from unittest import mock
 
@@ -88,7 +87,7 @@ def wide_process_backend(workers: int) -> Any:
 
     def backend(options: BackendOptions) -> Any:
         with mock.patch("sim.tournament.run.os.cpu_count", return_value=workers):
-            return process_backend(dataclasses.replace(options, parallel=workers))
+            return process_backend(options)
 
     return backend
 
