@@ -4,10 +4,13 @@ The tournament (``run_tournament``, every event and call stored in a fresh SQLit
 Prisoner's Dilemma, an LLM seat (Akata prompt, ``cache: off`` so every round is one HTTP request)
 fixed in seat 0 against a pool of four classic strategies, ``--matches`` matches (default 200) of
 ``--rounds`` rounds. Every match has exactly one LLM seat, so K matches in flight are K requests in
-flight, and the ideal wall time is calls x latency / K. Played three ways:
+flight, and the ideal wall time is calls x latency / K. Played four ways:
 
 - local backend, K = ``--k`` (default 32): all matches on one event loop sharing one LLM client (what
-  ``sim tournament`` uses by default); efficiency = ideal / wall, target >= 0.8;
+  ``sim tournament`` uses by default), whose model goes through the direct path (``client: auto``
+  for an OpenAI-compatible server, :mod:`sim.llm.direct`); efficiency = ideal / wall, target >= 0.8;
+- the same with ``client: litellm``: every call through ``litellm.acompletion``, as before the direct
+  path (5-10 ms of CPU per call in this one process);
 - process backend, K = ``--k``: ``sim.process_executor`` runs min(K, CPUs) worker processes, each
   with its own event loop and LLM client playing ceil(K / workers) matches at once; efficiency against
   the same ideal (``--process-workers N`` sizes the pool at N workers instead of the CPU count,
@@ -47,9 +50,17 @@ STRATEGIES = {
 }
 
 
-def tournament(base: str, k: int, matches: int, rounds: int) -> dict[str, Any]:
-    """The tournament as data: an LLM fixed in seat 0 against each strategy, ``matches`` in all."""
-    model = {"model": MODEL, "api_base": base, "max_parallel": k, "cache": "off", "backoff": 0}
+def tournament(base: str, k: int, matches: int, rounds: int, client: str = "auto") -> dict[str, Any]:
+    """The tournament as data: an LLM fixed in seat 0 against each strategy, ``matches`` in all.
+    ``client``: the model's ``client`` setting (auto: the direct path for this OpenAI-compatible server)."""
+    model = {
+        "model": MODEL,
+        "api_base": base,
+        "max_parallel": k,
+        "cache": "off",
+        "backoff": 0,
+        "client": client,
+    }
     llm = {"seat": 0, "agent": "llm", "label": "llm", "config": {"model": model, "prompt": "akata"}}
     return {
         "name": "bench-tournament-llm",
@@ -142,6 +153,9 @@ def main() -> int:
             play(tournament(server.openai_base, 4, 4, 1), folder / "warm.db", "local", 4, "warm-up")
             data = tournament(server.openai_base, args.k, args.matches, args.rounds)
             runs.append(play(data, folder / "local.db", "local", args.k, f"local, K = {args.k}"))
+            through_litellm = tournament(server.openai_base, args.k, args.matches, args.rounds, "litellm")
+            label = f"local, K = {args.k}, client: litellm"
+            runs.append(play(through_litellm, folder / "litellm.db", "local", args.k, label))
             label = f"process, {workers} workers"
             runs.append(play(data, folder / "process.db", backend, args.k, label))
             if not args.skip_sequential:

@@ -1,7 +1,11 @@
 """One async ``ask()`` over ``litellm.acompletion``: queueing, rate limits, retries, structured answers.
 
+- OpenAI-compatible servers (``openai/`` models with an ``api_base``) are called directly
+  (:mod:`sim.llm.direct`, ``client: auto``): the same request, litellm's own exception for each
+  failure, the same rows, at a tenth of the CPU. Everything below holds for both paths.
 - litellm is imported lazily, here only, after ``LITELLM_LOCAL_MODEL_COST_MAP`` and
-  ``LITELLM_OFFLINE_MODE`` are set (no price-map fetch, no hub downloads).
+  ``LITELLM_OFFLINE_MODE`` are set (no price-map fetch, no hub downloads); on the direct path only
+  when a call fails (to map the error) or a priced model is priced.
 - A per-model ``asyncio.Semaphore`` queues callers beyond ``max_parallel`` (litellm's Router rejects
   them instead); ``aiolimiter`` enforces ``rpm``. Every call has an explicit ``timeout``.
 - A slot is held only while the request is at the provider, not while litellm prepares it or
@@ -55,7 +59,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sim.agent import AgentError
-from sim.llm import activity, connect, routes, structured
+from sim.llm import activity, connect, direct, routes, structured
 from sim.llm.cache import CachedAnswer, ResponseCache, cache_key
 from sim.llm.settings import ModelSettings
 from sim.llm.usage import INVALID_ANSWER, LLMUsage
@@ -113,6 +117,21 @@ def _litellm() -> Any:
 
     litellm.suppress_debug_info = True
     return litellm
+
+
+class _LazyLitellm:
+    """litellm, imported at the first attribute read: the direct path (:mod:`sim.llm.direct`) needs it
+    only to map an error or price a model in its price map, so a run against a local server with no
+    failure never pays the import."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(_litellm(), name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(_litellm(), name, value)
+
+
+_LITELLM = _LazyLitellm()
 
 
 class _Slot:
@@ -248,6 +267,7 @@ class LLMClient:
         self._limiters: dict[str, Any] = {}
         self._structured = structured.Negotiator()
         self._reachable: set[str] = set()  # api_bases whose connect check passed
+        self._direct: direct.DirectHTTP | None = None
 
     async def ask(
         self,
@@ -360,7 +380,7 @@ class LLMClient:
             kwargs["api_key"] = "not-needed"  # local OpenAI-compatible servers want some key, and ignore it
         if settings.api_base and settings.api_base not in self._reachable:
             await self._check_connection(call, settings.api_base)  # before litellm's slow first import
-        litellm = _litellm()
+        litellm = _LITELLM
         while True:
             sent = dict(kwargs)
             call.mode = call.fallback = None
@@ -384,15 +404,14 @@ class LLMClient:
                 if call.fallback is not None:  # auto: the next try uses the next structured mode
                     continue
                 raise LLMUnavailable(self._unavailable(call, litellm, exc)) from exc
-        text = response.choices[0].message.content or ""
-        usage = getattr(response, "usage", None)
-        return text, {
+        reply = response if isinstance(response, direct.Reply) else _reply(litellm, response)
+        return reply.text, {
             "cache_hit": False,
             "latency_ms": latency_ms,
             "http_attempt": number,
-            "prompt_tokens": getattr(usage, "prompt_tokens", None),
-            "completion_tokens": getattr(usage, "completion_tokens", None),
-            "cost_usd": _cost(litellm, response),
+            "prompt_tokens": reply.prompt_tokens,
+            "completion_tokens": reply.completion_tokens,
+            "cost_usd": reply.cost_usd,
         }
 
     async def _check_connection(self, call: _Call, api_base: str) -> None:
@@ -418,7 +437,6 @@ class LLMClient:
         from tenacity import (
             AsyncRetrying,
             retry_if_exception,
-            retry_if_exception_type,
             stop_after_attempt,
             wait_random_exponential,
         )
@@ -431,10 +449,14 @@ class LLMClient:
             return after if after is not None else float(backoff(state))
 
         def transient(exc: BaseException) -> bool:
-            return call.fallback is None and not structured.refused_request(litellm, exc)
+            return (
+                isinstance(exc, _retryable(litellm))
+                and call.fallback is None
+                and not structured.refused_request(litellm, exc)
+            )
 
         retrying = AsyncRetrying(
-            retry=retry_if_exception_type(_retryable(litellm)) & retry_if_exception(transient),
+            retry=retry_if_exception(transient),
             wait=wait,
             stop=stop_after_attempt(settings.retries + 1),
             reraise=True,
@@ -503,6 +525,14 @@ class LLMClient:
         request was not seen there puts the route back.
         """
         semaphore, limiter = self._semaphore(settings), self._limiter(settings)
+        if direct.applies(settings.client, kwargs["model"], settings.api_base, settings.extra):
+            if self._direct is None:
+                self._direct = direct.DirectHTTP(_litellm)
+            async with semaphore:
+                if limiter is not None:
+                    await limiter.acquire()
+                return await self._direct.complete(kwargs)
+        litellm = _litellm()  # the module itself (the caller may hold the lazy handle)
         route = _route(settings)
         session = _session(litellm)
         if session is not None and _AT_SESSION.get(route):
@@ -648,6 +678,17 @@ def _retry_after(exc: BaseException | None) -> float | None:
         return None if value is None else min(float(value), 60.0)
     except (TypeError, ValueError):
         return None
+
+
+def _reply(litellm: Any, response: Any) -> direct.Reply:
+    """The answer text, token counts and price of a litellm ``ModelResponse``."""
+    usage = getattr(response, "usage", None)
+    return direct.Reply(
+        response.choices[0].message.content or "",
+        getattr(usage, "prompt_tokens", None),
+        getattr(usage, "completion_tokens", None),
+        _cost(litellm, response),
+    )
 
 
 def _cost(litellm: Any, response: Any) -> float | None:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sim.llm.structured import StructuredMode
 
 CacheMode = Literal["off", "use", "replay"]
+ClientPath = Literal["auto", "direct", "litellm"]
 AnswerRoute = Literal["auto", "chat", "prefill", "completion"]
 #: What ``api_key_env`` must look like: an upper-case environment variable name (``OPENAI_API_KEY``).
 #: API keys have lower-case letters or dashes, so a key pasted here by mistake is refused.
@@ -54,6 +55,12 @@ class ModelSettings(BaseModel):
     )
     cache: CacheMode = Field("use", description="off, use (read and write), replay (read only, no network)")
     extra: dict[str, Any] = Field(default_factory=dict, description="more litellm arguments (no secrets)")
+    client: ClientPath = Field(
+        "auto",
+        description="how requests are sent: direct (our lean HTTP client, for OpenAI-compatible servers: "
+        "openai/ models with an api_base), litellm, or auto (direct where it applies, else litellm); "
+        "the request, the answer and the stored rows are the same either way",
+    )
 
     @field_validator("api_key_env", mode="before")
     @classmethod
@@ -95,6 +102,16 @@ class ModelSettings(BaseModel):
                 f"answer_route completion needs a text-completion model (text-completion-openai/..., "
                 f"or openai/... or hosted_vllm/... served with /v1/completions), not {self.model!r}"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _direct_applies(self) -> ModelSettings:
+        if self.client == "direct":
+            from sim.llm.direct import eligible
+
+            reason = eligible(self.model, self.api_base, self.extra)
+            if reason is not None:
+                raise ValueError(reason)
         return self
 
     def call_params(self) -> dict[str, Any]:

@@ -85,6 +85,57 @@ def apply(kwargs: dict[str, Any], mode: Mode, schema: type[BaseModel]) -> None:
         kwargs["extra_body"] = extra_body
 
 
+def strict_response_format(schema: type[BaseModel]) -> dict[str, Any]:
+    """The ``response_format`` litellm sends for a pydantic model (its ``type_to_response_format_param``):
+    a strict ``json_schema`` named after the model, built as the openai SDK's ``to_strict_json_schema``
+    builds it (every object closed, every property required, ``None`` defaults dropped, ``$ref`` with
+    siblings inlined). Written out here so that the direct path need not import litellm or the SDK
+    (2-5 s); a test holds it equal to litellm's for every answer model."""
+    root = schema.model_json_schema()
+    return {
+        "type": "json_schema",
+        "json_schema": {"schema": _strict(root, root), "name": schema.__name__, "strict": True},
+    }
+
+
+def _strict(node: Any, root: dict[str, Any]) -> dict[str, Any]:
+    """``node`` (a JSON schema, changed in place) made strict; ``root`` resolves ``$ref``."""
+    if not isinstance(node, dict):
+        raise TypeError(f"expected a JSON schema object, got {node!r}")
+    for key in ("$defs", "definitions"):
+        if isinstance(node.get(key), dict):
+            for sub in node[key].values():
+                _strict(sub, root)
+    if node.get("type") == "object" and "additionalProperties" not in node:
+        node["additionalProperties"] = False
+    properties = node.get("properties")
+    if isinstance(properties, dict):
+        node["required"] = list(properties)
+        node["properties"] = {key: _strict(value, root) for key, value in properties.items()}
+    if isinstance(node.get("items"), dict):
+        node["items"] = _strict(node["items"], root)
+    if isinstance(node.get("anyOf"), list):
+        node["anyOf"] = [_strict(variant, root) for variant in node["anyOf"]]
+    all_of = node.get("allOf")
+    if isinstance(all_of, list):
+        if len(all_of) == 1:
+            node.update(_strict(all_of[0], root))
+            node.pop("allOf")
+        else:
+            node["allOf"] = [_strict(entry, root) for entry in all_of]
+    if "default" in node and node["default"] is None:
+        node.pop("default")
+    ref = node.get("$ref")
+    if ref and len(node) > 1:
+        resolved: Any = root
+        for key in str(ref).removeprefix("#/").split("/"):
+            resolved = resolved[key]
+        node.update({**resolved, **node})
+        node.pop("$ref")
+        return _strict(node, root)
+    return node
+
+
 #: Longest string bound a grammar-compiling server gets. llama.cpp unrolls ``maxLength`` into one rule
 #: per character and rejects a speech limit of hundreds (its server process then dies); the bound is
 #: still enforced here, by our own validation of every answer.

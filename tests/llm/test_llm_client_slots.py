@@ -1,4 +1,5 @@
-"""Where LLMClient holds a model's slots: around the HTTP exchange (openai/), else around the call."""
+"""Where LLMClient holds a model's slots: around the HTTP exchange (openai/ through litellm, and the
+direct path), else around the call."""
 
 from __future__ import annotations
 
@@ -13,8 +14,10 @@ from sim.llm.settings import ModelSettings
 from sim.llm.testserver import TestServer
 
 
-def _stub(server: TestServer, **extra: Any) -> ModelSettings:
-    return ModelSettings(model="openai/stub", api_base=server.openai_base, cache="off", **extra)
+def _stub(server: TestServer, client: str = "litellm", **extra: Any) -> ModelSettings:
+    """``openai/stub`` through litellm by default (the direct path has no session to learn)."""
+    base = server.openai_base
+    return ModelSettings(model="openai/stub", api_base=base, cache="off", client=client, **extra)
 
 
 def _question(i: int) -> list[dict[str, Any]]:
@@ -31,18 +34,37 @@ async def _ask_all(client: LLMClient, settings: ModelSettings, n: int, warm_up: 
     return time.perf_counter() - start
 
 
-@pytest.mark.parametrize("model", ["openai/stub", "ollama_chat/stub"])
-def test_max_parallel_caps_requests_in_flight_on_either_route(model: str) -> None:
+@pytest.mark.parametrize(
+    ("model", "path"), [("openai/stub", "litellm"), ("openai/stub", "direct"), ("ollama_chat/stub", "auto")]
+)
+def test_max_parallel_caps_requests_in_flight_on_every_route(model: str, path: str) -> None:
     _litellm()
     with TestServer("first_option", latency=0.1) as server:
         base = server.openai_base if model.startswith("openai/") else server.base_url
-        settings = ModelSettings(model=model, api_base=base, max_parallel=3, cache="off", backoff=0)
+        settings = ModelSettings(
+            model=model, api_base=base, max_parallel=3, cache="off", backoff=0, client=path
+        )
         client = LLMClient()
         wall = asyncio.run(_ask_all(client, settings, 12))
         assert server.count == 13 and server.max_in_flight == 3
         assert wall >= 0.1 * 4  # 12 calls, 3 at a time
-    # openai/ goes through the openai SDK and so through our session, which takes the slots there
-    assert _AT_SESSION.get(_route(settings)) is (True if model.startswith("openai/") else None)
+    # openai/ through litellm goes through the openai SDK and so through our session, which takes the
+    # slots there; the direct path takes them itself, around its own request
+    assert _AT_SESSION.get(_route(settings)) is (True if path == "litellm" else None)
+
+
+def test_direct_path_waiting_for_a_slot_does_not_count_against_the_timeout() -> None:
+    with TestServer("first_option", latency=0.3) as server:
+        settings = _stub(server, "direct", max_parallel=1, timeout=0.5, retries=0)
+        wall = asyncio.run(_ask_all(LLMClient(), settings, 4))  # the 4th waits 0.9 s for its slot
+        assert server.count == 5 and server.max_in_flight == 1 and wall >= 4 * 0.3
+
+
+def test_direct_path_rpm_spaces_requests() -> None:
+    with TestServer("first_option") as server:
+        settings = _stub(server, "direct", rpm=600)
+        wall = asyncio.run(_ask_all(LLMClient(), settings, 5))
+        assert wall >= 0.1 * 4 * 0.9  # 600/min: one request every 0.1 s
 
 
 def test_waiting_for_a_slot_at_the_session_does_not_count_against_the_timeout() -> None:
