@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from sim.engine import Interrupted
 from sim.jobs import EpisodeJob
+from sim.llm import activity
 from sim.play import failure_text, play_job
 from sim.records import EpisodeRecord, EpisodeRecorder, EpisodeStream, record_llm_call
+
+if TYPE_CHECKING:
+    from sim.llm.cache import CachedAnswer, ResponseCache
+
+#: A response cache entry a worker made: (key, model, answer); the driver writes it.
+CacheEntry = tuple[str, str, "CachedAnswer"]
 
 
 class EpisodeHandler(Protocol):
@@ -43,6 +50,26 @@ class Executor(Protocol):
 
 #: The error of an episode whose in-flight work was cancelled after a stop request.
 CANCELLED = repr(Interrupted("cancelled in flight after the stop request"))
+
+
+def hand_back(
+    record: EpisodeRecord,
+    entries: Iterable[CacheEntry],
+    cache: ResponseCache | None,
+    handler: EpisodeHandler,
+) -> None:
+    """Hand a record played in another process to the driver's ``handler``: first the worker's new
+    cache ``entries`` go into the driver's ``cache`` (those it lacks), and the record's LLM calls are
+    counted on the live activity line (the worker's own client counted them in its process only)."""
+    if cache is not None:
+        for key, model, answer in entries:
+            if cache.get(key) is None:
+                cache.put(key, model, answer)
+    live = activity.current()
+    if live is not None:
+        for row in record.llm_calls:
+            live.add(row)
+    handler.finished(record)
 
 
 class LocalExecutor:

@@ -29,9 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.engine import Interrupted
-from sim.executor import CANCELLED, EpisodeHandler
+from sim.executor import CANCELLED, CacheEntry, EpisodeHandler, hand_back
 from sim.jobs import EpisodeJob
-from sim.llm import activity
 from sim.llm.cache import ResponseCache
 from sim.process_worker import Result, serve
 from sim.records import EpisodeRecord, EpisodeRecorder
@@ -97,7 +96,6 @@ class ProcessExecutor:
             target=self._read, args=(loop, inbox, closing), name="process-executor-reader", daemon=True
         )
         reader.start()
-        live = activity.current()
         ended = 0  # complete or failed
         try:
             pending: Iterator[EpisodeJob] = iter(jobs)
@@ -117,11 +115,8 @@ class ProcessExecutor:
                 if not any(w.playing for w in self._pool):
                     break
                 worker, result = await inbox.get()
-                for record in self._settle(worker, result):
-                    if live is not None:  # the progress line counts the worker's calls now
-                        for row in record.llm_calls:
-                            live.add(row)
-                    handler.finished(record)
+                for record, entries in self._settle(worker, result):
+                    hand_back(record, entries, self.cache, handler)
                     ended += 1
         except asyncio.CancelledError:
             for worker in self._pool:
@@ -158,8 +153,9 @@ class ProcessExecutor:
         worker = min(self._pool, key=lambda w: len(w.playing))
         return worker if len(worker.playing) < self.slots else None
 
-    def _settle(self, worker: _Worker, result: Result | None) -> list[EpisodeRecord]:
-        """The records a message ends: a match's, or every match of a worker that died (then replaced)."""
+    def _settle(self, worker: _Worker, result: Result | None) -> list[tuple[EpisodeRecord, list[CacheEntry]]]:
+        """The records a message ends, each with the worker's new cache entries: a match's, or every
+        match of a worker that died (then replaced)."""
         if result is None:
             if worker.process.is_alive():  # its pipe broke: end it before it is replaced
                 worker.process.kill()
@@ -169,14 +165,11 @@ class ProcessExecutor:
             worker.playing.clear()
             self._pool[self._pool.index(worker)] = self._start()
             _discard(worker)
-            return records
+            return [(record, []) for record in records]
         key, record, entries = result
-        for cache_key, model, answer in entries:
-            if self.cache is not None and self.cache.get(cache_key) is None:
-                self.cache.put(cache_key, model, answer)
         if worker.playing.pop(key, None) is None:
             return []
-        return [record]
+        return [(record, entries)]
 
     def _read(
         self, loop: asyncio.AbstractEventLoop, inbox: asyncio.Queue[_Message], closing: threading.Event

@@ -2,7 +2,8 @@
 
 Only the driver touches SQLite. A task plays its job with :func:`sim.play.play_job` in a worker
 and returns the :class:`sim.records.EpisodeRecord` with the cache entries it made; the driver writes
-both (the entries through the run's :class:`sim.llm.cache.ResponseCache`, so through its writer).
+both (the entries through the run's :class:`sim.llm.cache.ResponseCache`, so through its writer) and
+counts the record's LLM calls on the live progress line (:func:`sim.executor.hand_back`).
 
 Two actors per executor serve the workers:
 
@@ -37,7 +38,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from sim.engine import Interrupted
-from sim.executor import CANCELLED, EpisodeHandler
+from sim.executor import CANCELLED, CacheEntry, EpisodeHandler, hand_back
 from sim.jobs import EpisodeJob
 from sim.llm.cache import CachedAnswer, ResponseCache
 from sim.llm.client import LLMClient
@@ -49,8 +50,6 @@ if TYPE_CHECKING:
 
 #: How often a worker looks at the stop flag, and the driver at its stop event (seconds).
 STOP_POLL_SECONDS = 0.2
-#: A cache entry a worker made: (key, model, answer); the driver writes it.
-CacheEntry = tuple[str, str, CachedAnswer]
 #: Tasks submitted per cluster CPU by default (started on submission: the store shows them running).
 QUEUED_PER_CPU = 4
 
@@ -158,8 +157,8 @@ class RayExecutor:
                 )
                 for future in done:
                     job, _ref = running.pop(future)
-                    record = self._received(job, future, run)
-                    handler.finished(record)
+                    record, entries = _received(job, future, run)
+                    hand_back(record, entries, self.cache, handler)
                     ended += record.status != "interrupted"
         except asyncio.CancelledError:
             for job, _ref in running.values():
@@ -170,20 +169,21 @@ class RayExecutor:
                 ray.cancel(ref, force=True)
         return ended
 
-    def _received(self, job: EpisodeJob, future: asyncio.Future[Any], run: _RunHandle) -> EpisodeRecord:
-        """A finished task's record; its new cache entries written through the driver's cache."""
-        try:
-            record, entries = future.result()
-        except Exception as exc:  # the worker died, or Ray could not run the task
-            return EpisodeRecord(job, "failed", 0, error=failure_text(exc))
-        if record is None:  # the stop came before the episode started
-            return EpisodeRecord(job, "interrupted", 0, error=repr(Interrupted("stopped before it started")))
-        if entries:
-            if self.cache is not None:
-                for key, model, answer in entries:
-                    self.cache.put(key, model, answer)
-            run.services.remember.remote(run.token, entries)
-        return record
+
+def _received(
+    job: EpisodeJob, future: asyncio.Future[Any], run: _RunHandle
+) -> tuple[EpisodeRecord, list[CacheEntry]]:
+    """A finished task's record and new cache entries (the run services remember the entries)."""
+    try:
+        record, entries = future.result()
+    except Exception as exc:  # the worker died, or Ray could not run the task
+        return EpisodeRecord(job, "failed", 0, error=failure_text(exc)), []
+    if record is None:  # the stop came before the episode started
+        error = repr(Interrupted("stopped before it started"))
+        return EpisodeRecord(job, "interrupted", 0, error=error), []
+    if entries:
+        run.services.remember.remote(run.token, entries)
+    return record, entries
 
 
 @dataclass(frozen=True)

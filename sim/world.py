@@ -25,6 +25,13 @@ class GameRole(NamedTuple):
     side: str | None = None
 
 
+class SeatDeal(NamedTuple):
+    """A role deal fixed by seat: the param overrides that fix it, and the game role each seat gets."""
+
+    overrides: dict[str, Any]
+    roles: tuple[str, ...]
+
+
 class WorldBase(abc.ABC):
     """A world. The engine owns the loop; the world owns the rules and who sees what."""
 
@@ -113,6 +120,15 @@ class WorldBase(abc.ABC):
     @classmethod
     def check_players(cls, params: BaseModel, n_players: int) -> str | None:
         """Why ``params`` cannot seat ``n_players`` (for worlds whose params depend on it), or None."""
+        return None
+
+    @classmethod
+    def deal_roles_by_seat(cls, params: BaseModel, players: int, seed: int) -> SeatDeal | None:
+        """The param overrides that make a table of ``players`` deal the same role to a seat every time,
+        and the game role each seat then gets (a tournament that rotates agents through the seats then
+        has every agent play every role equally often). ``seed`` is the match's seed, for whatever the
+        fixed deal would otherwise stop being random. None (the default): the world cannot deal by seat
+        (a tournament can still balance seats)."""
         return None
 
     @classmethod

@@ -20,7 +20,7 @@ from typing import Any
 from sim.jobs import EpisodeJob, SeatConfig, _sha256
 from sim.redact import redact
 from sim.rng import derive_seed, stream
-from sim.tournament.balance import role_dealer
+from sim.tournament.balance import role_deal
 from sim.tournament.spec import Schedule, TournamentSpec
 from sim.types import to_jsonable
 
@@ -71,8 +71,11 @@ def matches(spec: TournamentSpec) -> list[Match]:
     world = spec.world_cls.spec
     schedule = file.schedule
     base_params = to_jsonable(spec.params.model_dump(mode="json", exclude_unset=True))
-    dealer = role_dealer(spec.world_id) if schedule.balance == "roles" else None
-    if schedule.format == "seatings" and schedule.balance == "roles" and dealer is None:
+    deals = (
+        schedule.balance == "roles"
+        and role_deal(spec.world_cls, spec.params, spec.players, file.seed) is not None
+    )
+    if schedule.format == "seatings" and schedule.balance == "roles" and not deals:
         raise ValueError(f"{spec.world_id} has no seat-fixed role deal (validate the spec first)")
     fixed = {f.seat: f for f in schedule.fixed}
     open_seats = [i for i in range(spec.players) if i not in fixed]
@@ -94,8 +97,9 @@ def matches(spec: TournamentSpec) -> list[Match]:
             by_seat = dict(zip(open_seats, names, strict=True))
             seats = tuple(seat_config(i, by_seat.get(i, "")) for i in range(spec.players))
             params, game_roles = dict(base_params), None
-            if dealer is not None:
-                overrides, game_roles = dealer(spec.params, spec.players, seed)
+            dealt = role_deal(spec.world_cls, spec.params, spec.players, seed) if deals else None
+            if dealt is not None:
+                overrides, game_roles = dealt
                 params.update(overrides)
             plan = {
                 "world": spec.world_id,

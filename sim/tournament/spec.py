@@ -34,7 +34,7 @@ from sim.scenario import (
     validate_world_file,
 )
 from sim.settings import EngineSettings
-from sim.tournament.balance import role_dealer
+from sim.tournament.balance import role_deal
 from sim.world import World
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
@@ -260,7 +260,11 @@ def _schedule_problems(
     for fixed in schedule.fixed:
         roles[fixed.seat] = fixed.role or spec.default_role.name
     problems.extend(("schedule", p) for p in spec.role_problems(roles))
-    if schedule.format == "seatings" and schedule.balance == "roles" and role_dealer(spec.id) is None:
+    if (
+        schedule.format == "seatings"
+        and schedule.balance == "roles"
+        and role_deal(world_cls, params, players, file.seed) is None
+    ):
         message = (
             f"{spec.id} deals no roles the tournament can fix by seat; use balance: seats "
             "(every agent in every seat equally often)"

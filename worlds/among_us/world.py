@@ -63,7 +63,7 @@ from sim.types import (
     PlayerId,
     WorldSpec,
 )
-from sim.world import GameRole, WorldBase, check_actions
+from sim.world import GameRole, SeatDeal, WorldBase, check_actions
 from worlds.among_us import meetings, metrics, rules, text
 from worlds.among_us.maps import load_map
 from worlds.among_us.observations import AmongUsPrivate, AmongUsPublic, MeetingView, TaskView
@@ -133,6 +133,15 @@ class AmongUsWorld(WorldBase):
     def run_report(cls, episodes: Sequence[Mapping[str, Any]]) -> dict[str, float]:
         """World-level numbers over a run's episodes (``{"outcome": ..., "metrics": ...}`` each)."""
         return metrics.aggregate(episodes)
+
+    @classmethod
+    def deal_roles_by_seat(cls, params: BaseModel, players: int, seed: int) -> SeatDeal:
+        """Among Us samples the impostors with the episode's RNG; ``impostor_seats`` names their seats
+        instead: the first ``n_impostors`` seats."""
+        assert isinstance(params, AmongUsParams)
+        impostors = params.n_impostors(players)
+        roles = tuple("impostor" if i < impostors else "crewmate" for i in range(players))
+        return SeatDeal({"impostors": impostors, "impostor_seats": list(range(impostors))}, roles)
 
     @classmethod
     def check_players(cls, params: BaseModel, n_players: int) -> str | None:

@@ -49,7 +49,7 @@ from sim.types import (
     PlayerId,
 )
 from sim.types import WorldSpec as Spec
-from sim.world import GameRole, WorldBase, check_actions
+from sim.world import GameRole, SeatDeal, WorldBase, check_actions
 from worlds.avalon import metrics, rules, text
 from worlds.avalon.observations import AvalonPrivate, AvalonPublic
 from worlds.avalon.params import AvalonParams
@@ -133,6 +133,17 @@ class AvalonWorld(WorldBase):
         """Win rate by side, how evil won, assassination accuracy and seat means over a run's episodes
         (``{"outcome": ..., "metrics": ...}`` each)."""
         return metrics.aggregate(episodes)
+
+    @classmethod
+    def deal_roles_by_seat(cls, params: BaseModel, players: int, seed: int) -> SeatDeal:
+        """Avalon shuffles the cards with the episode's RNG; ``seating: fixed`` gives seat i the i-th
+        card of the full role list instead. Fixed seating would also make p0 lead first, so
+        ``first_leader`` comes from the match ``seed`` (unless the params set it): the leader stays random."""
+        assert isinstance(params, AvalonParams)
+        overrides: dict[str, Any] = {"seating": "fixed"}
+        if params.first_leader is None:
+            overrides["first_leader"] = seed % players
+        return SeatDeal(overrides, tuple(str(card.value) for card in deal(params.roles, players)))
 
     @classmethod
     def check_players(cls, params: BaseModel, n_players: int) -> str | None:
