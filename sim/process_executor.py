@@ -1,7 +1,7 @@
 """A process executor: ``workers`` processes, each playing up to ``slots`` matches at once.
 
 Each worker (:mod:`sim.process_worker`) keeps one event loop and one LLM client for its lifetime, so
-LLM waits overlap inside a worker while litellm's CPU cost per call is spread over the processes.
+LLM waits overlap inside a worker while the client's CPU cost per call is spread over the processes.
 The driver sends a job to the least busy worker with a free slot, only when ``admit`` allows it and
 no stop was requested, and hands each record to the handler as soon as its match ends. Only the driver
 writes SQLite: a worker reads the run's response cache (read-only) and the answers it got from a
@@ -31,6 +31,7 @@ from typing import Any
 from sim.engine import Interrupted
 from sim.executor import CANCELLED, CacheEntry, EpisodeHandler, hand_back
 from sim.jobs import EpisodeJob
+from sim.llm import direct
 from sim.llm.cache import ResponseCache
 from sim.process_worker import Result, serve
 from sim.records import EpisodeRecord, EpisodeRecorder
@@ -79,7 +80,7 @@ class ProcessExecutor:
         self.admit = admit
         self.model_caps = {m: math.ceil(cap / workers) for m, cap in (model_caps or {}).items()}
         self._pool: list[_Worker] = []
-        self._llm = False
+        self._llm = self._litellm = False
 
     def in_flight(self) -> dict[int, list[EpisodeJob]]:
         """The jobs each live worker is playing now, by worker pid."""
@@ -91,6 +92,7 @@ class ProcessExecutor:
         inbox: asyncio.Queue[_Message] = asyncio.Queue()
         closing = threading.Event()
         self._llm = any(_uses_llm(job) for job in jobs)
+        self._litellm = any(_takes_litellm(job) for job in jobs)
         self._pool = [self._start() for _ in range(self.workers)]
         reader = threading.Thread(
             target=self._read, args=(loop, inbox, closing), name="process-executor-reader", daemon=True
@@ -133,8 +135,14 @@ class ProcessExecutor:
 
     def _start(self) -> _Worker:
         context = multiprocessing.get_context("forkserver")
-        # workers fork from a server that has the player (and litellm, when a seat needs it) loaded
-        context.set_forkserver_preload(["sim.play", *(["sim.llm.preload"] if self._llm else [])])
+        # workers fork from a server that has the player and the HTTP client loaded (and litellm, when
+        # a seat's model is called through it: the direct path never imports it)
+        preload = [
+            "sim.play",
+            *(["aiohttp"] if self._llm else []),
+            *(["sim.llm.preload"] if self._litellm else []),
+        ]
+        context.set_forkserver_preload(preload)
         jobs_out, jobs_in = context.Pipe(duplex=False)
         results_out, results_in = context.Pipe(duplex=False)
         process = context.Process(
@@ -215,6 +223,11 @@ class ProcessExecutor:
 def _uses_llm(job: EpisodeJob) -> bool:
     """Whether a seat of ``job`` is configured with a model (an LLM agent)."""
     return any("model" in seat.config for seat in job.seats)
+
+
+def _takes_litellm(job: EpisodeJob) -> bool:
+    """Whether a seat of ``job`` has a model called through litellm (the direct path needs no import)."""
+    return any(direct.takes_litellm(seat.config) for seat in job.seats)
 
 
 def _drain(results: Connection) -> tuple[list[Result], bool]:

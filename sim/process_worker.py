@@ -17,13 +17,11 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+from sim.executor import CacheEntry
 from sim.jobs import EpisodeJob
 from sim.llm.cache import CachedAnswer, ResponseCache
 from sim.play import failure_text, play_job
 from sim.records import EpisodeRecord, EpisodeRecorder, record_llm_call
-
-#: A new cache entry made in a worker: (key, model, answer).
-CacheEntry = tuple[str, str, CachedAnswer]
 
 #: What a worker sends back per match: (the job's key, its record, new cache entries).
 Result = tuple[int, EpisodeRecord, list[CacheEntry]]

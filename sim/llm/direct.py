@@ -95,6 +95,24 @@ def applies(client: str, model: str, api_base: str | None, extra: dict[str, Any]
     return client != "litellm" and eligible(model, api_base, extra) is None
 
 
+def takes_litellm(config: Any) -> bool:
+    """Whether any model in a seat's config as written (a mapping holding ``model`` settings, at any
+    depth) is called through litellm; settings that do not validate count as litellm's."""
+    if isinstance(config, Mapping):
+        if isinstance(config.get("model"), str):
+            from sim.llm.settings import ModelSettings
+
+            try:
+                settings = ModelSettings.model_validate(dict(config))
+            except ValueError:
+                return True
+            return not applies(settings.client, settings.model, settings.api_base, settings.extra)
+        return any(takes_litellm(value) for value in config.values())
+    if isinstance(config, list | tuple):
+        return any(takes_litellm(item) for item in config)
+    return False
+
+
 class DirectHTTP:
     """Sends ``litellm.acompletion``-style keyword arguments to an OpenAI-compatible server."""
 

@@ -298,3 +298,18 @@ def test_error_bodies_give_the_providers_message() -> None:
     assert direct._error_message(json.dumps({"error": {"message": "bad", "type": "x"}})) == "bad"
     assert direct._error_message(json.dumps({"detail": "vLLM says no"})) == "vLLM says no"
     assert direct._error_message("<html>502 Bad Gateway</html>") == "<html>502 Bad Gateway</html>"
+
+
+@pytest.mark.parametrize(
+    ("config", "takes"),
+    [
+        ({"model": {"model": "openai/stub", "api_base": "http://x/v1"}, "prompt": "akata"}, False),
+        ({"model": {"model": "openai/stub", "api_base": "http://x/v1", "client": "litellm"}}, True),
+        ({"model": {"model": "ollama_chat/stub", "api_base": "http://x"}}, True),
+        ({"stage_models": {"belief": {"model": "anthropic/claude"}}, "model": {"model": "openai/s"}}, True),
+        ({"model": {"model": "openai/stub", "api_base": "http://x/v1", "temperature": 9}}, True),  # invalid
+        ({"strategy": "tit_for_tat"}, False),
+    ],
+)
+def test_takes_litellm_finds_every_model_of_a_seat_config(config: dict[str, Any], takes: bool) -> None:
+    assert direct.takes_litellm(config) is takes
