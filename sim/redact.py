@@ -7,6 +7,7 @@ credentials in URLs.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -51,6 +52,11 @@ _QUERY = re.compile(r"(?P<head>[?&](?P<name>[^=&#\s]+)=)(?P<value>[^&#\s]+)")
 _KEY_SHAPES = re.compile(r"\b(?:sk-[A-Za-z0-9_-]{16,}|AIza[0-9A-Za-z_-]{30,})")
 
 
+#: Text without any of these holds nothing :func:`redact_text` masks (one scan instead of four).
+_SUSPECT = re.compile(r"://|[?&][^=&#\s]+=|sk-|aiza|bearer|basic|token", re.I)
+
+
+@functools.lru_cache(maxsize=4096)
 def is_secret_key(key: str) -> bool:
     """Whether values under ``key`` are secrets."""
     if key in NOT_SECRET:
@@ -87,6 +93,8 @@ def _masked(item: Any) -> Any:
 def redact_text(text: str) -> str:
     """``text`` with URL credentials (``scheme://user:pass@``), secret-like URL query parameters
     (``?api_key=…``), bearer tokens and well-known API key shapes (``sk-…``) masked."""
+    if not _SUSPECT.search(text):
+        return text
     text = _URL_CREDENTIALS.sub(lambda m: f"{m['scheme']}{MASK}@", text)
     text = _QUERY.sub(lambda m: f"{m['head']}{MASK}" if is_secret_key(m["name"]) else m[0], text)
     text = _KEY_SHAPES.sub(MASK, text)

@@ -18,6 +18,8 @@ from types import ModuleType
 
 import pytest
 import sim_cli
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sim.llm.testserver import TestServer
 
@@ -238,3 +240,33 @@ def test_redact_keeps_what_is_not_secret() -> None:
         "system": "Use a basic strategy; every token counts. Bearer bonds are fine.",
     }
     assert redact(config) == config
+
+
+_FRAGMENTS = [
+    "https://user:pa55word@example.com/v1",
+    "?api_key=abc123",
+    "&page=2",
+    "sk-abcdefghijklmnop1234",
+    "AIza0123456789ABCDEFGHIJ0123456789xyz",
+    "Bearer abcdefghijkl1234",
+    "basic strategy",
+    "token budget",
+    "Q: Which option?\nA: Option",
+]
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS) | st.text(max_size=8), max_size=12))
+def test_the_quick_check_never_skips_text_the_full_masking_would_change(parts: list[str]) -> None:
+    """redact_text skips text its one-scan check finds clean: that must mean nothing would be masked."""
+    from sim import redact as module
+
+    text = "".join(parts)
+    full = text
+    for pattern, replace in (
+        (module._URL_CREDENTIALS, lambda m: f"{m['scheme']}{module.MASK}@"),
+        (module._QUERY, lambda m: f"{m['head']}{module.MASK}" if module.is_secret_key(m["name"]) else m[0]),
+        (module._KEY_SHAPES, lambda m: module.MASK),
+        (module._BEARER, lambda m: f"{m['kind']}{module.MASK}"),
+    ):
+        full = pattern.sub(replace, full)
+    assert module.redact_text(text) == full
