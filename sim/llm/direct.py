@@ -267,12 +267,17 @@ def _error_message(text: str) -> str:
 
 
 def _unreadable(raw: bytes, exc: Exception) -> str:
-    """Why an answer could not be read, worded as litellm words it (the json module's message)."""
+    """Why an answer could not be read: the json module's message for invalid JSON (as litellm words
+    it), the server's own error message in a 200 answer, else what is missing and the answer's start."""
     try:
         json.loads(raw)
     except ValueError as stdlib:
         return str(stdlib)
-    return str(exc)
+    text = raw.decode("utf-8", "replace")
+    message = _error_message(text)
+    if message != text:
+        return message
+    return f"no answer text in the response ({type(exc).__name__}: {exc}): {text[:300]}"
 
 
 def _json_or_none(text: str) -> Any:

@@ -313,3 +313,12 @@ def test_error_bodies_give_the_providers_message() -> None:
 )
 def test_takes_litellm_finds_every_model_of_a_seat_config(config: dict[str, Any], takes: bool) -> None:
     assert direct.takes_litellm(config) is takes
+
+
+def test_a_200_answer_without_choices_names_the_servers_error() -> None:
+    for raw, expected in (
+        (b'{"error": {"message": "model is loading"}}', "model is loading"),
+        (b'{"object": "list"}', 'no answer text in the response (KeyError: \'choices\'): {"object": "list"}'),
+        (b'{"choices": [', "Expecting value: line 1 column 14 (char 13)"),
+    ):
+        assert direct._unreadable(raw, KeyError("choices")) == expected
