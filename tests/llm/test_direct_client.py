@@ -322,3 +322,18 @@ def test_a_200_answer_without_choices_names_the_servers_error() -> None:
         (b'{"choices": [', "Expecting value: line 1 column 14 (char 13)"),
     ):
         assert direct._unreadable(raw, KeyError("choices")) == expected
+
+
+def test_the_proxy_comes_from_the_environment_once_per_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    direct._proxy.cache_clear()
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("http_proxy", "proxy.internal:3128")
+    monkeypatch.setenv("no_proxy", "localhost,127.0.0.1")
+    try:
+        assert direct._proxy_for("http://gpu-box:8000/v1/chat/completions") == "http://proxy.internal:3128"
+        assert direct._proxy_for("http://127.0.0.1:8000/v1/chat/completions") is None
+        assert direct._proxy_for("https://gpu-box/v1/chat/completions") is None  # no https_proxy
+    finally:
+        direct._proxy.cache_clear()
