@@ -59,8 +59,11 @@ class EpisodeModel(mesa.Model):
 
     def advance(self) -> None:
         """One turn has been played: count it (Mesa's ``steps``) and collect metrics when due."""
-        self.steps += 1
-        self._collect()
+        steps = self.steps = self.steps + 1
+        every = self.metrics_every
+        if every and steps % every == 0:  # ``_collect``, inlined: this runs every turn
+            self._turns.append(steps)
+            self._metrics.append(self.world.turn_metrics())
 
     def _collect(self) -> None:
         if self.metrics_every and self.steps % self.metrics_every == 0:
@@ -73,8 +76,10 @@ class EpisodeModel(mesa.Model):
         for turn, per_seat in zip(self._turns, self._metrics, strict=True):
             for player, metrics in per_seat.items():
                 for name, value in metrics.items():
-                    turns, values = series.setdefault((player, name), ([], []))
-                    turns.append(turn)
-                    values.append(value)
+                    entry = series.get((player, name))
+                    if entry is None:
+                        entry = series[player, name] = ([], [])
+                    entry[0].append(turn)
+                    entry[1].append(value)
         for (player, name), (turns, values) in series.items():
             yield player, name, turns, values

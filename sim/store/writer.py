@@ -471,9 +471,9 @@ class StoreWriter:
         """Buffer events as rows of plain strings and numbers; ``seq`` continues the episode's sequence."""
         seq = self._seq[episode_id]
         append = self._events.append
-        for e in events:
-            visible = _ALL_JSON if e.visible_to == "all" else dumps(e.visible_to)
-            append((episode_id, seq, e.turn, str(e.phase), e.kind, e.actor, visible, dumps(e.payload)))
+        for turn, phase, kind, payload, actor, visible_to in events:  # Event's fields, unpacked at once
+            visible = _ALL_JSON if visible_to == "all" else dumps(visible_to)
+            append((episode_id, seq, turn, str(phase), kind, actor, visible, dumps(payload)))
             seq += 1
         self._seq[episode_id] = seq
         if len(self._events) >= self.flush_rows or time.monotonic() - self._last_commit >= self.flush_seconds:
