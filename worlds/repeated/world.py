@@ -243,7 +243,9 @@ class RepeatedGameWorld(WorldBase):
 
     def observe(self, player: PlayerId) -> Observation:
         """The seat's view: its own payoffs, the round (``turn``), and the played history."""
-        seat = self._seat(player)
+        seat = self._seats.get(player)
+        if seat is None:
+            seat = self._seat(player)  # raises KeyError
         cached = self._observations[seat]
         if cached is not None:  # observations are immutable: the same one serves until the next step
             return cached
