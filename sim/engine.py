@@ -152,7 +152,8 @@ async def play_episode(
     asked: dict[tuple[PlayerId, ...], int] = {}  # how many turns each group of seats was asked
     # The loop runs once a turn: bound methods are looked up once, and ``notes`` is replaced only
     # after it was emitted (most turns add none).
-    to_act, step, emit, advance, max_turns = world.to_act, world.step, sink.emit, model.advance, spec.max_turns
+    to_act, step, emit, advance = world.to_act, world.step, sink.emit, model.advance
+    max_turns = spec.max_turns
     notes: list[Event] = []
     while True:
         actors = to_act()

@@ -59,11 +59,8 @@ class EpisodeModel(mesa.Model):
 
     def advance(self) -> None:
         """One turn has been played: count it (Mesa's ``steps``) and collect metrics when due."""
-        steps = self.steps = self.steps + 1
-        every = self.metrics_every
-        if every and steps % every == 0:  # ``_collect``, inlined: this runs every turn
-            self._turns.append(steps)
-            self._metrics.append(self.world.turn_metrics())
+        self.steps += 1
+        self._collect()
 
     def _collect(self) -> None:
         if self.metrics_every and self.steps % self.metrics_every == 0:

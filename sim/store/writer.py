@@ -32,8 +32,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from sim.redact import redact, redact_text
 from sim.store import writer_process
-from sim.store.sender import Sender
 from sim.store.models import Base
+from sim.store.sender import Sender
 from sim.types import Event, PlayerId, dumps
 
 # Every statement below is compiled once, here, from the models' tables (``Base.metadata``) to SQLite
