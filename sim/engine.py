@@ -150,34 +150,39 @@ async def play_episode(
     turns = 0
     truncated = False
     asked: dict[tuple[PlayerId, ...], int] = {}  # how many turns each group of seats was asked
+    # The loop runs once a turn: bound methods are looked up once, and ``notes`` is replaced only
+    # after it was emitted (most turns add none).
+    to_act, step, emit, advance = world.to_act, world.step, sink.emit, model.advance
+    max_turns = spec.max_turns
+    notes: list[Event] = []
     while True:
-        actors = world.to_act()
+        actors = to_act()
         if not actors:
             break
-        if turns >= spec.max_turns:
+        if turns >= max_turns:
             truncated = True
             break
         if stop is not None and stop.is_set():
             raise Interrupted(f"stop requested at turn {turns}")
-        notes: list[Event] = []
         if all_inline:
             actions = _collect_inline(world, actors, agents, inline, plain, settings, notes)
         else:
             actions = await _collect(world, actors, agents, settings, notes)
         try:
-            events = world.step(actions)
+            events = step(actions)
         except IllegalActionError as exc:
             events = await _repair(world, actions, agents, settings, exc, notes)
         if notes:
-            sink.emit(notes)
+            emit(notes)
             for note in notes:
                 if note.kind == "invalid" and note.actor is not None:
                     model.seats[note.actor].invalid_actions += 1
-        sink.emit(events)
+            notes = []
+        emit(events)
         asked[actors] = asked.get(actors, 0) + 1  # one dict update a turn; per seat after the loop
         turns += 1
         sink.turns = turns
-        model.advance()
+        advance()
     outcome = world.outcome()
     if truncated:
         outcome = outcome.with_details(truncated=True)

@@ -73,8 +73,10 @@ class EpisodeModel(mesa.Model):
         for turn, per_seat in zip(self._turns, self._metrics, strict=True):
             for player, metrics in per_seat.items():
                 for name, value in metrics.items():
-                    turns, values = series.setdefault((player, name), ([], []))
-                    turns.append(turn)
-                    values.append(value)
+                    entry = series.get((player, name))
+                    if entry is None:
+                        entry = series[player, name] = ([], [])
+                    entry[0].append(turn)
+                    entry[1].append(value)
         for (player, name), (turns, values) in series.items():
             yield player, name, turns, values

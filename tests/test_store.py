@@ -8,8 +8,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -22,6 +24,21 @@ from sim.store.reader import TABLES, StoreReader
 
 ROOT = Path(__file__).parent.parent
 SIM = Path(sys.executable).parent / "sim"
+
+
+def writer_with_episode(db: Path, **options: Any) -> tuple[Any, int]:
+    """A store writer (``options``: its flush settings) with one run and one running episode; its id."""
+    from sim.store.writer import StoreWriter
+
+    writer = StoreWriter(open_engine(db), **options)
+    run_id = writer.begin_run(name="w", path=None, scenario={}, world_id="x", seed=0, version="t")
+    (episode_id,) = writer.reserve_episodes(
+        run_id, [{"index": 0, "matchup": "m", "world_id": "x", "params": {}, "seed": 1}]
+    )
+    writer.begin_episode(
+        run_id=run_id, index=0, matchup="m", world_id="x", params={}, seed=1, seats=[], episode_id=episode_id
+    )
+    return writer, episode_id
 
 
 def _run(tmp_path: Path, *extra: str) -> Path:
@@ -192,17 +209,10 @@ def test_export_of_a_missing_store_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_a_failed_write_is_reported_and_nothing_of_its_batch_is_kept(tmp_path: Path) -> None:
-    from sim.store.writer import StoreWriter, WriterError
+    from sim.store.writer import WriterError
     from sim.types import Event
 
-    writer = StoreWriter(open_engine(tmp_path / "w.db"))
-    run_id = writer.begin_run(name="w", path=None, scenario={}, world_id="x", seed=0, version="t")
-    (episode_id,) = writer.reserve_episodes(
-        run_id, [{"index": 0, "matchup": "m", "world_id": "x", "params": {}, "seed": 1}]
-    )
-    writer.begin_episode(
-        run_id=run_id, index=0, matchup="m", world_id="x", params={}, seed=1, seats=[], episode_id=episode_id
-    )
+    writer, episode_id = writer_with_episode(tmp_path / "w.db")
     writer.add_events(episode_id, [Event(1, "p", "ok", {"a": 1})])
     writer.sync()
     writer._seq[999] = 0  # an episode that does not exist: the foreign key rejects its events
@@ -218,17 +228,9 @@ def test_a_failed_write_is_reported_and_nothing_of_its_batch_is_kept(tmp_path: P
 
 
 def test_the_writer_process_rolls_back_what_a_dead_engine_did_not_commit(tmp_path: Path) -> None:
-    from sim.store.writer import StoreWriter
     from sim.types import Event
 
-    writer = StoreWriter(open_engine(tmp_path / "d.db"), flush_rows=10**9, flush_seconds=10**9)
-    run_id = writer.begin_run(name="d", path=None, scenario={}, world_id="x", seed=0, version="t")
-    (episode_id,) = writer.reserve_episodes(
-        run_id, [{"index": 0, "matchup": "m", "world_id": "x", "params": {}, "seed": 1}]
-    )
-    writer.begin_episode(
-        run_id=run_id, index=0, matchup="m", world_id="x", params={}, seed=1, seats=[], episode_id=episode_id
-    )
+    writer, episode_id = writer_with_episode(tmp_path / "d.db", flush_rows=10**9, flush_seconds=10**9)
     writer.add_events(episode_id, [Event(1, "p", "committed", {})])
     writer.sync()
     writer.add_events(episode_id, [Event(2, "p", "uncommitted", {})])
@@ -239,3 +241,32 @@ def test_the_writer_process_rolls_back_what_a_dead_engine_did_not_commit(tmp_pat
     assert process.wait(timeout=10) == 0
     with sqlite3.connect(tmp_path / "d.db") as conn:
         assert conn.execute("SELECT kind FROM events").fetchall() == [("committed",)]
+
+
+def test_a_commit_returns_while_the_writer_process_is_busy_and_every_row_lands(tmp_path: Path) -> None:
+    """Batches reach the writer process from a thread: play never waits on its pipe."""
+    from sim.types import Event
+
+    writer, episode_id = writer_with_episode(tmp_path / "s.db", flush_rows=10**9, flush_seconds=10**9)
+    writer.sync()
+    assert writer._process is not None
+    pid = writer._process.pid
+    os.kill(pid, signal.SIGSTOP)  # a writer process that reads nothing for now (busy, or descheduled)
+    try:
+        events = [Event(t, "play", "round", {"round": t, "text": "x" * 100}) for t in range(20_000)]
+        writer.add_events(episode_id, events)  # megabytes: far more than a pipe holds
+        done = threading.Event()
+
+        def commit() -> None:
+            writer.commit()
+            done.set()
+
+        threading.Thread(target=commit, daemon=True).start()
+        assert done.wait(10), "commit blocked on the writer process's pipe"
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    started = time.monotonic()
+    writer.close()
+    assert time.monotonic() - started < 60
+    with sqlite3.connect(tmp_path / "s.db") as conn:
+        assert conn.execute("SELECT count(*), max(turn) FROM events").fetchone() == (20_000, 19_999)

@@ -25,10 +25,17 @@ class Strategy(ScriptedAgent):
     """Base of repeated-game strategies: subclasses return 0 (C) or 1 (D) from the history."""
 
     worlds: ClassVar[tuple[str, ...] | None] = (WORLD_ID,)
+    #: The options the cached actions were made for, and the two actions (immutable, so reusable).
+    _options: tuple[str, ...] = ()
+    _actions: tuple[Action, Action]
 
     def decide(self, observation: Observation) -> Action:
         """Map the strategy's option index to its label."""
-        return Action(_CHOICE, observation.public.options[self.choose(observation.history, observation)])
+        options = observation.public.options
+        if options is not self._options:
+            self._options = options
+            self._actions = (Action(_CHOICE, options[0]), Action(_CHOICE, options[1]))
+        return self._actions[self.choose(observation.history, observation)]
 
     def choose(self, history: Sequence[RoundRecord], observation: Observation) -> int:
         """0 to cooperate, 1 to defect."""
@@ -134,14 +141,20 @@ class WinStayLoseShift(Strategy):
     A payoff is high when it is one of the two best of the seat's four payoffs (T or R in a PD).
     """
 
+    _public: object = None  # the public view the threshold ``_win`` was computed for
+    _win: float
+
     def choose(self, history, observation) -> int:  # type: ignore[no-untyped-def]
         """Stay after a win, shift after a loss."""
         if not history:
             return 0
         last = history[-1]
-        payoffs = sorted((o["own_points"] for o in observation.public["outcomes"]), reverse=True)
+        public = observation.public
+        if public is not self._public:  # the win threshold, once per stage game
+            self._public = public
+            self._win = sorted((o.own_points for o in public.outcomes), reverse=True)[1]
         own = int(self._is_d(observation, last.own))
-        return own if last.own_points >= payoffs[1] else 1 - own
+        return own if last.own_points >= self._win else 1 - own
 
 
 class GenerousConfig(AgentConfig):

@@ -33,6 +33,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from sim.redact import redact, redact_text
 from sim.store import writer_process
 from sim.store.models import Base
+from sim.store.sender import Sender
 from sim.types import Event, PlayerId, dumps
 
 # Every statement below is compiled once, here, from the models' tables (``Base.metadata``) to SQLite
@@ -264,6 +265,7 @@ class StoreWriter:
         self._seq: dict[int, int] = {}
         self._last_commit = time.monotonic()
         self._process: subprocess.Popen[bytes] | None = None
+        self._sender: Sender | None = None  # writes the process's input from a thread
         self.failure: WriterError | None = None  # set once the writer process failed or died
 
     # runs and reservations (written by this process, before the writer process starts) ---------
@@ -469,9 +471,9 @@ class StoreWriter:
         """Buffer events as rows of plain strings and numbers; ``seq`` continues the episode's sequence."""
         seq = self._seq[episode_id]
         append = self._events.append
-        for e in events:
-            visible = _ALL_JSON if e.visible_to == "all" else dumps(e.visible_to)
-            append((episode_id, seq, e.turn, str(e.phase), e.kind, e.actor, visible, dumps(e.payload)))
+        for turn, phase, kind, payload, actor, visible_to in events:  # Event's fields, unpacked at once
+            visible = _ALL_JSON if visible_to == "all" else dumps(visible_to)
+            append((episode_id, seq, turn, str(phase), kind, actor, visible, dumps(payload)))
             seq += 1
         self._seq[episode_id] = seq
         if len(self._events) >= self.flush_rows or time.monotonic() - self._last_commit >= self.flush_seconds:
@@ -554,11 +556,13 @@ class StoreWriter:
     def close(self) -> None:
         """Write and commit what is buffered and stop the writer process; raise if it failed."""
         self.commit()
-        if self._process is not None:
+        if self._process is not None and self._sender is not None:
             process, self._process = self._process, None
+            sender, self._sender = self._sender, None
             try:
-                self._request(("close",), process)
+                self._request(("close",), process, sender)
             finally:
+                sender.stop()
                 assert process.stdin is not None
                 with contextlib.suppress(BrokenPipeError):  # a dead writer: its unflushed bytes are moot
                     process.stdin.close()
@@ -587,8 +591,8 @@ class StoreWriter:
         self._updates, self._queued_rows = [], 0
         self._send(("batch", statements, commit))
 
-    def _writer(self) -> subprocess.Popen[bytes]:
-        if self._process is None:
+    def _writer(self) -> tuple[subprocess.Popen[bytes], Sender]:
+        if self._process is None or self._sender is None:
             database = self.engine.url.database
             assert database is not None
             self._process = subprocess.Popen(
@@ -596,21 +600,38 @@ class StoreWriter:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
             )
-        return self._process
+            self._sender = Sender(self._process.stdin)  # type: ignore[arg-type]
+        return self._process, self._sender
 
-    def _send(self, message: tuple[Any, ...], process: subprocess.Popen[bytes] | None = None) -> None:
-        process = process or self._writer()
-        assert process.stdin is not None
+    def _send(
+        self,
+        message: tuple[Any, ...],
+        process: subprocess.Popen[bytes] | None = None,
+        sender: Sender | None = None,
+        *,
+        drain: bool = False,
+    ) -> None:
+        """Queue ``message`` for the writer process (``drain``: and wait until it is written)."""
+        if process is None or sender is None:
+            process, sender = self._writer()
         try:
-            writer_process.send(process.stdin, message)  # type: ignore[arg-type]
+            sender.put(message)
+            if drain:
+                sender.drain()
         except BrokenPipeError:
             raise self._failed(
                 f"the writer process of {self.engine.url.database} has stopped", process
             ) from None
 
-    def _request(self, message: tuple[Any, ...], process: subprocess.Popen[bytes] | None = None) -> None:
-        process = process or self._writer()
-        self._send(message, process)
+    def _request(
+        self,
+        message: tuple[Any, ...],
+        process: subprocess.Popen[bytes] | None = None,
+        sender: Sender | None = None,
+    ) -> None:
+        if process is None or sender is None:
+            process, sender = self._writer()
+        self._send(message, process, sender, drain=True)
         assert process.stdout is not None
         answer = writer_process.receive(process.stdout)  # type: ignore[arg-type]
         if answer is None or answer[0] != "ok":

@@ -17,6 +17,7 @@ ends the writer.
 
 from __future__ import annotations
 
+import io
 import pickle
 import signal
 import sqlite3
@@ -27,9 +28,21 @@ PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_ti
 
 
 def send(stream: BinaryIO, message: tuple[Any, ...]) -> None:
-    """Write one length-prefixed pickle."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-    stream.write(len(data).to_bytes(8, "big") + data)
+    """Write one length-prefixed pickle.
+
+    Pickled in ``fast`` mode (no memo: several times quicker on a batch of row tuples, whose strings
+    are rarely the same object twice); messages hold no object that refers to itself.
+    """
+    buffer = io.BytesIO()
+    buffer.write(bytes(8))  # the length, filled in below
+    pickler = pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.fast = True
+    pickler.dump(message)
+    size = buffer.tell() - 8
+    buffer.seek(0)
+    buffer.write(size.to_bytes(8, "big"))
+    with buffer.getbuffer() as data:
+        stream.write(data)
     stream.flush()
 
 

@@ -27,6 +27,7 @@ from typing import Any, ClassVar, NamedTuple
 from pydantic import BaseModel
 
 from sim.types import (
+    ALL,
     Action,
     ActionKind,
     ActionSpec,
@@ -88,6 +89,11 @@ class RepeatedPrivate(View):
 
 _EMPTY = RepeatedPrivate()
 
+# Hot path (each seat, each round): named tuples built with ``tuple.__new__`` skip their Python-level
+# ``__new__`` (several times cheaper); the field orders are checked here, once.
+_new = tuple.__new__
+_CHOICE = ActionKind.CHOICE
+
 
 class RoundRecord(NamedTuple):
     """One past round from a seat's own perspective."""
@@ -97,6 +103,11 @@ class RoundRecord(NamedTuple):
     other: str
     own_points: float
     other_points: float
+
+
+assert RoundRecord._fields == ("round", "own", "other", "own_points", "other_points")
+assert Observation._fields[-2:] == ("text", "feedback") and len(Observation._fields) == 9
+assert Event._fields == ("turn", "phase", "kind", "payload", "actor", "visible_to")
 
 
 class RepeatedGameWorld(WorldBase):
@@ -232,18 +243,26 @@ class RepeatedGameWorld(WorldBase):
 
     def observe(self, player: PlayerId) -> Observation:
         """The seat's view: its own payoffs, the round (``turn``), and the played history."""
-        seat = self._seat(player)
+        seat = self._seats.get(player)
+        if seat is None:
+            seat = self._seat(player)  # raises KeyError
         cached = self._observations[seat]
         if cached is not None:  # observations are immutable: the same one serves until the next step
             return cached
-        obs = self._observations[seat] = Observation(
-            player,
-            self.round,
-            PHASE,
-            self._public[seat],
-            self._private[seat],
-            HistoryView(self.histories[seat]),
-            None if self.over else self._legal,
+        history = self.histories[seat]
+        obs = self._observations[seat] = _new(
+            Observation,
+            (
+                player,
+                self.round,
+                PHASE,
+                self._public[seat],
+                self._private[seat],
+                HistoryView(history, len(history)),
+                None if self.over else self._legal,
+                "",
+                None,
+            ),
         )
         return obs
 
@@ -259,26 +278,36 @@ class RepeatedGameWorld(WorldBase):
         a0, a1 = actions.get(p0), actions.get(p1)
         if a0 is None or a1 is None or len(actions) != 2:
             raise IllegalActionError(p0 if a0 is None else p1, "both seats must act each round")
-        i = self._choice_index(p0, a0)
-        j = self._choice_index(p1, a1)
+        index = self._index
+        i = index.get(a0.value) if type(a0) is Action and a0.kind is _CHOICE else None
+        if i is None:
+            i = self._choice_index(p0, a0)
+        j = index.get(a1.value) if type(a1) is Action and a1.kind is _CHOICE else None
+        if j is None:
+            j = self._choice_index(p1, a1)
         r = self.round
         events: list[Event] = []
         if self._noise:
             i, j = self._apply_noise(r, i, j, events)
+            self.moves.append((i, j))
         else:
-            self.intended.append((i, j))
-        self.moves.append((i, j))
-        self._observations = [None, None]
+            played = (i, j)
+            self.intended.append(played)
+            self.moves.append(played)
+        observations = self._observations
+        observations[0] = observations[1] = None
         pay0 = self._payoff[0][i][j]
         pay1 = self._payoff[1][j][i]
-        self.scores[0] += pay0
-        self.scores[1] += pay1
-        la, lb = self._labels[i], self._labels[j]
-        self.histories[0].append(RoundRecord(r, la, lb, pay0, pay1))
-        self.histories[1].append(RoundRecord(r, lb, la, pay1, pay0))
-        events.append(
-            Event(r, PHASE, "round", {"round": r, "moves": {p0: la, p1: lb}, "payoffs": {p0: pay0, p1: pay1}})
-        )
+        scores = self.scores
+        scores[0] += pay0
+        scores[1] += pay1
+        labels = self._labels
+        la, lb = labels[i], labels[j]
+        histories = self.histories
+        histories[0].append(_new(RoundRecord, (r, la, lb, pay0, pay1)))
+        histories[1].append(_new(RoundRecord, (r, lb, la, pay1, pay0)))
+        payload = {"round": r, "moves": {p0: la, p1: lb}, "payoffs": {p0: pay0, p1: pay1}}
+        events.append(_new(Event, (r, PHASE, "round", payload, None, ALL)))
         if self._stop_probability is not None:
             self.over = r >= self._round_cap or self.rng.random() < self._stop_probability
         else:
