@@ -450,7 +450,8 @@ class LLMClient:
 
         def transient(exc: BaseException) -> bool:
             return (
-                isinstance(exc, _retryable(litellm))
+                "litellm" in sys.modules  # its errors imply it is loaded: a cancellation never imports it
+                and isinstance(exc, _retryable(litellm))
                 and call.fallback is None
                 and not structured.refused_request(litellm, exc)
             )
