@@ -72,15 +72,16 @@ def plays(monkeypatch: pytest.MonkeyPatch) -> list[EpisodeJob]:
     return played
 
 
-def dump(db: Path) -> dict[str, list[tuple[Any, ...]]]:
-    """Every table's rows sorted, without time columns (nor the file's path and ``replay`` key)."""
+def dump(db: Path, volatile: frozenset[str] = frozenset()) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table's rows sorted, without time columns (nor the file's path and ``replay`` key) and
+    the ``volatile`` ones."""
     conn = sqlite3.connect(db)
     try:
         tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         out: dict[str, list[tuple[Any, ...]]] = {}
         for table in tables:
             columns = [r[1] for r in conn.execute(f'PRAGMA table_info("{table}")')]
-            kept = [c for c in columns if c not in _VOLATILE and not c.endswith("_at")]
+            kept = [c for c in columns if c not in _VOLATILE | volatile and not c.endswith("_at")]
             rows = conn.execute(f'SELECT {", ".join(f"[{c}]" for c in kept)} FROM "{table}"').fetchall()
             if table == "runs":
                 rows = [_without_replay_key(dict(zip(kept, row, strict=True))) for row in rows]
@@ -163,16 +164,17 @@ def test_resume_after_a_stop_mid_run_stores_every_match_exactly_once(
     path = write(tmp_path, bots(concurrency={"matches": 2}))
     stored: list[int] = []
 
-    def stop_after_four(job: EpisodeJob, result: Any) -> None:
+    def stop_among_the_replicas(job: EpisodeJob, result: Any) -> None:
         stored.append(job.index)
-        if len(stored) == 4:
+        if len(stored) == 12:  # the 10 leaders and 2 replicas
             os.kill(os.getpid(), signal.SIGINT)
 
     with pytest.raises(RunInterrupted):
-        run_tournament(path, db, on_episode=stop_after_four)
+        run_tournament(path, db, on_episode=stop_among_the_replicas)
     first = stored_matches(db)
-    assert 4 <= sum(m["status"] == "complete" for m in first.values()) < 30
+    assert sum(m["status"] == "complete" for m in first.values()) == 12 and len(plays) == 10
     run_tournament(path, db, resume=True)
+    assert len(plays) == 20  # one more play for each group with matches left
     resumed = stored_matches(db)
     with sqlite3.connect(db) as conn:
         assert conn.execute('SELECT count(*), count(DISTINCT "index") FROM episodes').fetchone() == (30, 30)
@@ -321,3 +323,17 @@ def test_replayable_worlds_store_the_same_rows_for_any_seed() -> None:
             ]
             assert events[0] == events[1], (name, params)
     assert replayable >= 2  # the repeated world's fixed-horizon examples
+
+
+@pytest.mark.slow
+def test_the_process_backend_replays_the_same_rows(tmp_path: Path) -> None:
+    """Leaders played in worker processes come back unstreamed: their copies store the same rows."""
+    path = write(tmp_path, bots(concurrency={"matches": 2}))
+    run_tournament(path, tmp_path / "process.db", backend="process")
+    run_tournament(
+        write(tmp_path, bots(replay=False, concurrency={"matches": 2}), "off.yaml"), tmp_path / "local.db"
+    )
+    rowids = frozenset({"id"})  # rows are written in the order matches end, which differs
+    ours, theirs = dump(tmp_path / "process.db", rowids), dump(tmp_path / "local.db", rowids)
+    for table in ours:
+        assert ours[table] == theirs[table], table
