@@ -32,7 +32,7 @@ from sim.tournament.run import run_tournament
 from sim.tournament.schedule import matches
 from sim.tournament.spec import load_tournament
 from sim.types import Action, Observation
-from tests.tournament.helpers import write
+from tests.tournament.helpers import repeated, write
 from tests.tournament.run_helpers import stored_matches
 from worlds.repeated.world import RepeatedGameWorld
 
@@ -41,22 +41,17 @@ REPEATED = RepeatedGameWorld.spec.id
 _VOLATILE = {"pid", "heartbeat_at", "started_at", "finished_at", "created_at", "updated_at"}
 
 
+BOTS = {
+    "tft": {"agent": "tit_for_tat"},
+    "wsls": {"agent": "win_stay_lose_shift"},
+    "alt": {"agent": "alternator", "config": {"start": "D"}},
+    "grudger": {"agent": "grudger"},
+}
+
+
 def bots(**extra: Any) -> dict[str, Any]:
     """A round robin of deterministic strategies with self-play and repetitions."""
-    data: dict[str, Any] = {
-        "name": "bots",
-        "world": "matrix/repeated-v1",
-        "params": {"rounds": 12},
-        "pool": {
-            "tft": {"agent": "tit_for_tat"},
-            "wsls": {"agent": "win_stay_lose_shift"},
-            "alt": {"agent": "alternator", "config": {"start": "D"}},
-            "grudger": {"agent": "grudger"},
-        },
-        "repetitions": 3,
-        "seed": 7,
-    }
-    return {**data, **extra}
+    return repeated(**{"name": "bots", "params": {"rounds": 12}, "pool": BOTS, "repetitions": 3, **extra})
 
 
 @pytest.fixture
