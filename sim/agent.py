@@ -45,6 +45,10 @@ class AgentBase(abc.ABC):
     needs_text: bool = False
     #: World ids this agent can play (None = any world).
     worlds: ClassVar[tuple[str, ...] | None] = None
+    #: True only when the agent's decisions depend only on what its seat observed, never on its RNG,
+    #: the clock or anything else: a tournament may then replay its deterministic matches
+    #: (:mod:`sim.tournament.replay`). Random bots and LLM agents stay False.
+    deterministic: ClassVar[bool] = False
 
     def __init__(self, config: AgentConfig | None = None):
         self.config = config if config is not None else self.Config()

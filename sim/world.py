@@ -123,6 +123,13 @@ class WorldBase(abc.ABC):
         return None
 
     @classmethod
+    def replayable(cls, params: BaseModel) -> bool:
+        """Whether, with ``params``, an episode's rows depend only on the seats' decisions, never on
+        the episode seed (the world draws nothing from its RNG). Then a tournament replays a match of
+        deterministic agents instead of playing it again with another seed. Default: False."""
+        return False
+
+    @classmethod
     def deal_roles_by_seat(cls, params: BaseModel, players: int, seed: int) -> SeatDeal | None:
         """The param overrides that make a table of ``players`` deal the same role to a seat every time,
         and the game role each seat then gets (a tournament that rotates agents through the seats then

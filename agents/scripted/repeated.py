@@ -2,7 +2,8 @@
 
 Each strategy sees only its own observation: option 0 is C (cooperate), option 1 is D, and
 ``observation.history`` holds the played rounds from its own perspective. Stochastic strategies
-draw from their own seeded RNG; every seat and every match gets a fresh instance.
+draw from their own seeded RNG; every seat and every match gets a fresh instance. The others never
+touch their RNG and say so (``deterministic``), so a tournament replays their matches.
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ class Strategy(ScriptedAgent):
 class Cooperator(Strategy):
     """Always plays option 0 (C); Akata's always-J."""
 
+    deterministic: ClassVar[bool] = True
+
     def choose(self, history, observation) -> int:  # type: ignore[no-untyped-def]
         """Always C."""
         return 0
@@ -56,6 +59,8 @@ class Cooperator(Strategy):
 
 class Defector(Strategy):
     """Always plays option 1 (D); Akata's always-F."""
+
+    deterministic: ClassVar[bool] = True
 
     def choose(self, history, observation) -> int:  # type: ignore[no-untyped-def]
         """Always D."""
@@ -71,6 +76,8 @@ class AlternatorConfig(AgentConfig):
 class Alternator(Strategy):
     """Alternates between the two options, starting with ``start`` (either phase)."""
 
+    deterministic: ClassVar[bool] = True
+
     Config = AlternatorConfig
 
     def choose(self, history, observation) -> int:  # type: ignore[no-untyped-def]
@@ -83,6 +90,8 @@ class Alternator(Strategy):
 class TitForTat(Strategy):
     """Cooperates first, then copies the opponent's last move."""
 
+    deterministic: ClassVar[bool] = True
+
     def choose(self, history, observation) -> int:  # type: ignore[no-untyped-def]
         """C, then the opponent's last move."""
         return int(self._is_d(observation, history[-1].other)) if history else 0
@@ -90,6 +99,8 @@ class TitForTat(Strategy):
 
 class TitForTwoTats(Strategy):
     """Defects only after two opponent defections in a row."""
+
+    deterministic: ClassVar[bool] = True
 
     def choose(self, history, observation) -> int:  # type: ignore[no-untyped-def]
         """D iff the opponent's last two moves were D."""
@@ -99,6 +110,8 @@ class TitForTwoTats(Strategy):
 class SuspiciousTitForTat(Strategy):
     """Defects first, then copies the opponent's last move."""
 
+    deterministic: ClassVar[bool] = True
+
     def choose(self, history, observation) -> int:  # type: ignore[no-untyped-def]
         """D, then the opponent's last move."""
         return int(self._is_d(observation, history[-1].other)) if history else 1
@@ -106,6 +119,8 @@ class SuspiciousTitForTat(Strategy):
 
 class ReverseTitForTat(Strategy):
     """Defects first, then plays the opposite of the opponent's last move."""
+
+    deterministic: ClassVar[bool] = True
 
     def choose(self, history, observation) -> int:  # type: ignore[no-untyped-def]
         """D, then the opposite of the opponent's last move."""
@@ -115,6 +130,8 @@ class ReverseTitForTat(Strategy):
 class HardTitForTat(Strategy):
     """Cooperates first; defects if the opponent defected in any of the last three rounds."""
 
+    deterministic: ClassVar[bool] = True
+
     def choose(self, history, observation) -> int:  # type: ignore[no-untyped-def]
         """D iff any D among the opponent's last three moves."""
         return int(any(self._is_d(observation, r.other) for r in history[-3:]))
@@ -122,6 +139,8 @@ class HardTitForTat(Strategy):
 
 class Grudger(Strategy):
     """Grim trigger: cooperates until the opponent defects once, then defects forever."""
+
+    deterministic: ClassVar[bool] = True
 
     def reset(self, seat, world, seed) -> None:  # type: ignore[no-untyped-def]
         """Forget any grudge."""
@@ -140,6 +159,8 @@ class WinStayLoseShift(Strategy):
 
     A payoff is high when it is one of the two best of the seat's four payoffs (T or R in a PD).
     """
+
+    deterministic: ClassVar[bool] = True
 
     _public: object = None  # the public view the threshold ``_win`` was computed for
     _win: float
@@ -196,6 +217,8 @@ class RandomStrategy(Strategy):
 class DefectOnceThenCooperate(Strategy):
     """Akata's defect-once opponent: D in the first round, C ever after."""
 
+    deterministic: ClassVar[bool] = True
+
     def choose(self, history, observation) -> int:  # type: ignore[no-untyped-def]
         """D first, then C."""
         return 0 if history else 1
@@ -224,6 +247,8 @@ class NaiveProber(Strategy):
 
 class GoByMajority(Strategy):
     """Axelrod's soft Go By Majority: C while the opponent's cooperations are at least its defections."""
+
+    deterministic: ClassVar[bool] = True
 
     def reset(self, seat, world, seed) -> None:  # type: ignore[no-untyped-def]
         """Forget the count."""

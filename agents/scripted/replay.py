@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import Field
 
@@ -22,6 +22,7 @@ class ReplayAgent(ScriptedAgent):
     """Plays a fixed list of actions; raises if one is illegal or the list runs out (golden tests, bugs)."""
 
     Config = ReplayConfig
+    deterministic: ClassVar[bool] = True
 
     def reset(self, seat, world, seed) -> None:  # type: ignore[no-untyped-def]
         """Rewind to the first action."""

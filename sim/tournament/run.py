@@ -26,6 +26,7 @@ from sim.llm.cache import ResponseCache
 from sim.llm.spending import SpendingCap
 from sim.run_summary import RunSummary
 from sim.runner import EpisodeCallback, ExecutorFactory, RunPlan, play_plan
+from sim.tournament.replay import ReplayExecutor
 from sim.tournament.schedule import Match, matches
 from sim.tournament.spec import TournamentSpec, load_tournament
 
@@ -108,6 +109,15 @@ BACKENDS: dict[str, Backend] = {
 }
 
 
+def replaying(factory: ExecutorFactory, admit: Callable[[EpisodeJob], bool]) -> ExecutorFactory:
+    """``factory``'s executors wrapped to replay deterministic matches (:mod:`sim.tournament.replay`)."""
+
+    def make(cache: ResponseCache, stop: threading.Event) -> Executor:
+        return ReplayExecutor(factory(cache, stop), stop=stop, admit=admit)
+
+    return make
+
+
 @dataclass
 class TournamentSummary:
     """How a tournament run ended: the run's summary, its matches, and why it stopped early (a budget)."""
@@ -165,7 +175,9 @@ def run_tournament(
 
     ``backend`` names an entry of :data:`BACKENDS`; ``parallel`` overrides ``concurrency.matches``.
     ``resume`` continues the latest stored run of the same match plan: complete matches are kept,
-    the others replayed. A ``budget`` stops scheduling new matches once reached; the run then closes
+    the others played again. Unless the file says ``replay: false``, a deterministic match is played
+    once and stored again for its other seeds (:mod:`sim.tournament.replay`).
+    A ``budget`` stops scheduling new matches once reached; the run then closes
     ``interrupted`` with the reason (resume it with a larger budget to play the rest).
     Raises as :func:`sim.runner.run_scenario` does (``RunInterrupted``, ``RunFailed``, ``RunConflict``).
     """
@@ -187,5 +199,7 @@ def run_tournament(
     )
     plan, planned = tournament_plan(spec)
     factory = BACKENDS[backend](options)
+    if file.replay:
+        factory = replaying(factory, cap.admit)
     summary = play_plan(plan, path, on_episode, factory, resume, cap=cap, watchers=watchers)
     return TournamentSummary(summary, planned, cap.stopped_why())

@@ -144,6 +144,11 @@ class TournamentFile(_Strict):
     concurrency: Concurrency = Field(default_factory=Concurrency)
     db: str = "runs/tournament.db"
     engine: EngineSettings = Field(default_factory=lambda: EngineSettings())
+    replay: bool = Field(
+        True,
+        strict=True,
+        description="play a deterministic match once, copy it for its other seeds (sim.tournament.replay)",
+    )
 
     @field_validator("pool")
     @classmethod

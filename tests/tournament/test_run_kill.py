@@ -38,7 +38,8 @@ def _complete(db: Path) -> int:
 def test_kill_9_mid_tournament_then_resume_stores_every_match_once_as_an_uninterrupted_run(
     tmp_path: Path,
 ) -> None:
-    path = write(tmp_path, repeated(pool=POOL, params={"rounds": 800}, repetitions=4))
+    # replay: false: every match is played (replayed copies would be stored all at once after the first 8)
+    path = write(tmp_path, repeated(pool=POOL, params={"rounds": 800}, repetitions=4, replay=False))
     total = len(matches(load_tournament(path)))
     db = tmp_path / "killed.db"
     runner = subprocess.Popen(

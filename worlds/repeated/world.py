@@ -187,6 +187,14 @@ class RepeatedGameWorld(WorldBase):
         setup = Event(0, PHASE, "setup", {**self._horizon(), "noise": params.noise}, visible_to=())
         return [start, setup]
 
+    @classmethod
+    def replayable(cls, params: BaseModel) -> bool:
+        """True without noise and with a fixed horizon: the world's RNG (noise flips, geometric stops)
+        is then never drawn from (the stage game comes from the params; ``permute_secrets`` is the
+        conformance suite's only)."""
+        assert isinstance(params, RepeatedParams)
+        return params.noise == 0 and not params.geometric
+
     def permute_secrets(self, viewer: PlayerId, rng: random.Random) -> bool:
         """Deal another hidden horizon: a fixed game gets another round count, a geometric one another
         stop probability and cap (the stop draws then fall differently). Kind and RNG draws stay the same,
